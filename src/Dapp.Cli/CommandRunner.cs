@@ -1,0 +1,50 @@
+using Dapp.Commands;
+using Dapp.Config;
+using Spectre.Console;
+
+namespace Dapp.Cli;
+
+/// <summary>Runs a command body with a loaded project; turns failures into messages and exit codes.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(ProjectOptions projectOptions, OutputOptions output, CancellationToken ct,
+        Func<DappProject, ConsoleReporter, Task<int>> body)
+    {
+        var console = CreateConsole(output.Color);
+        var reporter = new ConsoleReporter(console, Console.Error, output);
+        try
+        {
+            using var project = await DappProject.LoadAsync(projectOptions, ct);
+            return await body(project, reporter);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("Interrupted");
+            return 130;
+        }
+        catch (DappException e)
+        {
+            Console.Error.WriteLine($"Error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Internal error: {e.GetType().Name}: {e.Message}");
+            if (output.Verbose) Console.Error.WriteLine(e);
+            return 70;
+        }
+    }
+
+    public static IAnsiConsole CreateConsole(string color)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = color switch { "on" => AnsiSupport.Yes, "off" => AnsiSupport.No, _ => AnsiSupport.Detect },
+            ColorSystem = color == "off" ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Out = new AnsiConsoleOutput(Console.Out),
+        });
+        // Lines are never wrapped: CI logs and scripts read one line per stage.
+        console.Profile.Width = 4096;
+        return console;
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Dapp.Commands;
+
+namespace Dapp.Cli;
+
+/// <summary>The options of reference §3 that every command takes.</summary>
+internal sealed class CommonOptions
+{
+    public Option<string?> Dir { get; } = new("--dir") { Description = "Work dir with the dappfile (default: current dir)", Recursive = true };
+    public Option<string?> Name { get; } = new("--name") { Description = "Project name (default: from git origin or the dir name)", Recursive = true };
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print only stage lines and errors", Recursive = true };
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Print more: timings, internal errors' details", Recursive = true };
+    public Option<bool> Time { get; } = new("--time") { Description = "Print how long each built stage took", Recursive = true };
+    public Option<string> Color { get; } = new("--color") { Description = "auto, on or off", DefaultValueFactory = _ => "auto", Recursive = true };
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Say what would be done, change nothing", Recursive = true };
+    public Option<string?> BuildDir { get; } = new("--build-dir") { Description = "Where build_dir mounts are kept (default ~/.dapp/builds/PROJECT)", Recursive = true };
+
+    public CommonOptions() => Color.AcceptOnlyFromAmong("auto", "on", "off");
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir }) command.Add(option);
+    }
+
+    public ProjectOptions Project(ParseResult r) => new()
+    {
+        Dir = r.GetValue(Dir),
+        Name = r.GetValue(Name),
+        BuildDir = r.GetValue(BuildDir) is { } dir ? Path.GetFullPath(dir) : null,
+    };
+
+    public OutputOptions Output(ParseResult r) => new(r.GetValue(Quiet), r.GetValue(Verbose), r.GetValue(Time), r.GetValue(Color) ?? "auto");
+}
+
+/// <summary>Positional arguments: DIMG patterns, optionally followed by a required REPO.</summary>
+internal static class Positionals
+{
+    public static Argument<string[]> Dimgs() => Reject(new Argument<string[]>("DIMG") { Arity = ArgumentArity.ZeroOrMore, Description = "Dimg name patterns (shell globs); all dimgs when none" });
+
+    public static Argument<string[]> DimgsThenRepo() => Reject(new Argument<string[]>("DIMG... REPO") { Arity = ArgumentArity.OneOrMore, Description = "Dimg name patterns, then the repository" });
+
+    public static (string[] Dimgs, string Repo) Split(string[] values) => (values[..^1], values[^1]);
+
+    /// <summary>An unknown option would otherwise be taken as a positional value.</summary>
+    private static Argument<string[]> Reject(Argument<string[]> argument)
+    {
+        argument.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (token.Value.StartsWith('-'))
+                    result.AddError($"Unknown option '{token.Value}'");
+        });
+        return argument;
+    }
+}

@@ -1,0 +1,169 @@
+using System.CommandLine;
+using Dapp.Build;
+using Dapp.Commands;
+
+namespace Dapp.Cli;
+
+/// <summary>The <c>dapp dimg …</c> command tree. Only parsing and rendering here; behaviour lives in Dapp.Commands.</summary>
+internal static class DappCommandLine
+{
+    public static RootCommand Create()
+    {
+        var common = new CommonOptions();
+        var root = new RootCommand("dapp: build Docker images in content-addressed stages and share the stages cache between build hosts");
+        common.AddTo(root);
+
+        var dimg = new Command("dimg", "Build, tag, run and clean up dimgs");
+        root.Add(dimg);
+        dimg.Add(Build(common));
+        dimg.Add(List(common));
+        dimg.Add(Tag(common));
+        dimg.Add(new Command("run", "Run a dimg: dapp dimg run [DIMG] [DOCKER ARGS] [-- CMD...] (options --stage STAGE, --dir, --name)"));
+        dimg.Add(Cleanup(common));
+
+        var stage = new Command("stage", "Stage images");
+        stage.Add(StageImage(common));
+        dimg.Add(stage);
+
+        var stages = new Command("stages", "The stages cache");
+        var stagesFlush = new Command("flush", "Remove stages");
+        stagesFlush.Add(StagesFlushLocal(common));
+        stages.Add(stagesFlush);
+        dimg.Add(stages);
+
+        var flush = new Command("flush", "Remove dimg images");
+        flush.Add(FlushLocal(common));
+        dimg.Add(flush);
+        return root;
+    }
+
+    private static Command Build(CommonOptions common)
+    {
+        var command = new Command("build", "Build the dimgs' stages that are not in the local stages cache");
+        var dimgs = Positionals.Dimgs();
+        var network = new Option<string?>("--network") { Description = "Network mode of build containers (default: the engine's default network)" };
+        var lockTimeout = new Option<int>("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
+        var forceSaveCache = new Option<bool>("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
+        command.Add(dimgs);
+        command.Add(network);
+        command.Add(lockTimeout);
+        command.Add(forceSaveCache);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            var options = new BuildOptions
+            {
+                Network = r.GetValue(network),
+                LockTimeout = TimeSpan.FromSeconds(r.GetValue(lockTimeout)),
+                DryRun = r.GetValue(common.DryRun),
+            };
+            await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], options, reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List(CommonOptions common)
+    {
+        var command = new Command("list", "Print the names of the dimgs");
+        var dimgs = Positionals.Dimgs();
+        command.Add(dimgs);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, (project, _) =>
+        {
+            foreach (var d in project.Dappfile.SelectDimgs(r.GetValue(dimgs) ?? [])) Console.WriteLine(d.DisplayName);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Tag(CommonOptions common)
+    {
+        var command = new Command("tag", "Tag the built dimgs locally as REPO/DIMG:TAG");
+        var args = Positionals.DimgsThenRepo();
+        var tagOptions = new TagOptionSet();
+        command.Add(args);
+        tagOptions.AddTo(command);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+            await TagCommand.RunAsync(project, dimgs, repo, tagOptions.Get(r), r.GetValue(common.DryRun), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StageImage(CommonOptions common)
+    {
+        var command = new Command("image", "Print the local image name of a dimg's stage");
+        var dimgs = Positionals.Dimgs();
+        var stage = new Option<string>("--stage") { Description = "Stage name (default: docker_instructions)", DefaultValueFactory = _ => "docker_instructions" };
+        command.Add(dimgs);
+        command.Add(stage);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, (project, _) =>
+        {
+            Console.WriteLine(StageImageCommand.Run(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!));
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command StagesFlushLocal(CommonOptions common)
+    {
+        var command = new Command("local", "Remove the project's local stage images, build containers and dangling images");
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            await CleanupCommands.StagesFlushLocalAsync(project, r.GetValue(common.DryRun), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command FlushLocal(CommonOptions common)
+    {
+        var command = new Command("local", "Remove the project's local dimg images");
+        var withStages = new Option<bool>("--with-stages") { Description = "Also remove the local stages" };
+        command.Add(withStages);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            await CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Cleanup(CommonOptions common)
+    {
+        var command = new Command("cleanup", "Remove the project's leftover build containers and dangling images");
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            await CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+}
+
+/// <summary>The tag options of reference §3.</summary>
+internal sealed class TagOptionSet
+{
+    private readonly Option<string[]> _tag = new("--tag", "--tag-slug") { Description = "Tag (slugified); repeatable", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string[]> _plain = new("--tag-plain") { Description = "Tag used as given; repeatable" };
+    private readonly Option<bool> _branch = new("--tag-branch") { Description = "Tag with the current git branch" };
+    private readonly Option<bool> _commit = new("--tag-commit") { Description = "Tag with the HEAD commit" };
+    private readonly Option<bool> _buildId = new("--tag-build-id") { Description = "Tag with the CI build id" };
+    private readonly Option<bool> _ci = new("--tag-ci") { Description = "Tag with the CI git tag, else the CI branch" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _tag, _plain, _branch, _commit, _buildId, _ci }) command.Add(option);
+    }
+
+    public TagOptions Get(System.CommandLine.ParseResult r) => new()
+    {
+        Tags = r.GetValue(_tag) ?? [],
+        PlainTags = r.GetValue(_plain) ?? [],
+        Branch = r.GetValue(_branch),
+        Commit = r.GetValue(_commit),
+        BuildId = r.GetValue(_buildId),
+        Ci = r.GetValue(_ci),
+    };
+}

@@ -1,0 +1,16 @@
+namespace Dapp.Build;
+
+public sealed record BuildOptions
+{
+    /// <summary>The network mode of build containers; null for the engine's default (as dapp did).</summary>
+    public string? Network { get; init; }
+
+    /// <summary>How long to wait for another build of the same stage.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Report what would be built, build nothing.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Where build_dir mounts live; default <c>~/.dapp/builds/&lt;project&gt;</c>.</summary>
+    public string? BuildDir { get; init; }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Dapp.Config;
+using Dapp.Engine;
+using Dapp.Reporting;
+using Dapp.Stages;
+using Dapp.Storage;
+using Docker.DotNet.Models;
+
+namespace Dapp.Build;
+
+/// <summary>
+/// Builds one stage image: a container from the previous stage's image, the stage's imports copied in, its commands
+/// run under <c>sh -ec</c>, then committed and tagged in one engine call. The container is removed on success,
+/// failure and cancellation.
+/// </summary>
+public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter)
+{
+    public const string ContainerPrefix = "dapp.build.";
+
+    public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct)
+    {
+        var previous = await engine.InspectImageAsync(previousImage, ct)
+            ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
+        var config = previous.Config ?? new DockerOCIImageConfig();
+        var work = stage.Stage.Work;
+        var script = Script(work);
+
+        var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = $"{ContainerPrefix}{storage.Project}.{Guid.NewGuid():N}",
+            Image = previousImage,
+            Entrypoint = ["/bin/sh", "-ec", script ?? "true"],
+            // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
+            User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
+            WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
+            HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image), NetworkMode = options.Network! },
+        }, ct);
+        try
+        {
+            var artifactLabels = new Dictionary<string, string>();
+            foreach (var (import, artifact) in work.Imports)
+                artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
+
+            if (script is not null)
+                await RunAsync(conveyor, stage, containerId, ct);
+
+            await engine.CommitAsync(containerId, CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels)),
+                storage.ImageName(stage.Signature), ct);
+        }
+        finally
+        {
+            await engine.RemoveContainerAsync(containerId, CancellationToken.None);
+        }
+    }
+
+    private static string? Script(StageWork work)
+    {
+        var commands = work.Imports
+            .Where(i => i.Import.Owner is not null || i.Import.Group is not null)
+            .Select(i => $"chown -R {i.Import.Owner ?? ""}{(i.Import.Group is null ? "" : ":" + i.Import.Group)} {ShellQuote(i.Import.To)}")
+            .Concat(work.Commands)
+            .ToList();
+        return commands.Count == 0 ? null : string.Join(" && ", commands);
+    }
+
+    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''") + "'";
+
+    private async Task RunAsync(Conveyor conveyor, ConveyorStage stage, string containerId, CancellationToken ct)
+    {
+        await engine.StartContainerAsync(containerId, ct);
+        var name = conveyor.Image.DisplayName;
+        await engine.FollowLogsAsync(containerId, line => reporter.BuildOutput(name, line), ct);
+        var exitCode = await engine.WaitContainerAsync(containerId, ct);
+        if (exitCode != 0)
+            throw new DappException($"{name}: stage {stage.Name.DappName()} failed: a command exited with code {exitCode}");
+    }
+
+    private async Task<string> CopyImportAsync(string containerId, ImportConfig import, Conveyor artifact, CancellationToken ct)
+    {
+        var artifactImage = storage.ImageName(artifact.LastSignature);
+        var inspected = await engine.InspectImageAsync(artifactImage, ct)
+            ?? throw new DappException($"artifact {artifact.Image.Name}: its image {artifactImage} is missing");
+        var source = await engine.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}",
+            Image = artifactImage,
+            Entrypoint = ["/bin/true"],
+        }, ct);
+        try
+        {
+            Stream archive;
+            try
+            {
+                archive = await engine.GetArchiveAsync(source, import.Add, ct);
+            }
+            catch (DappException e)
+            {
+                throw new DappException($"import from artifact {import.Artifact} ({import.Location}): {e.Message} in the artifact", e);
+            }
+            await using var rewritten = await ImportArchive.RewriteAsync(archive, import, ct);
+            await engine.PutArchiveAsync(containerId, "/", rewritten, ct);
+        }
+        finally
+        {
+            await engine.RemoveContainerAsync(source, CancellationToken.None);
+        }
+        return inspected.ID;
+    }
+
+    private Dictionary<string, string> StageLabels(ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [DappLabels.Project] = storage.Project,
+            [DappLabels.Version] = DappInfo.Version,
+            [DappLabels.CacheVersion] = SignatureBuilder.SchemaVersion.ToString(),
+            [DappLabels.Dimg] = "false",
+            [DappLabels.Stage] = stage.Name.DappName(),
+            [DappLabels.StageSignature] = stage.Signature,
+        };
+        foreach (var (key, value) in artifactLabels) labels[key] = value;
+        return labels;
+    }
+}

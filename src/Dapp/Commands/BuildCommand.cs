@@ -1,0 +1,26 @@
+using Dapp.Build;
+using Dapp.Reporting;
+
+namespace Dapp.Commands;
+
+/// <summary><c>dapp dimg build [DIMG...]</c>.</summary>
+public static class BuildCommand
+{
+    public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, BuildOptions options, IReporter reporter, CancellationToken ct)
+    {
+        var conveyors = project.SelectConveyors(patterns);
+        await project.Engine.PingAsync(ct);
+        var tmpDir = Path.Combine(Path.GetTempPath(), $"dapp-{project.Name}-{Guid.NewGuid():N}");
+        try
+        {
+            var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir);
+            var builder = new ConveyorBuilder(project.Engine, project.Stages, options, reporter, mounts);
+            foreach (var conveyor in conveyors)
+                await builder.BuildAsync(conveyor, ct);
+        }
+        finally
+        {
+            if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Dapp.Build;
+using Dapp.Reporting;
+using Dapp.Storage;
+
+namespace Dapp.Commands;
+
+/// <summary>The local part of reference §10: flushing the project's images and removing build leftovers.</summary>
+public static class CleanupCommands
+{
+    /// <summary><c>dimg stages flush local</c>.</summary>
+    public static async Task StagesFlushLocalAsync(DappProject project, bool dryRun, IReporter reporter, CancellationToken ct)
+    {
+        if (dryRun)
+        {
+            foreach (var image in await project.Stages.ListAsync(ct))
+                foreach (var tag in image.RepoTags ?? []) reporter.Info($"would remove {tag}");
+            return;
+        }
+        var removed = await project.Stages.FlushAsync(ct);
+        reporter.Info($"removed {removed} stage image(s) of {project.Name}");
+        await CleanupAsync(project, dryRun, reporter, ct);
+    }
+
+    /// <summary><c>dimg flush local [--with-stages]</c>: the project's dimg images (label dapp-dimg=true).</summary>
+    public static async Task FlushLocalAsync(DappProject project, bool withStages, bool dryRun, IReporter reporter, CancellationToken ct)
+    {
+        var images = await project.Engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={project.Name}", $"{DappLabels.Dimg}=true"), ct);
+        foreach (var tag in images.SelectMany(i => i.RepoTags ?? []).Where(t => t != "<none>:<none>"))
+        {
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} {tag}");
+            if (!dryRun) await project.Engine.RemoveImageAsync(tag, force: true, ct);
+        }
+        if (withStages) await StagesFlushLocalAsync(project, dryRun, reporter, ct);
+        else await CleanupAsync(project, dryRun, reporter, ct);
+    }
+
+    /// <summary><c>dimg cleanup</c>: leftover build containers (of a killed build) and dangling project images.</summary>
+    public static async Task CleanupAsync(DappProject project, bool dryRun, IReporter reporter, CancellationToken ct)
+    {
+        var prefix = $"/{StageImageBuilder.ContainerPrefix}{project.Name}.";
+        var containers = await project.Engine.ListContainersAsync(Filters.Of("name", StageImageBuilder.ContainerPrefix + project.Name + "."), ct);
+        foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
+        {
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} container {container.Names[0].TrimStart('/')}");
+            if (!dryRun) await project.Engine.RemoveContainerAsync(container.ID, ct);
+        }
+        var dangling = new Dictionary<string, IDictionary<string, bool>>(Filters.Labels($"{DappLabels.Project}={project.Name}"))
+        {
+            ["dangling"] = new Dictionary<string, bool> { ["true"] = true },
+        };
+        foreach (var image in await project.Engine.ListImagesAsync(dangling, ct))
+        {
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} dangling image {image.ID}");
+            if (!dryRun) await project.Engine.RemoveImageAsync(image.ID, force: true, ct);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Dapp.Config;
+using Dapp.Engine;
+using Dapp.Git;
+using Dapp.Stages;
+using Dapp.Storage;
+
+namespace Dapp.Commands;
+
+/// <summary>A loaded project: its dappfile, name, conveyors, and the engine holding its stages.</summary>
+public sealed class DappProject : IDisposable
+{
+    private DappProject(string workDir, string name, Dappfile dappfile, WorkTreeRepository? repository, DockerEngine engine, ProjectOptions options)
+    {
+        WorkDir = workDir;
+        Name = name;
+        Dappfile = dappfile;
+        Repository = repository;
+        Engine = engine;
+        Options = options;
+        Conveyors = new ConveyorFactory(dappfile);
+        Stages = new LocalStagesStorage(engine, name);
+    }
+
+    public string WorkDir { get; }
+    public string Name { get; }
+    public Dappfile Dappfile { get; }
+    public WorkTreeRepository? Repository { get; }
+    public DockerEngine Engine { get; }
+    public ProjectOptions Options { get; }
+    public ConveyorFactory Conveyors { get; }
+    public LocalStagesStorage Stages { get; }
+
+    /// <summary>--build-dir, else ~/.dapp/builds/&lt;project&gt;.</summary>
+    public string BuildDir => Options.BuildDir ?? Path.Combine(DappInfo.Home, "builds", Name);
+
+    public static async Task<DappProject> LoadAsync(ProjectOptions options, CancellationToken ct)
+    {
+        var workDir = Path.GetFullPath(options.Dir ?? Directory.GetCurrentDirectory());
+        if (!Directory.Exists(workDir)) throw new DappException($"--dir {workDir}: no such directory");
+        var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct);
+        var repository = WorkTreeRepository.Discover(workDir);
+        var name = ProjectName.Resolve(options.Name, workDir, repository);
+        return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost), options);
+    }
+
+    /// <summary>The conveyors of the dimgs selected by the patterns, in dappfile order.</summary>
+    public IReadOnlyList<Conveyor> SelectConveyors(IReadOnlyCollection<string> patterns) =>
+        Dappfile.SelectDimgs(patterns).Select(Conveyors.For).ToList();
+
+    public void Dispose() => Engine.Dispose();
+}

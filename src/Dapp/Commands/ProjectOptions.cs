@@ -1,0 +1,19 @@
+namespace Dapp.Commands;
+
+/// <summary>The options every command shares.</summary>
+public sealed record ProjectOptions
+{
+    /// <summary>The work dir (--dir); the current dir when null.</summary>
+    public string? Dir { get; init; }
+
+    /// <summary>The project name (--name); derived from git or the directory when null.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>--build-dir: where build_dir mounts live.</summary>
+    public string? BuildDir { get; init; }
+
+    /// <summary>The Docker engine endpoint; DOCKER_HOST or the default socket when null.</summary>
+    public string? DockerHost { get; init; }
+
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+}

@@ -1,0 +1,33 @@
+using Dapp.Build;
+using Dapp.Registry.Names;
+using Dapp.Reporting;
+
+namespace Dapp.Commands;
+
+/// <summary><c>dapp dimg tag [DIMG...] REPO</c>: names the built dimgs locally, no registry involved.</summary>
+public static class TagCommand
+{
+    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
+        TagOptions tagOptions, bool dryRun, IReporter reporter, CancellationToken ct)
+    {
+        DockerNames.EnsureValidRepo(repo);
+        var tags = tagOptions.Resolve(project.Repository, project.Options.Environment);
+        var conveyors = project.SelectConveyors(patterns);
+        var tagger = new DimgImageTagger(project.Engine, project.Name);
+        var tagged = new List<string>();
+        foreach (var conveyor in conveyors)
+        {
+            var stageImage = project.Stages.ImageName(conveyor.LastSignature);
+            if (!await project.Engine.ImageExistsAsync(stageImage, ct))
+                throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build first)");
+            foreach (var tag in tags)
+            {
+                var target = DimgImageNames.For(repo, conveyor.Image, tag.Tag);
+                reporter.Info($"{conveyor.Image.DisplayName}: {(dryRun ? "would tag" : "tag")} {target}");
+                if (!dryRun) await tagger.TagAsync(stageImage, target, tag.Scheme, ct);
+                tagged.Add(target);
+            }
+        }
+        return tagged;
+    }
+}

@@ -1,0 +1,14 @@
+namespace Dapp.Config;
+
+/// <summary>An invalid dappfile; the message starts with <c>file:line:col:</c>.</summary>
+public sealed class DappfileException : DappException
+{
+    public DappfileException(SourceLocation location, string message) : base($"{location}: {message}")
+    {
+        Location = location;
+        Reason = message;
+    }
+
+    public SourceLocation Location { get; }
+    public string Reason { get; }
+}

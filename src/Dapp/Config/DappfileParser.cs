@@ -1,0 +1,319 @@
+using Dapp.Registry.Names;
+using static Dapp.Config.YamlReader;
+
+namespace Dapp.Config;
+
+/// <summary>Turns rendered dappfile text into a validated <see cref="Dappfile"/> (reference §4).</summary>
+public static class DappfileParser
+{
+    private static readonly string[] CommonKeys = ["from", "fromCacheVersion", "fromDimg", "fromDimgArtifact", "git", "shell", "ansible", "mount", "import"];
+    private static readonly string[] DimgKeys = ["dimg", .. CommonKeys, "docker"];
+    private static readonly string[] ArtifactKeys = ["artifact", .. CommonKeys];
+    private static readonly string[] DockerKeys = ["VOLUME", "EXPOSE", "CMD", "ENTRYPOINT", "ENV", "LABEL", "WORKDIR", "USER", "ONBUILD"];
+    private static readonly string[] GitKeys = ["url", "add", "to", "owner", "group", "includePaths", "excludePaths", "branch", "tag", "commit", "stageDependencies"];
+    private static readonly string[] MountKeys = ["to", "from", "fromPath"];
+    private static readonly string[] ImportKeys = ["artifact", "add", "to", "includePaths", "excludePaths", "owner", "group", "before", "after"];
+
+    public static Dappfile Parse(string text, string path)
+    {
+        var file = System.IO.Path.GetFileName(path);
+        var images = new List<ImageConfig>();
+        foreach (var document in YamlDocuments.Parse(text, file))
+        {
+            if (document is null || document is YScalar { IsNull: true }) continue;
+            images.AddRange(ParseDocument(Mapping(document, "a dappfile document")));
+        }
+        var dappfile = new Dappfile(path,
+            images.Where(i => i.Kind == ImageKind.Dimg).ToList(),
+            images.Where(i => i.Kind == ImageKind.Artifact).ToList());
+        Validate(dappfile, file);
+        return dappfile;
+    }
+
+    private static IEnumerable<ImageConfig> ParseDocument(YMapping doc)
+    {
+        var hasDimg = doc.Entries.Any(e => e.Key.Value == "dimg");
+        var hasArtifact = doc.Entries.Any(e => e.Key.Value == "artifact");
+        if (hasDimg && hasArtifact)
+            throw new DappfileException(doc.Entries.First(e => e.Key.Value == "artifact").Key.Location, "a document is either a dimg or an artifact, not both");
+        if (!hasDimg && !hasArtifact)
+            throw new DappfileException(doc.Location, "a document must have 'dimg: NAME' or 'artifact: NAME'");
+
+        var kind = hasDimg ? ImageKind.Dimg : ImageKind.Artifact;
+        RejectUnknownKeys(doc, kind == ImageKind.Dimg ? "a dimg" : "an artifact", kind == ImageKind.Dimg ? DimgKeys : ArtifactKeys);
+        var nameEntry = doc.Entries.First(e => e.Key.Value is "dimg" or "artifact");
+        var names = ParseNames(nameEntry.Value, kind);
+        var template = ParseBody(doc, kind, nameEntry.Key.Location);
+        return names.Select(n => template with { Name = n.Name, Location = n.Location });
+    }
+
+    private static IReadOnlyList<(string? Name, SourceLocation Location)> ParseNames(YNode node, ImageKind kind)
+    {
+        var what = kind == ImageKind.Dimg ? "dimg" : "artifact";
+        var names = node switch
+        {
+            YScalar s when s.IsNull => [(null, s.Location)],
+            YScalar s => [(s.Value, s.Location)],
+            YSequence seq => seq.Items.Select(i => ((string?)String(i, $"each {what} name"), i.Location)).ToList(),
+            _ => throw new DappfileException(node.Location, $"{what} must be a name or a list of names"),
+        };
+        if (names.Count == 0) throw new DappfileException(node.Location, $"{what} name list is empty");
+        foreach (var (name, location) in names)
+        {
+            if (name is null && kind == ImageKind.Artifact)
+                throw new DappfileException(location, "an artifact must have a name");
+            if (name is not null && !DockerNames.IsValidPathComponent(name))
+                throw new DappfileException(location, $"invalid {what} name '{name}': use lowercase letters, digits and inner '.', '_', '__' or '-'");
+        }
+        return names;
+    }
+
+    private static ImageConfig ParseBody(YMapping doc, ImageKind kind, SourceLocation location)
+    {
+        YNode? Get(string key) => doc.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+        SourceLocation? KeyAt(string key) => doc.Entries.FirstOrDefault(e => e.Key.Value == key).Key?.Location;
+
+        if (KeyAt("ansible") is { } ansible)
+            throw new DappfileException(ansible, "the ansible builder is not supported; use shell");
+
+        var fromKeys = new[] { "from", "fromDimg", "fromDimgArtifact" }.Where(k => Get(k) is not null).ToList();
+        if (fromKeys.Count == 0)
+            throw new DappfileException(location, "one of 'from', 'fromDimg' or 'fromDimgArtifact' is required");
+        if (fromKeys.Count > 1)
+            throw new DappfileException(KeyAt(fromKeys[1])!, $"'{fromKeys[0]}' and '{fromKeys[1]}' cannot be used together: give exactly one of from, fromDimg, fromDimgArtifact");
+        var fromLocation = Get(fromKeys[0])!.Location;
+
+        string? from = Get("from") is { } f ? String(f, "from") : null;
+        if (from is not null && !DockerNames.IsValidImageName(from) && !IsDigestReference(from))
+            throw new DappfileException(fromLocation, $"invalid image name in from: '{from}'");
+        if (Get("fromCacheVersion") is { } fcv && Get("from") is null)
+            throw new DappfileException(fcv.Location, "fromCacheVersion goes with from");
+
+        return new ImageConfig
+        {
+            Name = null,
+            Kind = kind,
+            Location = location,
+            From = from,
+            FromCacheVersion = Get("fromCacheVersion") is { } v ? OptionalString(v, "fromCacheVersion") : null,
+            FromDimg = Get("fromDimg") is { } fd ? String(fd, "fromDimg") : null,
+            FromDimgArtifact = Get("fromDimgArtifact") is { } fa ? String(fa, "fromDimgArtifact") : null,
+            FromLocation = fromLocation,
+            Shell = Get("shell") is { } shell ? ParseShell(shell, kind) : ShellConfig.Empty,
+            Docker = Get("docker") is { } docker ? ParseDocker(docker) : DockerConfig.Empty,
+            Git = Get("git") is { } git ? Sequence(git, "git").Select(g => ParseGit(g, kind)).ToList() : [],
+            Mounts = Get("mount") is { } mount ? Sequence(mount, "mount").Select(ParseMount).ToList() : [],
+            Imports = Get("import") is { } import ? Sequence(import, "import").Select(ParseImport).ToList() : [],
+        };
+    }
+
+    private static bool IsDigestReference(string from)
+    {
+        var at = from.IndexOf('@');
+        return at > 0 && DockerNames.IsValidImageName(from[..at]) && from[(at + 1)..].StartsWith("sha256:", StringComparison.Ordinal);
+    }
+
+    private static ShellConfig ParseShell(YNode node, ImageKind kind)
+    {
+        var map = Mapping(node, "shell");
+        var stages = Enum.GetValues<UserStage>().Where(s => s != UserStage.BuildArtifact || kind == ImageKind.Artifact).ToList();
+        var allowed = stages.Select(s => s.Key()).Concat(stages.Select(s => s.Key() + "CacheVersion")).Append("cacheVersion").ToList();
+        foreach (var (key, _) in map.Entries)
+            if (kind == ImageKind.Dimg && key.Value.StartsWith("buildArtifact", StringComparison.Ordinal))
+                throw new DappfileException(key.Location, $"'{key.Value}' is only for artifacts");
+        RejectUnknownKeys(map, "shell", allowed);
+
+        var commands = new Dictionary<UserStage, IReadOnlyList<string>>();
+        var versions = new Dictionary<UserStage, string>();
+        string? cacheVersion = null;
+        foreach (var (key, value) in map.Entries)
+        {
+            if (key.Value == "cacheVersion") { cacheVersion = OptionalString(value, "shell.cacheVersion"); continue; }
+            if (key.Value.EndsWith("CacheVersion", StringComparison.Ordinal))
+            {
+                var stage = UserStageNames.FromKey(key.Value[..^"CacheVersion".Length])!.Value;
+                if (OptionalString(value, $"shell.{key.Value}") is { } version) versions[stage] = version;
+                continue;
+            }
+            commands[UserStageNames.FromKey(key.Value)!.Value] = StringList(value, $"shell.{key.Value}");
+        }
+        return new ShellConfig(commands, cacheVersion, versions);
+    }
+
+    private static DockerConfig ParseDocker(YNode node)
+    {
+        var map = Mapping(node, "docker");
+        RejectUnknownKeys(map, "docker", DockerKeys);
+        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+        return new DockerConfig(
+            Volumes: Get("VOLUME") is { } vol ? StringList(vol, "docker.VOLUME") : [],
+            Expose: Get("EXPOSE") is { } exp ? StringList(exp, "docker.EXPOSE") : [],
+            Cmd: Get("CMD") is { } cmd ? ExecOrShellForm(cmd, "docker.CMD") : null,
+            Entrypoint: Get("ENTRYPOINT") is { } ep ? ExecOrShellForm(ep, "docker.ENTRYPOINT") : null,
+            Env: Get("ENV") is { } env ? StringMap(env, "docker.ENV") : [],
+            Labels: Get("LABEL") is { } label ? StringMap(label, "docker.LABEL") : [],
+            Workdir: Get("WORKDIR") is { } wd ? String(wd, "docker.WORKDIR") : null,
+            User: Get("USER") is { } user ? String(user, "docker.USER") : null,
+            OnBuild: Get("ONBUILD") is { } ob ? StringList(ob, "docker.ONBUILD") : []);
+    }
+
+    /// <summary>A list is the exec form; a string is the shell form, as in a Dockerfile.</summary>
+    private static IReadOnlyList<string> ExecOrShellForm(YNode node, string what) => node switch
+    {
+        YSequence seq => seq.Items.Select(i => String(i, $"each item of {what}")).ToList(),
+        YScalar s when s.IsNull => [],
+        YScalar s => ["/bin/sh", "-c", s.Value],
+        _ => throw new DappfileException(node.Location, $"{what} must be a string or a list of strings"),
+    };
+
+    private static GitPathConfig ParseGit(YNode node, ImageKind kind)
+    {
+        var map = Mapping(node, "each git entry");
+        RejectUnknownKeys(map, "git", GitKeys);
+        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+
+        var url = Get("url") is { } u ? String(u, "git.url") : null;
+        if (url is not null && !url.EndsWith(".git", StringComparison.Ordinal))
+            throw new DappfileException(Get("url")!.Location, $"git.url must end with '.git', got '{url}'");
+        var refs = new[] { "branch", "tag", "commit" }.Where(k => Get(k) is not null).ToList();
+        if (refs.Count > 0 && url is null)
+            throw new DappfileException(Get(refs[0])!.Location, $"git.{refs[0]} is only for remote repositories (with url)");
+        if (refs.Count > 1)
+            throw new DappfileException(Get(refs[1])!.Location, $"git.{refs[0]} and git.{refs[1]} cannot be used together");
+        var to = Get("to") ?? throw new DappfileException(map.Location, "git.to is required");
+
+        var dependencies = new Dictionary<UserStage, IReadOnlyList<string>>();
+        if (Get("stageDependencies") is { } deps && deps is not YScalar { IsNull: true })
+        {
+            var depMap = Mapping(deps, "git.stageDependencies");
+            var allowed = new[] { UserStage.Install, UserStage.BeforeSetup, UserStage.Setup }
+                .Concat(kind == ImageKind.Artifact ? [UserStage.BuildArtifact] : []).Select(s => s.Key()).ToList();
+            RejectUnknownKeys(depMap, "git.stageDependencies", allowed);
+            foreach (var (key, value) in depMap.Entries)
+                dependencies[UserStageNames.FromKey(key.Value)!.Value] = RelativeGlobs(value, $"git.stageDependencies.{key.Value}");
+        }
+
+        return new GitPathConfig(
+            Url: url,
+            Add: Get("add") is { } add ? AbsolutePath(add, "git.add") : "/",
+            To: AbsolutePath(to, "git.to"),
+            Owner: Get("owner") is { } o ? OptionalString(o, "git.owner") : null,
+            Group: Get("group") is { } g ? OptionalString(g, "git.group") : null,
+            IncludePaths: Get("includePaths") is { } inc ? RelativeGlobs(inc, "git.includePaths") : [],
+            ExcludePaths: Get("excludePaths") is { } exc ? RelativeGlobs(exc, "git.excludePaths") : [],
+            Branch: Get("branch") is { } b ? String(b, "git.branch") : null,
+            Tag: Get("tag") is { } t ? String(t, "git.tag") : null,
+            Commit: Get("commit") is { } c ? String(c, "git.commit") : null,
+            StageDependencies: dependencies,
+            Location: map.Location);
+    }
+
+    private static MountConfig ParseMount(YNode node)
+    {
+        var map = Mapping(node, "each mount");
+        RejectUnknownKeys(map, "mount", MountKeys);
+        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+        var to = Get("to") ?? throw new DappfileException(map.Location, "mount.to is required");
+        var from = Get("from");
+        var fromPath = Get("fromPath");
+        if (from is not null && fromPath is not null)
+            throw new DappfileException(fromPath.Location, "mount.from and mount.fromPath cannot be used together");
+        if (from is null && fromPath is null)
+            throw new DappfileException(map.Location, "mount needs 'from: tmp_dir|build_dir' or 'fromPath: /host/path'");
+        if (fromPath is not null)
+            return new MountConfig(AbsolutePath(to, "mount.to"), MountSource.HostPath, AbsolutePath(fromPath, "mount.fromPath"), map.Location);
+        var source = String(from!, "mount.from") switch
+        {
+            "tmp_dir" => MountSource.TmpDir,
+            "build_dir" => MountSource.BuildDir,
+            var other => throw new DappfileException(from!.Location, $"mount.from must be tmp_dir or build_dir, got '{other}'"),
+        };
+        return new MountConfig(AbsolutePath(to, "mount.to"), source, null, map.Location);
+    }
+
+    private static ImportConfig ParseImport(YNode node)
+    {
+        var map = Mapping(node, "each import");
+        RejectUnknownKeys(map, "import", ImportKeys);
+        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+        var artifact = Get("artifact") ?? throw new DappfileException(map.Location, "import.artifact is required");
+        var add = Get("add") ?? throw new DappfileException(map.Location, "import.add is required");
+        var before = Get("before");
+        var after = Get("after");
+        if (before is not null && after is not null)
+            throw new DappfileException(after.Location, "import takes one of 'before' and 'after', not both");
+        if (before is null && after is null)
+            throw new DappfileException(map.Location, "import needs 'before: install|setup' or 'after: install|setup'");
+        var pointNode = before ?? after!;
+        var stage = String(pointNode, before is not null ? "import.before" : "import.after");
+        var point = (before is not null, stage) switch
+        {
+            (true, "install") => ImportPoint.BeforeInstall,
+            (false, "install") => ImportPoint.AfterInstall,
+            (true, "setup") => ImportPoint.BeforeSetup,
+            (false, "setup") => ImportPoint.AfterSetup,
+            _ => throw new DappfileException(pointNode.Location, $"import.{(before is not null ? "before" : "after")} must be install or setup, got '{stage}'"),
+        };
+        var addPath = AbsolutePath(add, "import.add");
+        return new ImportConfig(
+            Artifact: String(artifact, "import.artifact"),
+            Add: addPath,
+            To: Get("to") is { } to ? AbsolutePath(to, "import.to") : addPath,
+            IncludePaths: Get("includePaths") is { } inc ? RelativeGlobs(inc, "import.includePaths") : [],
+            ExcludePaths: Get("excludePaths") is { } exc ? RelativeGlobs(exc, "import.excludePaths") : [],
+            Owner: Get("owner") is { } o ? OptionalString(o, "import.owner") : null,
+            Group: Get("group") is { } g ? OptionalString(g, "import.group") : null,
+            Point: point,
+            Location: artifact.Location);
+    }
+
+    private static void Validate(Dappfile dappfile, string file)
+    {
+        if (dappfile.Dimgs.Count == 0 && dappfile.Artifacts.Count == 0)
+            throw new DappfileException(new SourceLocation(file, 1, 1), "no dimg defined");
+        if (dappfile.Dimgs.Count > 1 && dappfile.Dimgs.FirstOrDefault(d => d.Name is null) is { } nameless)
+            throw new DappfileException(nameless.Location, "a nameless dimg is allowed only when the dappfile has a single dimg");
+        EnsureUnique(dappfile.Dimgs, "dimg");
+        EnsureUnique(dappfile.Artifacts, "artifact");
+
+        foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts))
+        {
+            if (image.FromDimg is { } fd && dappfile.FindDimg(fd) is null)
+                throw new DappfileException(image.FromLocation, $"fromDimg: no dimg '{fd}' in the dappfile");
+            if (image.FromDimgArtifact is { } fa && dappfile.FindArtifact(fa) is null)
+                throw new DappfileException(image.FromLocation, $"fromDimgArtifact: no artifact '{fa}' in the dappfile");
+            foreach (var import in image.Imports)
+                if (dappfile.FindArtifact(import.Artifact) is null)
+                    throw new DappfileException(import.Location, $"import: no artifact '{import.Artifact}' in the dappfile");
+        }
+        foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts))
+            EnsureNoCycle(dappfile, image, []);
+    }
+
+    private static void EnsureUnique(IReadOnlyList<ImageConfig> images, string what)
+    {
+        var seen = new HashSet<string?>();
+        foreach (var image in images)
+            if (!seen.Add(image.Name))
+                throw new DappfileException(image.Location, $"duplicate {what} name '{image.Name}'");
+    }
+
+    private static void EnsureNoCycle(Dappfile dappfile, ImageConfig image, List<ImageConfig> path)
+    {
+        if (path.Contains(image))
+            throw new DappfileException(image.Location,
+                $"circular dependency: {string.Join(" -> ", path.Append(image).Select(i => i.DisplayName))}");
+        path.Add(image);
+        foreach (var dependency in Dependencies(dappfile, image))
+            EnsureNoCycle(dappfile, dependency, path);
+        path.RemoveAt(path.Count - 1);
+    }
+
+    /// <summary>The images this one is built from or imports from.</summary>
+    public static IEnumerable<ImageConfig> Dependencies(Dappfile dappfile, ImageConfig image)
+    {
+        if (image.FromDimg is { } fd) yield return dappfile.FindDimg(fd)!;
+        if (image.FromDimgArtifact is { } fa) yield return dappfile.FindArtifact(fa)!;
+        foreach (var import in image.Imports) yield return dappfile.FindArtifact(import.Artifact)!;
+    }
+}

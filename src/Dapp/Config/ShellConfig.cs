@@ -1,0 +1,14 @@
+namespace Dapp.Config;
+
+/// <summary>The <c>shell</c> section: commands and cache versions per user stage.</summary>
+public sealed record ShellConfig(
+    IReadOnlyDictionary<UserStage, IReadOnlyList<string>> Commands,
+    string? CacheVersion,
+    IReadOnlyDictionary<UserStage, string> StageCacheVersions)
+{
+    public static ShellConfig Empty { get; } = new(new Dictionary<UserStage, IReadOnlyList<string>>(), null, new Dictionary<UserStage, string>());
+
+    public IReadOnlyList<string> CommandsOf(UserStage stage) => Commands.TryGetValue(stage, out var c) ? c : [];
+
+    public string? CacheVersionOf(UserStage stage) => StageCacheVersions.GetValueOrDefault(stage);
+}

@@ -1,0 +1,101 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Dapp.Config;
+
+/// <summary>A YAML node that remembers where it came from, so every error can name file:line:col.</summary>
+internal abstract record YNode(SourceLocation Location);
+
+internal sealed record YScalar(SourceLocation Location, string Value, bool IsPlain) : YNode(Location)
+{
+    public bool IsNull => IsPlain && Value is "" or "~" or "null" or "Null" or "NULL";
+}
+
+internal sealed record YSequence(SourceLocation Location, IReadOnlyList<YNode> Items) : YNode(Location);
+
+internal sealed record YMapping(SourceLocation Location, IReadOnlyList<KeyValuePair<YScalar, YNode>> Entries) : YNode(Location);
+
+/// <summary>Reads a multi-document YAML stream into <see cref="YNode"/> trees; duplicate keys are errors.</summary>
+internal static class YamlDocuments
+{
+    public static IReadOnlyList<YNode?> Parse(string text, string file)
+    {
+        var parser = new Parser(new StringReader(text));
+        var documents = new List<YNode?>();
+        try
+        {
+            parser.Consume<StreamStart>();
+            while (parser.TryConsume<DocumentStart>(out _))
+            {
+                var anchors = new Dictionary<string, YNode>();
+                YNode? root = parser.Accept<DocumentEnd>(out _) ? null : ReadNode(parser, file, anchors);
+                parser.Consume<DocumentEnd>();
+                documents.Add(root);
+            }
+            parser.Consume<StreamEnd>();
+        }
+        catch (YamlException e) when (e is not null)
+        {
+            var reason = e.InnerException?.Message ?? e.Message;
+            var at = e.Start;
+            throw new DappfileException(new SourceLocation(file, (int)at.Line, (int)at.Column), $"invalid YAML: {StripPosition(reason)}");
+        }
+        return documents;
+    }
+
+    private static string StripPosition(string message)
+    {
+        // YamlDotNet prefixes some messages with "(Line: n, Col: m, Idx: i) - (…): "; we print our own position.
+        var idx = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line", StringComparison.Ordinal) && idx > 0 ? message[(idx + 3)..] : message;
+    }
+
+    private static SourceLocation At(ParsingEvent e, string file) => new(file, (int)e.Start.Line, (int)e.Start.Column);
+
+    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors)
+    {
+        if (parser.TryConsume<AnchorAlias>(out var alias))
+        {
+            if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                throw new DappfileException(At(alias, file), $"unknown alias *{alias.Value.Value}");
+            return target;
+        }
+        YNode node;
+        string? anchor = null;
+        if (parser.TryConsume<Scalar>(out var scalar))
+        {
+            anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
+            node = new YScalar(At(scalar, file), scalar.Value, scalar.Style == ScalarStyle.Plain);
+        }
+        else if (parser.TryConsume<SequenceStart>(out var seqStart))
+        {
+            anchor = seqStart.Anchor.IsEmpty ? null : seqStart.Anchor.Value;
+            var items = new List<YNode>();
+            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, file, anchors));
+            node = new YSequence(At(seqStart, file), items);
+        }
+        else if (parser.TryConsume<MappingStart>(out var mapStart))
+        {
+            anchor = mapStart.Anchor.IsEmpty ? null : mapStart.Anchor.Value;
+            var entries = new List<KeyValuePair<YScalar, YNode>>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var key = ReadNode(parser, file, anchors);
+                if (key is not YScalar keyScalar)
+                    throw new DappfileException(key.Location, "a mapping key must be a plain string");
+                if (!seen.Add(keyScalar.Value))
+                    throw new DappfileException(keyScalar.Location, $"duplicate key '{keyScalar.Value}'");
+                entries.Add(new(keyScalar, ReadNode(parser, file, anchors)));
+            }
+            node = new YMapping(At(mapStart, file), entries);
+        }
+        else
+        {
+            parser.Accept<ParsingEvent>(out var unexpected);
+            throw new DappfileException(unexpected is null ? new SourceLocation(file, 1, 1) : At(unexpected, file), "unexpected YAML content");
+        }
+        if (anchor is not null) anchors[anchor] = node;
+        return node;
+    }
+}

@@ -1,0 +1,65 @@
+namespace Dapp.Config;
+
+/// <summary>Typed access to <see cref="YNode"/> values, each failure naming the node's position.</summary>
+internal static class YamlReader
+{
+    public static YMapping Mapping(YNode node, string what) =>
+        node as YMapping ?? throw new DappfileException(node.Location, $"{what} must be a mapping");
+
+    public static string? OptionalString(YNode node, string what) => node switch
+    {
+        YScalar s when s.IsNull => null,
+        YScalar s => s.Value,
+        _ => throw new DappfileException(node.Location, $"{what} must be a string"),
+    };
+
+    public static string String(YNode node, string what) =>
+        OptionalString(node, what) ?? throw new DappfileException(node.Location, $"{what} must not be empty");
+
+    /// <summary>A string or a list of strings (dapp's "one or many").</summary>
+    public static IReadOnlyList<string> StringList(YNode node, string what) => node switch
+    {
+        YScalar s when s.IsNull => [],
+        YScalar s => [s.Value],
+        YSequence seq => seq.Items.Select(i => String(i, $"each item of {what}")).ToList(),
+        _ => throw new DappfileException(node.Location, $"{what} must be a string or a list of strings"),
+    };
+
+    public static IReadOnlyList<KeyValuePair<string, string>> StringMap(YNode node, string what)
+    {
+        if (node is YScalar { IsNull: true }) return [];
+        var map = Mapping(node, what);
+        return map.Entries.Select(e => new KeyValuePair<string, string>(e.Key.Value, OptionalString(e.Value, $"{what}.{e.Key.Value}") ?? "")).ToList();
+    }
+
+    public static IReadOnlyList<YNode> Sequence(YNode node, string what) => node switch
+    {
+        YScalar s when s.IsNull => [],
+        YSequence seq => seq.Items,
+        _ => throw new DappfileException(node.Location, $"{what} must be a list"),
+    };
+
+    public static void RejectUnknownKeys(YMapping map, string what, IReadOnlyCollection<string> allowed)
+    {
+        foreach (var (key, _) in map.Entries)
+            if (!allowed.Contains(key.Value))
+                throw new DappfileException(key.Location, $"unknown key '{key.Value}' in {what} (allowed: {string.Join(", ", allowed)})");
+    }
+
+    public static string AbsolutePath(YNode node, string what)
+    {
+        var value = String(node, what);
+        if (!value.StartsWith('/'))
+            throw new DappfileException(node.Location, $"{what} must be an absolute path, got '{value}'");
+        return value;
+    }
+
+    public static IReadOnlyList<string> RelativeGlobs(YNode node, string what)
+    {
+        var globs = StringList(node, what);
+        foreach (var g in globs)
+            if (g.StartsWith('/'))
+                throw new DappfileException(node.Location, $"{what} must be relative paths or globs, got '{g}'");
+        return globs;
+    }
+}

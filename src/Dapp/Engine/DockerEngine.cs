@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Dapp.Engine;
+
+/// <summary>
+/// The Docker engine as dapp needs it. Every failure becomes a <see cref="DappException"/> that names what was being
+/// done; "not found" answers become nulls or booleans where callers expect them.
+/// </summary>
+public sealed class DockerEngine : IDisposable
+{
+    public const string DefaultEndpoint = "unix:///var/run/docker.sock";
+
+    private readonly DockerClient _client;
+
+    private DockerEngine(DockerClient client, string endpoint)
+    {
+        _client = client;
+        Endpoint = endpoint;
+    }
+
+    public string Endpoint { get; }
+
+    /// <summary>Connects to <paramref name="endpoint"/>, else <c>DOCKER_HOST</c>, else the default socket.</summary>
+    public static DockerEngine Connect(string? endpoint = null)
+    {
+        endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint;
+        var client = new DockerClientBuilder().WithEndpoint(new Uri(endpoint)).WithTimeout(Timeout.InfiniteTimeSpan).Build();
+        return new DockerEngine(client, endpoint);
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    public Task PingAsync(CancellationToken ct) => Call("connect", () => _client.System.PingAsync(ct));
+
+    public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            return await Call($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct));
+        }
+        catch (EngineNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> ImageExistsAsync(string name, CancellationToken ct) => await InspectImageAsync(name, ct) is not null;
+
+    /// <summary>Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.</summary>
+    public async Task PullAsync(string image, AuthConfig? auth, CancellationToken ct)
+    {
+        var (repository, tag) = SplitTag(image);
+        string? error = null;
+        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        await Call($"pull {image}", () => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, progress, ct));
+        if (error is not null) throw new DappException($"pull {image}: {error}");
+    }
+
+    public Task TagAsync(string source, string target, CancellationToken ct)
+    {
+        var (repository, tag) = SplitTag(target);
+        return Call($"tag {source} as {target}", () => _client.Images.TagImageAsync(source,
+            new ImageTagParameters { RepositoryName = repository, Tag = tag }, ct));
+    }
+
+    /// <summary>Removes an image reference (or image); false when it did not exist.</summary>
+    public async Task<bool> RemoveImageAsync(string name, bool force, CancellationToken ct)
+    {
+        try
+        {
+            await Call($"remove image {name}", () => _client.Images.DeleteImageAsync(name,
+                new ImageDeleteParameters { Force = force, NoPrune = false }, ct));
+            return true;
+        }
+        catch (EngineNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    public Task<IList<ImagesListResponse>> ListImagesAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct) =>
+        Call("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct));
+
+    public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct) =>
+        Call("list containers", () => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct));
+
+    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct) =>
+        (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, ct))).ID;
+
+    public Task StartContainerAsync(string id, CancellationToken ct) =>
+        Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
+
+    public async Task<long> WaitContainerAsync(string id, CancellationToken ct) =>
+        (await Call("wait for container", () => _client.Containers.WaitContainerAsync(id, ct))).StatusCode;
+
+    /// <summary>Follows a container's stdout and stderr until it exits, line by line.</summary>
+    public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct)
+    {
+        using var stream = await Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
+            new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, ct));
+        var buffer = new byte[16 * 1024];
+        var decoder = new LineSplitter(onLine);
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            if (read.EOF) break;
+            decoder.Add(buffer.AsSpan(0, read.Count), read.Target == MultiplexedStream.TargetStream.StandardError);
+        }
+        decoder.Flush();
+    }
+
+    /// <summary>Commits a container as <paramref name="target"/>: the image is created and tagged in one engine call.</summary>
+    public async Task<string> CommitAsync(string containerId, CommitContainerChangesParameters parameters, string target, CancellationToken ct)
+    {
+        var (repository, tag) = SplitTag(target);
+        parameters.ContainerID = containerId;
+        parameters.RepositoryName = repository;
+        parameters.Tag = tag;
+        parameters.Pause = false;
+        return (await Call($"commit {target}", () => _client.Images.CommitContainerChangesAsync(parameters, ct))).ID;
+    }
+
+    public async Task RemoveContainerAsync(string id, CancellationToken ct)
+    {
+        try
+        {
+            await Call("remove container", () => _client.Containers.RemoveContainerAsync(id,
+                new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct));
+        }
+        catch (EngineNotFoundException)
+        {
+        }
+    }
+
+    public async Task<Stream> GetArchiveAsync(string containerId, string path, CancellationToken ct)
+    {
+        try
+        {
+            return (await Call($"read {path}", () => _client.Containers.GetArchiveFromContainerAsync(containerId,
+                new ContainerPathStatParameters { Path = path }, false, ct))).Stream
+                ?? throw new DappException($"read {path}: the engine sent no archive");
+        }
+        catch (EngineNotFoundException)
+        {
+            throw new DappException($"{path} does not exist");
+        }
+    }
+
+    public Task PutArchiveAsync(string containerId, string path, Stream tar, CancellationToken ct) =>
+        Call($"write into {path}", () => _client.Containers.ExtractArchiveToContainerAsync(containerId,
+            new CopyToContainerParameters { Path = path, AllowOverwriteDirWithFile = true }, tar, ct));
+
+    public static (string Repository, string Tag) SplitTag(string image)
+    {
+        var at = image.IndexOf('@');
+        if (at >= 0) return (image[..at], image[(at + 1)..]);
+        var slash = image.LastIndexOf('/');
+        var colon = image.LastIndexOf(':');
+        return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
+    }
+
+    private async Task Call(string what, Func<Task> action) => await Call(what, async () => { await action(); return true; });
+
+    private async Task<T> Call<T>(string what, Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new EngineNotFoundException($"{what}: {MessageOf(e)}");
+        }
+        catch (DockerApiException e)
+        {
+            throw new DappException($"{what}: {MessageOf(e)}");
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
+        {
+            throw new DappException($"Cannot talk to the Docker engine at {Endpoint} ({what}): {e.GetBaseException().Message}", e);
+        }
+    }
+
+    private static string MessageOf(DockerApiException e)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(e.ResponseBody ?? "");
+            if (json.RootElement.TryGetProperty("message", out var message)) return message.GetString() ?? "";
+        }
+        catch (JsonException)
+        {
+        }
+        return string.IsNullOrWhiteSpace(e.ResponseBody) ? e.StatusCode.ToString() : e.ResponseBody!.Trim();
+    }
+}
+
+/// <summary>The engine answered 404 for the object asked about.</summary>
+public sealed class EngineNotFoundException(string message) : DappException(message);

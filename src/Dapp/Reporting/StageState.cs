@@ -1,0 +1,28 @@
+namespace Dapp.Reporting;
+
+/// <summary>What happened to a stage, printed as dapp printed it: <c>[USING CACHE]</c>, <c>[BUILD]</c>, ….</summary>
+public enum StageState
+{
+    UsingCache,
+    NotPresent,
+    Build,
+    Pull,
+    Push,
+    Exist,
+    NotExist,
+}
+
+public static class StageStateNames
+{
+    public static string Display(this StageState state) => state switch
+    {
+        StageState.UsingCache => "[USING CACHE]",
+        StageState.NotPresent => "[NOT PRESENT]",
+        StageState.Build => "[BUILD]",
+        StageState.Pull => "[PULL]",
+        StageState.Push => "[PUSH]",
+        StageState.Exist => "[EXIST]",
+        StageState.NotExist => "[NOT EXIST]",
+        _ => throw new ArgumentOutOfRangeException(nameof(state)),
+    };
+}

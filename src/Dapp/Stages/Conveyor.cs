@@ -1,0 +1,41 @@
+using Dapp.Config;
+
+namespace Dapp.Stages;
+
+/// <summary>A stage of a conveyor with its signature (an empty stage carries the previous stage's signature).</summary>
+public sealed record ConveyorStage(Stage Stage, string Signature)
+{
+    public StageName Name => Stage.Name;
+    public bool IsEmpty => Stage.IsEmpty;
+}
+
+/// <summary>The ordered stages of one dimg or artifact, with their signatures.</summary>
+public sealed class Conveyor
+{
+    internal Conveyor(ImageConfig image, IReadOnlyList<ConveyorStage> allStages, IReadOnlyList<Conveyor> dependencies)
+    {
+        Image = image;
+        AllStages = allStages;
+        Dependencies = dependencies;
+    }
+
+    public ImageConfig Image { get; }
+
+    /// <summary>Every stage of the kind's order, empty ones included.</summary>
+    public IReadOnlyList<ConveyorStage> AllStages { get; }
+
+    /// <summary>The stages that produce an image, in order: what a build walks.</summary>
+    public IReadOnlyList<ConveyorStage> Stages => AllStages.Where(s => !s.IsEmpty).ToList();
+
+    /// <summary>The conveyors whose images this one needs to build: its fromDimg/fromDimgArtifact base and imported artifacts.</summary>
+    public IReadOnlyList<Conveyor> Dependencies { get; }
+
+    public FromStage From => (FromStage)AllStages[0].Stage;
+
+    public string LastSignature => AllStages[^1].Signature;
+
+    /// <summary>The signature of a stage by name; an empty stage has the signature of the last non-empty stage before it.</summary>
+    public string SignatureOf(StageName name) =>
+        AllStages.FirstOrDefault(s => s.Name == name)?.Signature
+        ?? throw new DappException($"{Image.DisplayName} has no stage '{name.DappName()}' (stages: {string.Join(", ", AllStages.Select(s => s.Name.DappName()))})");
+}

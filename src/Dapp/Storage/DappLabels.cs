@@ -1,0 +1,16 @@
+namespace Dapp.Storage;
+
+/// <summary>The labels dapp puts on the images and containers it makes.</summary>
+public static class DappLabels
+{
+    public const string Project = "dapp";
+    public const string Version = "dapp-version";
+    public const string CacheVersion = "dapp-cache-version";
+    public const string Dimg = "dapp-dimg";
+    public const string TagScheme = "dapp-tag-scheme";
+    public const string Stage = "dapp-stage";
+    public const string StageSignature = "dapp-stage-signature";
+    public const string BuildContainer = "dapp-build-container";
+
+    public static string Artifact(string name) => $"dapp-artifact-{name}";
+}
