@@ -1,0 +1,153 @@
+using Dapp.Build;
+using Dapp.Commands;
+using Dapp.Reporting;
+
+namespace Dapp.Tests.Integration;
+
+[Collection(EngineCollection.Name)]
+public class CommandTests(EngineFixture fixture)
+{
+    private const string Dappfile = """
+        dimg: backend
+        from: dapp-examples/busybox:1.35
+        shell:
+          install: echo backend > /name
+        docker:
+          CMD: [cat, /name]
+        ---
+        dimg: frontend
+        from: dapp-examples/busybox:1.35
+        shell:
+          install: echo frontend > /name
+        """;
+
+    [Fact]
+    public async Task List_prints_the_dimgs_matching_the_patterns()
+    {
+        await using var test = new TestProject(Dappfile);
+        Assert.Equal(["backend", "frontend"], (await DappCli.RunAsync(test, "dimg", "list")).StdoutLines);
+        Assert.Equal(["frontend"], (await DappCli.RunAsync(test, "dimg", "list", "front*")).StdoutLines);
+        var none = await DappCli.RunAsync(test, "dimg", "list", "nope");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("No such dimg: nope", none.Stderr);
+    }
+
+    [Fact]
+    public async Task Unknown_options_and_values_are_errors()
+    {
+        await using var test = new TestProject(Dappfile);
+        var bogus = await DappCli.RunAsync(test, "dimg", "build", "--bogus");
+        Assert.NotEqual(0, bogus.ExitCode);
+        Assert.Contains("--bogus", bogus.Stderr);
+        var color = await DappCli.RunAsync(test, "dimg", "list", "--color", "purple");
+        Assert.NotEqual(0, color.ExitCode);
+    }
+
+    [Fact]
+    public async Task Stage_image_names_the_stage_and_empty_stages_name_the_previous_image()
+    {
+        await using var test = new TestProject(Dappfile);
+        using var project = await test.LoadAsync();
+        var backend = project.Conveyors.For(project.Dappfile.FindDimg("backend")!);
+        var last = await DappCli.RunAsync(test, "dimg", "stage", "image", "backend");
+        Assert.Equal($"dimgstage-{test.Name}:{backend.LastSignature}", last.Stdout.Trim());
+        var setup = await DappCli.RunAsync(test, "dimg", "stage", "image", "backend", "--stage", "setup");
+        Assert.Equal($"dimgstage-{test.Name}:{backend.Stages[1].Signature}", setup.Stdout.Trim());
+        var ambiguous = await DappCli.RunAsync(test, "dimg", "stage", "image");
+        Assert.Equal(1, ambiguous.ExitCode);
+        Assert.Contains("exactly one dimg", ambiguous.Stderr);
+        var unknown = await DappCli.RunAsync(test, "dimg", "stage", "image", "backend", "--stage", "compile");
+        Assert.Contains("unknown stage 'compile'", unknown.Stderr);
+    }
+
+    [Fact]
+    public async Task Tag_names_built_dimgs_with_dimg_labels_and_fails_for_unbuilt_ones()
+    {
+        await using var test = new TestProject(Dappfile);
+        var notBuilt = await DappCli.RunAsync(test, "dimg", "tag", "localhost:5000/it", "--tag", "x");
+        Assert.Equal(1, notBuilt.ExitCode);
+        Assert.Contains("Dimg hasn't been built yet: backend", notBuilt.Stderr);
+
+        await test.BuildAsync();
+        var repo = $"localhost:5000/{test.Name}";
+        var tagged = await DappCli.RunAsync(test, "dimg", "tag", "back*", repo, "--tag", "Release_1", "--tag-plain", "v1.0");
+        Assert.True(tagged.ExitCode == 0, tagged.Stderr);
+        var slug = Dapp.Config.Slug.Make("Release_1");
+        foreach (var tag in new[] { slug, "v1.0" })
+        {
+            var inspect = await DockerCli.RunAsync("inspect", "--format",
+                "{{index .Config.Labels \"dapp-dimg\"}} {{index .Config.Labels \"dapp-tag-scheme\"}} {{json .Config.Cmd}}", $"{repo}/backend:{tag}");
+            Assert.Equal("true custom [\"cat\",\"/name\"]", inspect.Stdout.Trim());
+        }
+        Assert.NotEqual(0, (await DockerCli.RunAsync("image", "inspect", $"{repo}/frontend:v1.0")).ExitCode);
+        Assert.Equal("backend", (await DockerCli.RunAsync("run", "--rm", "--network=none", $"{repo}/backend:v1.0")).Stdout.Trim());
+
+        var invalid = await DappCli.RunAsync(test, "dimg", "tag", "Bad_Repo");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("Invalid REPO 'Bad_Repo'", invalid.Stderr);
+
+        using var project = await test.LoadAsync();
+        await CleanupCommands.FlushLocalAsync(project, withStages: false, dryRun: false, new RecordingReporter(), default);
+        Assert.NotEqual(0, (await DockerCli.RunAsync("image", "inspect", $"{repo}/backend:v1.0")).ExitCode);
+        Assert.NotEmpty(await project.Stages.ListAsync(default));
+    }
+
+    [Fact]
+    public async Task A_nameless_dimg_is_tagged_as_repo_colon_tag()
+    {
+        await using var test = new TestProject("dimg:\nfrom: dapp-examples/busybox:1.35\nshell:\n  install: echo x > /x\n");
+        await test.BuildAsync();
+        var repo = $"localhost:5000/{test.Name}";
+        var result = await DappCli.RunAsync(test, "dimg", "tag", repo);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(0, (await DockerCli.RunAsync("image", "inspect", $"{repo}:latest")).ExitCode);
+        await DockerCli.RunAsync("rmi", $"{repo}:latest");
+    }
+
+    [Fact]
+    public async Task Run_starts_the_dimg_with_docker_args_and_a_command()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        var env = new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir };
+        var plain = await DappCli.RunAsync(test.Dir, env, "dimg", "run", "backend", "--name", test.Name, "--rm", "--network=none");
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        Assert.Equal("backend", plain.Stdout.Trim());
+        var withCommand = await DappCli.RunAsync(test.Dir, env, "dimg", "run", "frontend", "--rm", "--network=none", "-e", "X=1", "--name", test.Name, "--", "sh", "-c", "echo $X; cat /name; exit 3");
+        Assert.Equal(3, withCommand.ExitCode);
+        Assert.Equal("1\nfrontend", withCommand.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Stages_flush_local_removes_the_projects_stages_and_cleanup_removes_leftover_containers()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        using var project = await test.LoadAsync();
+        Assert.Equal(4, (await project.Stages.ListAsync(default)).Count);
+
+        var leftover = $"{StageImageBuilder.ContainerPrefix}{test.Name}.leftover";
+        Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", leftover, EngineFixture.BaseImage, "true")).ExitCode);
+        var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
+        Assert.Contains($"would remove container {leftover}", dry.Stdout);
+        Assert.Single(await DockerCli.ContainerNamesAsync(leftover));
+        var cleanup = await DappCli.RunAsync(test, "dimg", "cleanup");
+        Assert.True(cleanup.ExitCode == 0, cleanup.Stderr);
+        Assert.Empty(await DockerCli.ContainerNamesAsync(leftover));
+
+        var flush = await DappCli.RunAsync(test, "dimg", "stages", "flush", "local");
+        Assert.True(flush.ExitCode == 0, flush.Stderr);
+        Assert.Empty(await project.Stages.ListAsync(default));
+        Assert.True(await fixture.Engine.ImageExistsAsync(EngineFixture.BaseImage, default));
+    }
+
+    [Fact]
+    public async Task Version_and_help_work()
+    {
+        var version = await DappCli.RunAsync(Path.GetTempPath(), null, "--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Stdout.Trim());
+        var help = await DappCli.RunAsync(Path.GetTempPath(), null, "dimg", "build", "--help");
+        Assert.Contains("--lock-timeout", help.Stdout);
+    }
+}

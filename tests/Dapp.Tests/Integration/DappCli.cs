@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace Dapp.Tests.Integration;
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public IEnumerable<string> StdoutLines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>Runs the real dapp executable, as a user would.</summary>
+public static class DappCli
+{
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "dapp");
+
+    public static Process Start(string workDir, IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["NO_COLOR"] = "1";
+        foreach (var (key, value) in env ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        return Process.Start(start)!;
+    }
+
+    public static async Task<CliResult> RunAsync(string workDir, IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        using var process = Start(workDir, env, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public static Task<CliResult> RunAsync(TestProject project, params string[] args) =>
+        RunAsync(project.Dir, new Dictionary<string, string> { ["DAPP_HOME"] = project.HomeDir }, [.. args, "--name", project.Name]);
+}

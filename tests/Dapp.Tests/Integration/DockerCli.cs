@@ -1,0 +1,33 @@
+using Dapp.Commands;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>The docker command line client, to look at what dapp made the way a user would.</summary>
+public static class DockerCli
+{
+    public static async Task<CliResult> RunAsync(params string[] args)
+    {
+        var docker = RunCommand.FindExecutable("docker") ?? throw new InvalidOperationException("docker CLI not on PATH");
+        var start = new System.Diagnostics.ProcessStartInfo(docker) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Output of a shell command in a throwaway container of the image.</summary>
+    public static async Task<string> ShellAsync(string image, string script)
+    {
+        var result = await RunAsync("run", "--rm", "--network=none", "--entrypoint", "/bin/sh", image, "-c", script);
+        Assert.True(result.ExitCode == 0, $"docker run {image} failed: {result.Stderr}");
+        return result.Stdout.TrimEnd('\n');
+    }
+
+    public static async Task<IReadOnlyList<string>> ContainerNamesAsync(string prefix)
+    {
+        var result = await RunAsync("ps", "-a", "--format", "{{.Names}}");
+        return result.StdoutLines.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+    }
+}

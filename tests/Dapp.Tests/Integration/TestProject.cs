@@ -1,0 +1,50 @@
+using Dapp.Build;
+using Dapp.Commands;
+using Dapp.Reporting;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>A throwaway project dir with a dappfile and a unique project name; its images are removed on dispose.</summary>
+public sealed class TestProject : IAsyncDisposable
+{
+    public TestProject(string dappfile)
+    {
+        Dir = Directory.CreateTempSubdirectory("dapp-it-").FullName;
+        Name = "it-" + Guid.NewGuid().ToString("N")[..10];
+        HomeDir = Path.Combine(Dir, ".home");
+        WriteDappfile(dappfile);
+    }
+
+    public string Dir { get; }
+    public string Name { get; }
+
+    /// <summary>DAPP_HOME for CLI runs of this project (locks, build dirs).</summary>
+    public string HomeDir { get; }
+
+    public void WriteDappfile(string text) => File.WriteAllText(Path.Combine(Dir, "dappfile.yml"), text);
+
+    public Task<DappProject> LoadAsync() =>
+        DappProject.LoadAsync(new ProjectOptions { Dir = Dir, Name = Name, BuildDir = Path.Combine(Dir, ".build") }, default);
+
+    public async Task<RecordingReporter> BuildAsync(params string[] patterns)
+    {
+        using var project = await LoadAsync();
+        var reporter = new RecordingReporter();
+        await BuildCommand.RunAsync(project, patterns, new BuildOptions(), reporter, default);
+        return reporter;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var project = await LoadAsync();
+            await CleanupCommands.FlushLocalAsync(project, withStages: true, dryRun: false, new RecordingReporter(), default);
+        }
+        catch (DappException)
+        {
+            // a test that broke its dappfile on purpose; nothing was built under it
+        }
+        Directory.Delete(Dir, recursive: true);
+    }
+}
