@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dapp.Build;
 using Dapp.Commands;
+using Dapp.Reporting;
 
 namespace Dapp.Cli;
 
@@ -106,36 +107,34 @@ internal static class DappCommandLine
         return command;
     }
 
-    private static Command StagesFlushLocal(CommonOptions common)
-    {
-        var command = new Command("local", "Remove the project's local stage images, build containers and dangling images");
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
-        {
-            await CleanupCommands.StagesFlushLocalAsync(project, r.GetValue(common.DryRun), reporter, ct);
-            return 0;
-        }));
-        return command;
-    }
+    private static Command StagesFlushLocal(CommonOptions common) =>
+        ProjectCommand(common, "local", "Remove the project's local stage images, build containers and dangling images", [],
+            (project, reporter, r, ct) => CleanupCommands.StagesFlushLocalAsync(project, r.GetValue(common.DryRun), reporter, ct));
 
     private static Command FlushLocal(CommonOptions common)
     {
-        var command = new Command("local", "Remove the project's local dimg images");
         var withStages = new Option<bool>("--with-stages") { Description = "Also remove the local stages" };
-        command.Add(withStages);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
-        {
-            await CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct);
-            return 0;
-        }));
-        return command;
+        return ProjectCommand(common, "local", "Remove the project's local dimg images", [withStages],
+            (project, reporter, r, ct) => CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct));
     }
 
-    private static Command Cleanup(CommonOptions common)
+    private static Command Cleanup(CommonOptions common) =>
+        ProjectCommand(common, "cleanup", "Remove the project's leftover build containers and dangling images", [],
+            (project, reporter, r, ct) => CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), reporter, ct));
+
+    /// <summary>A command whose whole behaviour is one library call on the loaded project.</summary>
+    private static Command ProjectCommand(CommonOptions common, string name, string description, Symbol[] symbols,
+        Func<DappProject, IReporter, ParseResult, CancellationToken, Task> action)
     {
-        var command = new Command("cleanup", "Remove the project's leftover build containers and dangling images");
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            if (symbol is Option option) command.Add(option);
+            else if (symbol is Argument argument) command.Add(argument);
+        }
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
-            await CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), reporter, ct);
+            await action(project, reporter, r, ct);
             return 0;
         }));
         return command;

@@ -11,12 +11,7 @@ public sealed class DimgImageTagger(DockerEngine engine, string project)
     {
         var stage = await engine.InspectImageAsync(stageImage, ct)
             ?? throw new DappException($"{stageImage} disappeared");
-        var container = await engine.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = $"{StageImageBuilder.ContainerPrefix}{project}.tag.{Guid.NewGuid():N}",
-            Image = stageImage,
-            Entrypoint = ["/bin/true"],
-        }, ct);
+        var container = await engine.CreateIdleContainerAsync(stageImage, $"{StageImageBuilder.ContainerPrefix}{project}.tag.{Guid.NewGuid():N}", ct);
         try
         {
             var labels = new Dictionary<string, string> { [DappLabels.Dimg] = "true", [DappLabels.TagScheme] = tagScheme };

@@ -80,12 +80,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         var artifactImage = storage.ImageName(artifact.LastSignature);
         var inspected = await engine.InspectImageAsync(artifactImage, ct)
             ?? throw new DappException($"artifact {artifact.Image.Name}: its image {artifactImage} is missing");
-        var source = await engine.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}",
-            Image = artifactImage,
-            Entrypoint = ["/bin/true"],
-        }, ct);
+        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ct);
         try
         {
             Stream archive;

@@ -92,6 +92,10 @@ public sealed class DockerEngine : IDisposable
     public async Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct) =>
         (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, ct))).ID;
 
+    /// <summary>A container that is never started: a source to copy files from, or a base to commit a relabelled image.</summary>
+    public Task<string> CreateIdleContainerAsync(string image, string name, CancellationToken ct) =>
+        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"] }, ct);
+
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
 
