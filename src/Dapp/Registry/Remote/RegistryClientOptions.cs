@@ -1,0 +1,33 @@
+namespace Dapp.Registry.Remote;
+
+public sealed record RegistryClientOptions
+{
+    /// <summary>Registries (host or host:port) reached over plain http; loopback hosts always are.</summary>
+    public IReadOnlyCollection<string> InsecureRegistries { get; init; } = [];
+
+    /// <summary>DAPP_INSECURE_REGISTRY=1: every registry over plain http.</summary>
+    public bool AllInsecure { get; init; }
+
+    /// <summary>Credentials given on the command line (--registry-username/--registry-password); they win over the Docker config.</summary>
+    public RegistryCredential? Credential { get; init; }
+
+    /// <summary>Parallel requests per registry.</summary>
+    public int MaxConcurrentRequests { get; init; } = 8;
+
+    public int MaxRetries { get; init; } = 5;
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long to wait for a connection or for response headers.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Blobs up to this size are uploaded in one PUT; larger ones in chunks of <see cref="ChunkSize"/>.</summary>
+    public long MonolithicUploadLimit { get; init; } = 32L << 20;
+    public int ChunkSize { get; init; } = 16 << 20;
+
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>Reads DAPP_INSECURE_REGISTRY and keeps the rest as given.</summary>
+    public RegistryClientOptions WithEnvironmentDefaults() =>
+        this with { AllInsecure = AllInsecure || Environment("DAPP_INSECURE_REGISTRY") is "1" or "true" };
+}

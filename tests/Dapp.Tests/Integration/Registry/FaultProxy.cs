@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Dapp.Tests.Integration.Registry;
+
+public sealed record ProxyRequest(int Number, string Method, string Path, IReadOnlyDictionary<string, string> Headers);
+
+public abstract record Fault;
+
+/// <summary>Answer with this status (and Retry-After seconds) instead of forwarding.</summary>
+public sealed record StatusFault(int Status, int? RetryAfterSeconds = null) : Fault;
+
+/// <summary>Forward, but reset the connection after this many bytes of the response body (0: before any of the response).</summary>
+public sealed record ResetFault(long AfterBodyBytes) : Fault;
+
+/// <summary>
+/// A loopback HTTP/1.1 proxy in front of a registry that injects faults chosen per request by <see cref="Rule"/>.
+/// It forwards the Host header as sent, so the registry's upload locations point back at the proxy, and forces
+/// one request per connection so each request can be seen and faulted on its own.
+/// </summary>
+public sealed class FaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _upstreamPort;
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stop = new();
+    private int _number;
+    private int _active;
+    private int _maxActive;
+
+    public FaultProxy(int upstreamPort)
+    {
+        _upstreamPort = upstreamPort;
+        _listener.Start();
+        _loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public string Host => $"127.0.0.1:{Port}";
+    public Func<ProxyRequest, Fault?> Rule { get; set; } = _ => null;
+    public ConcurrentQueue<ProxyRequest> Seen { get; } = new();
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            _ = Task.Run(() => HandleAsync(client));
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client)
+    {
+        using var connection = client;
+        var stream = client.GetStream();
+        var (head, rest) = await ReadHeadAsync(stream);
+        if (head is null) return;
+        var lines = head.Split("\r\n");
+        var requestLine = lines[0].Split(' ');
+        var headers = lines.Skip(1).Where(l => l.Contains(':'))
+            .GroupBy(l => l[..l.IndexOf(':')].Trim(), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First()[(g.First().IndexOf(':') + 1)..].Trim(), StringComparer.OrdinalIgnoreCase);
+        var request = new ProxyRequest(Interlocked.Increment(ref _number), requestLine[0], requestLine[1], headers);
+        Seen.Enqueue(request);
+        var active = Interlocked.Increment(ref _active);
+        InterlockedMax(ref _maxActive, active);
+        var finished = 0;
+        void Finish()
+        {
+            if (Interlocked.Exchange(ref finished, 1) == 0) Interlocked.Decrement(ref _active);
+        }
+        try
+        {
+            var fault = Rule(request);
+            if (fault is StatusFault status)
+            {
+                await DrainBodyAsync(stream, headers, rest.Length);
+                var retryAfter = status.RetryAfterSeconds is { } seconds ? $"Retry-After: {seconds}\r\n" : "";
+                var response = $"HTTP/1.1 {status.Status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n{retryAfter}\r\n";
+                Finish();
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
+                return;
+            }
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
+            var up = upstream.GetStream();
+            var forwarded = string.Join("\r\n", lines.Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0))
+                + "\r\nConnection: close\r\n\r\n";
+            await up.WriteAsync(Encoding.ASCII.GetBytes(forwarded));
+            await up.WriteAsync(rest);
+            _ = stream.CopyToAsync(up).ContinueWith(_ => { });
+            await CopyResponseAsync(up, stream, client, fault as ResetFault, request.Method == "HEAD", Finish);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            Finish();
+        }
+    }
+
+    /// <summary>
+    /// Forwards the response; <paramref name="finished"/> is called just before its last bytes are written, so a
+    /// request counts as active exactly while the client still waits for it.
+    /// </summary>
+    private static async Task CopyResponseAsync(Stream from, Stream to, TcpClient client, ResetFault? reset, bool isHead, Action finished)
+    {
+        long expected = -1;
+        var buffer = new byte[64 * 1024];
+        var headSeen = new List<byte>();
+        long body = -1;
+        while (true)
+        {
+            var read = await from.ReadAsync(buffer);
+            if (read == 0) return;
+            var chunk = buffer.AsMemory(0, read);
+            if (body < 0)
+            {
+                headSeen.AddRange(chunk.ToArray());
+                var end = IndexOfHeadEnd(headSeen);
+                if (end < 0) { await to.WriteAsync(chunk); continue; }
+                body = headSeen.Count - end;
+                if (reset is { AfterBodyBytes: 0 })
+                {
+                    // The upstream acted on the request, but the client hears nothing of it.
+                    Reset(client);
+                    return;
+                }
+                expected = isHead ? 0 : ContentLength(headSeen.GetRange(0, end));
+                if (expected >= 0 && body >= expected) finished();
+                if (reset is not null && body > reset.AfterBodyBytes)
+                {
+                    var keep = read - (int)(body - reset.AfterBodyBytes);
+                    await to.WriteAsync(chunk[..keep]);
+                    Reset(client);
+                    return;
+                }
+                await to.WriteAsync(chunk);
+                continue;
+            }
+            if (reset is not null && body + read > reset.AfterBodyBytes)
+            {
+                await to.WriteAsync(chunk[..(int)(reset.AfterBodyBytes - body)]);
+                Reset(client);
+                return;
+            }
+            body += read;
+            if (expected >= 0 && body >= expected) finished();
+            await to.WriteAsync(chunk);
+        }
+    }
+
+    private static long ContentLength(List<byte> head)
+    {
+        foreach (var line in Encoding.ASCII.GetString(head.ToArray()).Split("\r\n"))
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase) && long.TryParse(line[15..].Trim(), out var length))
+                return length;
+        return -1;
+    }
+
+    private static void Reset(TcpClient client)
+    {
+        client.Client.LingerState = new LingerOption(true, 0);
+        client.Client.Close();
+    }
+
+    private static int IndexOfHeadEnd(List<byte> bytes)
+    {
+        for (int i = 3; i < bytes.Count; i++)
+            if (bytes[i - 3] == '\r' && bytes[i - 2] == '\n' && bytes[i - 1] == '\r' && bytes[i] == '\n') return i + 1;
+        return -1;
+    }
+
+    private static async Task<(string? Head, byte[] Remainder)> ReadHeadAsync(Stream stream)
+    {
+        var bytes = new List<byte>();
+        var buffer = new byte[8192];
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0) return (null, []);
+            bytes.AddRange(buffer.AsSpan(0, read).ToArray());
+            var end = IndexOfHeadEnd(bytes);
+            if (end >= 0) return (Encoding.ASCII.GetString(bytes.GetRange(0, end - 4).ToArray()), bytes.GetRange(end, bytes.Count - end).ToArray());
+        }
+    }
+
+    private static async Task DrainBodyAsync(Stream stream, IReadOnlyDictionary<string, string> headers, int alreadyRead)
+    {
+        if (!headers.TryGetValue("Content-Length", out var value) || !long.TryParse(value, out var length)) return;
+        var left = length - alreadyRead;
+        var buffer = new byte[64 * 1024];
+        while (left > 0)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)));
+            if (read == 0) return;
+            left -= read;
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        await _loop;
+    }
+}
