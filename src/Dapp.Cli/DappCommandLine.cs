@@ -17,6 +17,9 @@ internal static class DappCommandLine
         var dimg = new Command("dimg", "Build, tag, run and clean up dimgs");
         root.Add(dimg);
         dimg.Add(Build(common));
+        dimg.Add(Push(common, "push", simple: false, buildFirst: false));
+        dimg.Add(Push(common, "spush", simple: true, buildFirst: false));
+        dimg.Add(Push(common, "bp", simple: false, buildFirst: true));
         dimg.Add(List(common));
         dimg.Add(Tag(common));
         dimg.Add(new Command("run", "Run a dimg: dapp dimg run [DIMG] [DOCKER ARGS] [-- CMD...] (options --stage STAGE, --dir, --name)"));
@@ -29,11 +32,15 @@ internal static class DappCommandLine
         var stages = new Command("stages", "The stages cache");
         var stagesFlush = new Command("flush", "Remove stages");
         stagesFlush.Add(StagesFlushLocal(common));
+        stagesFlush.Add(StagesFlushRepo(common));
         stages.Add(stagesFlush);
+        stages.Add(StagesPush(common));
+        stages.Add(StagesPull(common));
         dimg.Add(stages);
 
         var flush = new Command("flush", "Remove dimg images");
         flush.Add(FlushLocal(common));
+        flush.Add(FlushRepo(common));
         dimg.Add(flush);
         return root;
     }
@@ -42,24 +49,107 @@ internal static class DappCommandLine
     {
         var command = new Command("build", "Build the dimgs' stages that are not in the local stages cache");
         var dimgs = Positionals.Dimgs();
-        var network = new Option<string?>("--network") { Description = "Network mode of build containers (default: the engine's default network)" };
-        var lockTimeout = new Option<int>("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
-        var forceSaveCache = new Option<bool>("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
+        var build = new BuildOptionSet();
         command.Add(dimgs);
-        command.Add(network);
-        command.Add(lockTimeout);
-        command.Add(forceSaveCache);
+        build.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
-            var options = new BuildOptions
-            {
-                Network = r.GetValue(network),
-                LockTimeout = TimeSpan.FromSeconds(r.GetValue(lockTimeout)),
-                DryRun = r.GetValue(common.DryRun),
-            };
-            await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], options, reporter, ct);
+            await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], build.Get(r, common), reporter, ct);
             return 0;
         }));
+        return command;
+    }
+
+    private static Command Push(CommonOptions common, string name, bool simple, bool buildFirst)
+    {
+        var description = (simple, buildFirst) switch
+        {
+            (true, _) => "Push one dimg as REPO:TAG",
+            (_, true) => "Build the dimgs, then push them as REPO/DIMG:TAG",
+            _ => "Push the built dimgs as REPO/DIMG:TAG",
+        };
+        var command = new Command(name, description);
+        var args = Positionals.DimgsThenRepo();
+        var tags = new TagOptionSet();
+        var registry = new RegistryOptionSet();
+        var withStages = new Option<bool>("--with-stages") { Description = "Push the dimgs' stages first (dapp dimg stages push)" };
+        var build = new BuildOptionSet();
+        command.Add(args);
+        tags.AddTo(command);
+        registry.AddTo(command);
+        if (!simple) command.Add(withStages);
+        if (buildFirst) build.AddTo(command);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+            if (buildFirst) await BuildCommand.RunAsync(project, dimgs, build.Get(r, common), reporter, ct);
+            await PushCommand.RunAsync(project, dimgs, repo, new PushOptions
+            {
+                Tags = tags.Get(r),
+                WithStages = !simple && r.GetValue(withStages),
+                Simple = simple,
+                DryRun = r.GetValue(common.DryRun),
+            }, registry.Get(r), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StagesPush(CommonOptions common)
+    {
+        var command = new Command("push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE");
+        var args = Positionals.DimgsThenRepo();
+        var registry = new RegistryOptionSet();
+        command.Add(args);
+        registry.AddTo(command);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+            await StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StagesPull(CommonOptions common)
+    {
+        var command = new Command("pull", "Pull the stages cache of the dimgs from REPO: the latest stage of each chain that this host lacks");
+        var args = Positionals.DimgsThenRepo();
+        var registry = new RegistryOptionSet();
+        var all = new Option<bool>("--all") { Description = "Pull every stage of the chains that the registry has, not only the latest" };
+        command.Add(args);
+        command.Add(all);
+        registry.AddTo(command);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+            await StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StagesFlushRepo(CommonOptions common)
+    {
+        var repo = new Argument<string>("REPO") { Description = "The repository" };
+        var registry = new RegistryOptionSet();
+        var command = ProjectCommand(common, "repo", "Delete the stages (dimgstage-* tags) of REPO", [repo],
+            (project, reporter, r, ct) => FlushRepoCommands.StagesFlushRepoAsync(project, r.GetValue(repo)!, r.GetValue(common.DryRun), registry.Get(r), reporter, ct));
+        registry.AddTo(command);
+        return command;
+    }
+
+    private static Command FlushRepo(CommonOptions common)
+    {
+        var args = Positionals.DimgsThenRepo();
+        var registry = new RegistryOptionSet();
+        var withStages = new Option<bool>("--with-stages") { Description = "Also delete the stages of REPO" };
+        var command = ProjectCommand(common, "repo", "Delete the dimg images of REPO", [args, withStages], (project, reporter, r, ct) =>
+        {
+            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+            return FlushRepoCommands.FlushRepoAsync(project, dimgs, repo, r.GetValue(withStages), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+        });
+        registry.AddTo(command);
         return command;
     }
 
@@ -139,6 +229,48 @@ internal static class DappCommandLine
         }));
         return command;
     }
+}
+
+/// <summary>The options of dapp dimg build (also taken by bp).</summary>
+internal sealed class BuildOptionSet
+{
+    private readonly Option<string?> _network = new("--network") { Description = "Network mode of build containers (default: the engine's default network)" };
+    private readonly Option<int> _lockTimeout = new("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
+    private readonly Option<bool> _forceSaveCache = new("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _network, _lockTimeout, _forceSaveCache }) command.Add(option);
+    }
+
+    public BuildOptions Get(ParseResult r, CommonOptions common) => new()
+    {
+        Network = r.GetValue(_network),
+        LockTimeout = TimeSpan.FromSeconds(r.GetValue(_lockTimeout)),
+        DryRun = r.GetValue(common.DryRun),
+    };
+}
+
+/// <summary>The options of commands that talk to a registry.</summary>
+internal sealed class RegistryOptionSet
+{
+    private readonly Option<string?> _username = new("--registry-username") { Description = "Registry user (used only with --registry-password)" };
+    private readonly Option<string?> _password = new("--registry-password") { Description = "Registry password (used only with --registry-username)" };
+    private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "HOST[:PORT] of a registry reached over plain http; repeatable (loopback always is)" };
+    private readonly Option<int> _parallel = new("--parallel") { Description = "Stage transfers at a time", DefaultValueFactory = _ => 4 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _username, _password, _insecure, _parallel }) command.Add(option);
+    }
+
+    public RegistryOptions Get(ParseResult r) => new()
+    {
+        Username = r.GetValue(_username),
+        Password = r.GetValue(_password),
+        InsecureRegistries = r.GetValue(_insecure) ?? [],
+        ParallelTransfers = Math.Max(1, r.GetValue(_parallel)),
+    };
 }
 
 /// <summary>The tag options of reference §3.</summary>

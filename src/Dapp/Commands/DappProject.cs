@@ -47,5 +47,27 @@ public sealed class DappProject : IDisposable
     public IReadOnlyList<Conveyor> SelectConveyors(IReadOnlyCollection<string> patterns) =>
         Dappfile.SelectDimgs(patterns).Select(Conveyors.For).ToList();
 
+    /// <summary>The conveyors with everything they are built from: fromDimg bases and imported artifacts, transitively.</summary>
+    public static IReadOnlyList<Conveyor> WithDependencies(IEnumerable<Conveyor> conveyors)
+    {
+        var result = new List<Conveyor>();
+        var pending = new Queue<Conveyor>(conveyors);
+        while (pending.TryDequeue(out var conveyor))
+        {
+            if (result.Contains(conveyor)) continue;
+            result.Add(conveyor);
+            foreach (var dependency in conveyor.Dependencies) pending.Enqueue(dependency);
+        }
+        return result;
+    }
+
+    /// <summary>Which of the signatures have a local stage image, checked all at once.</summary>
+    public async Task<IReadOnlyDictionary<string, bool>> LocalStagesAsync(IEnumerable<string> signatures, CancellationToken ct)
+    {
+        var distinct = signatures.Distinct().ToList();
+        var exists = await Task.WhenAll(distinct.Select(s => Stages.ExistsAsync(s, ct)));
+        return distinct.Zip(exists).ToDictionary(p => p.First, p => p.Second);
+    }
+
     public void Dispose() => Engine.Dispose();
 }

@@ -61,6 +61,17 @@ public sealed class DockerEngine : IDisposable
         if (error is not null) throw new DappException($"pull {image}: {error}");
     }
 
+    /// <summary>Pushes an image; like a pull, a failed push is reported only in the progress stream.</summary>
+    public async Task PushAsync(string image, AuthConfig? auth, CancellationToken ct)
+    {
+        var (repository, tag) = SplitTag(image);
+        string? error = null;
+        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        await Call($"push {image}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
+            auth ?? new AuthConfig(), progress, ct));
+        if (error is not null) throw new DappException($"push {image}: {error}");
+    }
+
     public Task TagAsync(string source, string target, CancellationToken ct)
     {
         var (repository, tag) = SplitTag(target);

@@ -23,12 +23,18 @@ public sealed class TestProject : IAsyncDisposable
 
     public void WriteDappfile(string text) => File.WriteAllText(Path.Combine(Dir, "dappfile.yml"), text);
 
-    public Task<DappProject> LoadAsync() =>
-        DappProject.LoadAsync(new ProjectOptions { Dir = Dir, Name = Name, BuildDir = Path.Combine(Dir, ".build") }, default);
+    /// <summary>The project on an engine (default: the first one) under a project name (default: <see cref="Name"/>).</summary>
+    public Task<DappProject> LoadAsync(string? dockerHost = null, string? name = null) =>
+        DappProject.LoadAsync(new ProjectOptions { Dir = Dir, Name = name ?? Name, BuildDir = Path.Combine(Dir, ".build"), DockerHost = dockerHost }, default);
 
-    public async Task<RecordingReporter> BuildAsync(params string[] patterns)
+    /// <summary>Other (engine, project name) pairs this test used, flushed on dispose.</summary>
+    public List<(string? DockerHost, string Name)> AlsoUsed { get; } = [];
+
+    public Task<RecordingReporter> BuildAsync(params string[] patterns) => BuildOnAsync(null, null, patterns);
+
+    public async Task<RecordingReporter> BuildOnAsync(string? dockerHost, string? name, params string[] patterns)
     {
-        using var project = await LoadAsync();
+        using var project = await LoadAsync(dockerHost, name);
         var reporter = new RecordingReporter();
         await BuildCommand.RunAsync(project, patterns, new BuildOptions(), reporter, default);
         return reporter;
@@ -36,14 +42,17 @@ public sealed class TestProject : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
+        foreach (var (host, name) in AlsoUsed.Prepend((null, Name)).Distinct())
         {
-            using var project = await LoadAsync();
-            await CleanupCommands.FlushLocalAsync(project, withStages: true, dryRun: false, new RecordingReporter(), default);
-        }
-        catch (DappException)
-        {
-            // a test that broke its dappfile on purpose; nothing was built under it
+            try
+            {
+                using var project = await LoadAsync(host, name);
+                await CleanupCommands.FlushLocalAsync(project, withStages: true, dryRun: false, new RecordingReporter(), default);
+            }
+            catch (DappException)
+            {
+                // a test that broke its dappfile on purpose; nothing was built under it
+            }
         }
         Directory.Delete(Dir, recursive: true);
     }

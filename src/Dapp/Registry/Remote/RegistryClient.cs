@@ -31,6 +31,9 @@ public sealed class RegistryClient : IDisposable
 
     public void Dispose() => _transport.Dispose();
 
+    /// <summary>The credentials used for a registry (from the options or the Docker config), for the engine's own transfers.</summary>
+    public Task<RegistryCredential?> CredentialAsync(string registry, CancellationToken ct) => _transport.Auth.CredentialAsync(registry, ct);
+
     /// <summary>Checks that the registry answers and accepts our credentials for the repository.</summary>
     public async Task PingAsync(RepositoryName repository, CancellationToken ct)
     {

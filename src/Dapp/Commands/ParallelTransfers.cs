@@ -1,0 +1,34 @@
+namespace Dapp.Commands;
+
+/// <summary>
+/// Runs transfers a few at a time. Every transfer is finished or abandoned before the failures, each naming its
+/// image, are reported together: one broken stage does not leave the others half done.
+/// </summary>
+public static class ParallelTransfers
+{
+    public static async Task RunAsync<T>(IReadOnlyList<T> items, int parallelism, Func<T, CancellationToken, Task> transfer,
+        Func<T, string> describe, string verb, CancellationToken ct)
+    {
+        using var limit = new SemaphoreSlim(Math.Max(1, parallelism));
+        var failures = new List<string>();
+        await Task.WhenAll(items.Select(async item =>
+        {
+            await limit.WaitAsync(ct);
+            try
+            {
+                await transfer(item, ct);
+            }
+            catch (DappException e)
+            {
+                lock (failures) failures.Add($"{describe(item)}: {e.Message}");
+            }
+            finally
+            {
+                limit.Release();
+            }
+        }));
+        ct.ThrowIfCancellationRequested();
+        if (failures.Count > 0)
+            throw new DappException($"{failures.Count} of {items.Count} {verb} failed:\n  " + string.Join("\n  ", failures));
+    }
+}

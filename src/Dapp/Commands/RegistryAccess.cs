@@ -1,0 +1,50 @@
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+using Dapp.Storage;
+using Docker.DotNet.Models;
+
+namespace Dapp.Commands;
+
+/// <summary>
+/// A command's way to one REPO: our registry client (existence checks, listings, deletes) and the credentials
+/// the engine needs for the transfers it does itself (X-Registry-Auth).
+/// </summary>
+public sealed class RegistryAccess : IDisposable
+{
+    private RegistryAccess(RegistryClient client, RepositoryName repository, AuthConfig engineAuth)
+    {
+        Client = client;
+        Repository = repository;
+        EngineAuth = engineAuth;
+        Stages = new RegistryStagesStorage(client, repository);
+    }
+
+    public RegistryClient Client { get; }
+    public RepositoryName Repository { get; }
+    public AuthConfig EngineAuth { get; }
+    public RegistryStagesStorage Stages { get; }
+
+    /// <summary>Validates REPO and checks that the registry answers and accepts the credentials, before any transfer.</summary>
+    public static async Task<RegistryAccess> OpenAsync(string repo, RegistryOptions options, Func<string, string?> environment, CancellationToken ct)
+    {
+        DockerNames.EnsureValidRepo(repo);
+        var repository = RepositoryName.Parse(repo);
+        var client = new RegistryClient(options.ClientOptions(environment));
+        try
+        {
+            await client.PingAsync(repository, ct);
+            var credential = await client.CredentialAsync(repository.Registry, ct);
+            var auth = new AuthConfig { ServerAddress = repository.Registry };
+            if (credential is { IsIdentityToken: true }) auth.IdentityToken = credential.Secret;
+            else if (credential is not null) (auth.Username, auth.Password) = (credential.Username, credential.Secret);
+            return new RegistryAccess(client, repository, auth);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Client.Dispose();
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Dapp.Reporting;
+using Dapp.Stages;
+
+namespace Dapp.Commands;
+
+/// <summary>
+/// <c>dapp dimg stages push [DIMG...] REPO</c> (reference §8): every stage of the selected dimgs' chains (and of the
+/// images they are built from) that is present locally goes to <c>REPO:dimgstage-&lt;signature&gt;</c>, unless the
+/// registry has it. Nothing is built. The engine writes a tag only after all its layers are in the registry.
+/// </summary>
+public static class StagesPushCommand
+{
+    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
+        bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    {
+        var conveyors = DappProject.WithDependencies(project.SelectConveyors(patterns));
+        using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
+        return await PushAsync(project, conveyors, registry, dryRun, registryOptions, reporter, ct);
+    }
+
+    internal static async Task<IReadOnlyList<string>> PushAsync(DappProject project, IReadOnlyList<Conveyor> conveyors,
+        RegistryAccess registry, bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    {
+        await project.Engine.PingAsync(ct);
+        var clock = Stopwatch.StartNew();
+        var local = await project.LocalStagesAsync(conveyors.SelectMany(c => c.Stages).Select(s => s.Signature), ct);
+        var remote = await registry.Stages.HeadAsync(local.Where(l => l.Value).Select(l => l.Key), ct);
+
+        var toPush = new List<string>();
+        foreach (var conveyor in conveyors)
+            foreach (var stage in conveyor.Stages.Where(s => local[s.Signature]))
+            {
+                var exists = remote[stage.Signature] is not null;
+                reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, exists ? StageState.Exist : StageState.Push));
+                if (!exists && !toPush.Contains(stage.Signature)) toPush.Add(stage.Signature);
+            }
+        if (dryRun)
+        {
+            reporter.Info($"would push {toPush.Count} stage(s) to {registry.Repository}");
+            return toPush;
+        }
+
+        await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
+        {
+            var remoteName = registry.Stages.ImageName(signature);
+            await project.Engine.TagAsync(project.Stages.ImageName(signature), remoteName, token);
+            try
+            {
+                await project.Engine.PushAsync(remoteName, registry.EngineAuth, token);
+            }
+            finally
+            {
+                await project.Engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
+            }
+        }, signature => registry.Stages.ImageName(signature), "stage pushes", ct);
+        reporter.Info($"pushed {toPush.Count} stage(s) to {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
+        return toPush;
+    }
+}
