@@ -97,35 +97,29 @@ internal static class DappCommandLine
 
     private static Command StagesPush(CommonOptions common)
     {
-        var command = new Command("push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE");
         var args = Positionals.DimgsThenRepo();
         var registry = new RegistryOptionSet();
-        command.Add(args);
-        registry.AddTo(command);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        var command = ProjectCommand(common, "push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE", [args], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            await StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
-            return 0;
-        }));
+            return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+        });
+        registry.AddTo(command);
         return command;
     }
 
     private static Command StagesPull(CommonOptions common)
     {
-        var command = new Command("pull", "Pull the stages cache of the dimgs from REPO: the latest stage of each chain that this host lacks");
         var args = Positionals.DimgsThenRepo();
         var registry = new RegistryOptionSet();
         var all = new Option<bool>("--all") { Description = "Pull every stage of the chains that the registry has, not only the latest" };
-        command.Add(args);
-        command.Add(all);
+        var command = ProjectCommand(common, "pull", "Pull the stages cache of the dimgs from REPO: the latest stage of each chain that this host lacks",
+            [args, all], (project, reporter, r, ct) =>
+            {
+                var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+                return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+            });
         registry.AddTo(command);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
-        {
-            var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            await StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
-            return 0;
-        }));
         return command;
     }
 

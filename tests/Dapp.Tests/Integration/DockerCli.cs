@@ -2,13 +2,12 @@ using Dapp.Commands;
 
 namespace Dapp.Tests.Integration;
 
-/// <summary>The docker command line client, to look at what dapp made the way a user would.</summary>
-public static class DockerCli
+/// <summary>Any command line tool, its output captured.</summary>
+public static class Tool
 {
-    public static async Task<CliResult> RunAsync(params string[] args)
+    public static async Task<CliResult> RunAsync(string executable, params string[] args)
     {
-        var docker = RunCommand.FindExecutable("docker") ?? throw new InvalidOperationException("docker CLI not on PATH");
-        var start = new System.Diagnostics.ProcessStartInfo(docker) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -16,6 +15,13 @@ public static class DockerCli
         await process.WaitForExitAsync();
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
+}
+
+/// <summary>The docker command line client, to look at what dapp made the way a user would.</summary>
+public static class DockerCli
+{
+    public static Task<CliResult> RunAsync(params string[] args) =>
+        Tool.RunAsync(RunCommand.FindExecutable("docker") ?? throw new InvalidOperationException("docker CLI not on PATH"), args);
 
     /// <summary>Output of a shell command in a throwaway container of the image.</summary>
     public static async Task<string> ShellAsync(string image, string script)

@@ -33,7 +33,7 @@ public class RegistryClientTests
             var run = await DockerCli.RunAsync("run", "--rm", "--network=none", "--entrypoint", "/bin/busybox", name, "cat", "/hello.txt");
             Assert.Equal("hello from the client", run.Stdout);
 
-            var skopeo = await RunAsync("/usr/bin/skopeo", "inspect", "--tls-verify=false", $"docker://{name}");
+            var skopeo = await Tool.RunAsync("/usr/bin/skopeo", "inspect", "--tls-verify=false", $"docker://{name}");
             Assert.True(skopeo.ExitCode == 0, skopeo.Stderr);
             using var json = JsonDocument.Parse(skopeo.Stdout);
             Assert.Equal("core", json.RootElement.GetProperty("Labels").GetProperty("team").GetString());
@@ -203,17 +203,6 @@ public class RegistryClientTests
         var wrongUpload = await Assert.ThrowsAsync<RegistryException>(() =>
             client.UploadBlobAsync(repository, lying, TestImage.Open(blob), null, null, default));
         Assert.Contains("DIGEST_INVALID", wrongUpload.Message);
-    }
-
-    internal static async Task<CliResult> RunAsync(string executable, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 }
 

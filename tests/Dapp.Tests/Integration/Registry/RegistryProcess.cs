@@ -66,10 +66,8 @@ public sealed class RegistryProcess : IAsyncDisposable
 
     public static async Task<string> HtpasswdAsync(string user, string password)
     {
-        var process = Process.Start(new ProcessStartInfo("/usr/bin/htpasswd", ["-Bbn", user, password]) { RedirectStandardOutput = true })!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output.Trim() + "\n";
+        var result = await Tool.RunAsync("/usr/bin/htpasswd", "-Bbn", user, password);
+        return result.Stdout.Trim() + "\n";
     }
 
     public async ValueTask DisposeAsync()
