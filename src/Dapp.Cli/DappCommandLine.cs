@@ -183,10 +183,10 @@ internal static class DappCommandLine
         var stage = new Option<string>("--stage") { Description = "Stage name (default: docker_instructions)", DefaultValueFactory = _ => "docker_instructions" };
         command.Add(dimgs);
         command.Add(stage);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, (project, _) =>
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, _) =>
         {
-            Console.WriteLine(StageImageCommand.Run(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!));
-            return Task.FromResult(0);
+            Console.WriteLine(await StageImageCommand.RunAsync(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!, ct));
+            return 0;
         }));
         return command;
     }

@@ -33,17 +33,37 @@ public sealed class ConveyorBuilder
     {
         if (!_done.Add(conveyor)) return;
         var stages = conveyor.Stages;
-        var present = await Task.WhenAll(stages.Select(s => _storage.ExistsAsync(s.Signature, ct)));
+        var images = await Task.WhenAll(stages.Select(s => _storage.InspectAsync(s.Signature, ct)));
+        var (usable, vanished) = UsableStages(conveyor, images);
+        var present = images.Take(usable).Select(i => i is not null).ToArray();
         var lastPresent = Array.LastIndexOf(present, true);
 
         for (int i = 0; i <= lastPresent; i++)
             Report(conveyor, stages[i], present[i] ? StageState.UsingCache : StageState.NotPresent);
 
+        if (vanished is not null)
+            _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[usable].Name.DappName()} {vanished}: rebuilding it and the stages after it");
         for (int i = lastPresent + 1; i < stages.Count; i++)
-            await BuildStageAsync(conveyor, stages[i], i == 0 ? null : stages[i - 1], ct);
+            await BuildStageAsync(conveyor, stages[i], i == 0 ? null : stages[i - 1], force: i >= usable, ct);
     }
 
-    private async Task BuildStageAsync(Conveyor conveyor, ConveyorStage stage, ConveyorStage? previous, CancellationToken ct)
+    /// <summary>
+    /// How many stages from the start can be reused: a stage image whose recorded git commit no longer exists in the
+    /// repository (after a rebase or a force-push) cannot be patched from, so it and every later stage are rebuilt.
+    /// </summary>
+    private static (int Usable, string? Reason) UsableStages(Conveyor conveyor, IReadOnlyList<Docker.DotNet.Models.ImageInspectResponse?> images)
+    {
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i]?.Config?.Labels is not { } labels) continue;
+            foreach (var path in conveyor.GitPaths)
+                if (labels.TryGetValue(path.CommitLabel, out var commit) && !path.HasCommit(commit))
+                    return (i, $"was built at commit {commit[..Math.Min(12, commit.Length)]} of {(path.RepositoryName == "own" ? "the project's repository" : path.RepositoryName)}, which no longer exists there (rebased or force-pushed?)");
+        }
+        return (images.Count, null);
+    }
+
+    private async Task BuildStageAsync(Conveyor conveyor, ConveyorStage stage, ConveyorStage? previous, bool force, CancellationToken ct)
     {
         await EnsureDependenciesAsync(conveyor, stage, ct);
         if (_options.DryRun)
@@ -54,7 +74,7 @@ public sealed class ConveyorBuilder
 
         using var stageLock = await StageLock.AcquireAsync($"{_storage.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
-        if (await _storage.ExistsAsync(stage.Signature, ct))
+        if (!force && await _storage.ExistsAsync(stage.Signature, ct))
         {
             Report(conveyor, stage, StageState.UsingCache);
             return;

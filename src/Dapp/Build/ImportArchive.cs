@@ -33,7 +33,8 @@ public static class ImportArchive
         }
     }
 
-    private static FileStream NewSpool() =>
+    /// <summary>A temp file deleted when closed.</summary>
+    public static FileStream NewSpool() =>
         new(Path.Combine(Path.GetTempPath(), $"dapp-import-{Guid.NewGuid():N}.tar"), FileMode.CreateNew,
             FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 

@@ -23,7 +23,23 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
         var config = previous.Config ?? new DockerOCIImageConfig();
         var work = stage.Stage.Work;
-        var script = Script(work);
+        var previousLabels = config.Labels ?? new Dictionary<string, string>();
+        var gitSpools = new List<Stream>();
+        try
+        {
+            var (gitCommands, gitLabels) = await PrepareGitAsync(work, previousLabels, gitSpools, ct);
+            await BuildAsync(conveyor, stage, previousImage, config, work, gitCommands, gitLabels, gitSpools, ct);
+        }
+        finally
+        {
+            foreach (var spool in gitSpools) await spool.DisposeAsync();
+        }
+    }
+
+    private async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, DockerOCIImageConfig config, StageWork work,
+        IReadOnlyList<string> gitCommands, IReadOnlyDictionary<string, string> gitLabels, IReadOnlyList<Stream> gitArchives, CancellationToken ct)
+    {
+        var script = Script(work, gitCommands);
 
         var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
         {
@@ -37,7 +53,8 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         }, ct);
         try
         {
-            var artifactLabels = new Dictionary<string, string>();
+            foreach (var archive in gitArchives) await engine.PutArchiveAsync(containerId, "/", archive, ct);
+            var artifactLabels = new Dictionary<string, string>(gitLabels);
             foreach (var (import, artifact) in work.Imports)
                 artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
 
@@ -53,11 +70,56 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         }
     }
 
-    private static string? Script(StageWork work)
+    /// <summary>
+    /// Writes each git path's archive, or its patch since the commit recorded in the previous image, to a spool; returns
+    /// the commands that finish it (deletions, owners) and the commit labels the new image records.
+    /// </summary>
+    private static async Task<(IReadOnlyList<string> Commands, IReadOnlyDictionary<string, string> Labels)> PrepareGitAsync(
+        StageWork work, IDictionary<string, string> previousLabels, List<Stream> spools, CancellationToken ct)
     {
-        var commands = work.Imports
-            .Where(i => i.Import.Owner is not null || i.Import.Group is not null)
-            .Select(i => $"chown -R {i.Import.Owner ?? ""}{(i.Import.Group is null ? "" : ":" + i.Import.Group)} {ShellQuote(i.Import.To)}")
+        var commands = new List<string>();
+        var labels = new Dictionary<string, string>();
+        foreach (var (path, isArchive) in work.Git)
+        {
+            labels[path.CommitLabel] = path.Current;
+            var from = isArchive ? null : previousLabels.TryGetValue(path.CommitLabel, out var recorded) && path.HasCommit(recorded) ? recorded : null;
+            if (!isArchive && from == path.Current) continue;
+            var spool = ImportArchive.NewSpool();
+            spools.Add(spool);
+            var owner = OwnerSpec(path.Config.Owner, path.Config.Group);
+            if (from is null)
+            {
+                await path.WriteArchiveAsync(spool, ct);
+                if (owner is not null) commands.Add($"chown -R {owner} {ShellQuote(path.Config.To)}");
+            }
+            else
+            {
+                var patch = await path.WritePatchAsync(from, spool, ct);
+                var to = "/" + path.Config.To.Trim('/');
+                foreach (var deleted in patch.Deleted)
+                {
+                    commands.Add($"rm -f {ShellQuote(deleted)}");
+                    // Directories left empty by deletions go too, as with git apply; never above `to`.
+                    // (A subshell keeps the script one AND list, so sh -e still stops at the first failing command.)
+                    commands.Add($"(d=$(dirname {ShellQuote(deleted)}); while [ \"$d\" != {ShellQuote(to)} ] && [ \"$d\" != / ] && rmdir \"$d\" 2>/dev/null; do d=$(dirname \"$d\"); done)");
+                }
+                if (owner is not null && patch.Written.Count > 0)
+                    commands.Add($"chown -h {owner} {string.Join(' ', patch.Written.Select(ShellQuote))}");
+            }
+            spool.Position = 0;
+        }
+        return (commands, labels);
+    }
+
+    private static string? OwnerSpec(string? owner, string? group) =>
+        owner is null && group is null ? null : $"{owner ?? ""}{(group is null ? "" : ":" + group)}";
+
+    private static string? Script(StageWork work, IReadOnlyList<string> gitCommands)
+    {
+        var commands = gitCommands
+            .Concat(work.Imports
+                .Where(i => i.Import.Owner is not null || i.Import.Group is not null)
+                .Select(i => $"chown -R {OwnerSpec(i.Import.Owner, i.Import.Group)} {ShellQuote(i.Import.To)}"))
             .Concat(work.Commands)
             .ToList();
         return commands.Count == 0 ? null : string.Join(" && ", commands);

@@ -8,7 +8,7 @@ public static class BuildCommand
 {
     public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, BuildOptions options, IReporter reporter, CancellationToken ct)
     {
-        var conveyors = project.SelectConveyors(patterns);
+        var conveyors = await project.SelectConveyorsAsync(patterns, ct);
         await project.Engine.PingAsync(ct);
         var tmpDir = Path.Combine(Path.GetTempPath(), $"dapp-{project.Name}-{Guid.NewGuid():N}");
         try

@@ -1,6 +1,6 @@
 using Dapp.Config;
-using Dapp.Engine;
 using Dapp.Git;
+using Dapp.Engine;
 using Dapp.Stages;
 using Dapp.Storage;
 
@@ -17,8 +17,10 @@ public sealed class DappProject : IDisposable
         Repository = repository;
         Engine = engine;
         Options = options;
-        Conveyors = new ConveyorFactory(dappfile);
         Stages = new LocalStagesStorage(engine, name);
+        GitRepositories = new GitRepositories(workDir, Path.Combine(DappInfo.Home, "git_repo"));
+        Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories,
+            async (signature, ct) => (await Stages.InspectAsync(signature, ct))?.Config?.Labels?.AsReadOnly()));
     }
 
     public string WorkDir { get; }
@@ -28,6 +30,7 @@ public sealed class DappProject : IDisposable
     public DockerEngine Engine { get; }
     public ProjectOptions Options { get; }
     public ConveyorFactory Conveyors { get; }
+    public GitRepositories GitRepositories { get; }
     public LocalStagesStorage Stages { get; }
 
     /// <summary>--build-dir, else ~/.dapp/builds/&lt;project&gt;.</summary>
@@ -44,8 +47,14 @@ public sealed class DappProject : IDisposable
     }
 
     /// <summary>The conveyors of the dimgs selected by the patterns, in dappfile order.</summary>
-    public IReadOnlyList<Conveyor> SelectConveyors(IReadOnlyCollection<string> patterns) =>
-        Dappfile.SelectDimgs(patterns).Select(Conveyors.For).ToList();
+    public async Task<IReadOnlyList<Conveyor>> SelectConveyorsAsync(IReadOnlyCollection<string> patterns, CancellationToken ct)
+    {
+        var conveyors = new List<Conveyor>();
+        foreach (var dimg in Dappfile.SelectDimgs(patterns)) conveyors.Add(await Conveyors.ForAsync(dimg, ct));
+        return conveyors;
+    }
+
+    public Task<Conveyor> ConveyorAsync(ImageConfig image, CancellationToken ct) => Conveyors.ForAsync(image, ct);
 
     /// <summary>The conveyors with everything they are built from: fromDimg bases and imported artifacts, transitively.</summary>
     public static IReadOnlyList<Conveyor> WithDependencies(IEnumerable<Conveyor> conveyors)
@@ -69,5 +78,9 @@ public sealed class DappProject : IDisposable
         return distinct.Zip(exists).ToDictionary(p => p.First, p => p.Second);
     }
 
-    public void Dispose() => Engine.Dispose();
+    public void Dispose()
+    {
+        GitRepositories.Dispose();
+        Engine.Dispose();
+    }
 }

@@ -27,7 +27,7 @@ public static class PushCommand
     public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, PushOptions options,
         RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
     {
-        var conveyors = options.Simple ? [SingleDimg.Select(project, patterns)] : project.SelectConveyors(patterns);
+        var conveyors = options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
         DockerNames.EnsureValidRepo(repo);
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
         foreach (var conveyor in conveyors)

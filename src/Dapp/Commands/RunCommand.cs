@@ -9,10 +9,10 @@ public static class RunCommand
     public static async Task<int> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string? stage,
         IReadOnlyList<string> dockerArgs, IReadOnlyList<string> command, bool dryRun, Action<string> info, CancellationToken ct)
     {
-        var conveyor = SingleDimg.Select(project, patterns);
+        var conveyor = await SingleDimg.SelectAsync(project, patterns, ct);
         var image = stage is null
             ? project.Stages.ImageName(conveyor.LastSignature)
-            : StageImageCommand.Run(project, patterns, stage);
+            : await StageImageCommand.RunAsync(project, patterns, stage, ct);
         if (!await project.Engine.ImageExistsAsync(image, ct))
             throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} ({image} is missing; run dapp dimg build first)");
 

@@ -14,7 +14,7 @@ public static class StagesPushCommand
     public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
         bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
     {
-        var conveyors = DappProject.WithDependencies(project.SelectConveyors(patterns));
+        var conveyors = DappProject.WithDependencies(await project.SelectConveyorsAsync(patterns, ct));
         using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
         return await PushAsync(project, conveyors, registry, dryRun, registryOptions, reporter, ct);
     }

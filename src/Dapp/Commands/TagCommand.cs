@@ -12,7 +12,7 @@ public static class TagCommand
     {
         DockerNames.EnsureValidRepo(repo);
         var tags = tagOptions.Resolve(project.Repository, project.Options.Environment);
-        var conveyors = project.SelectConveyors(patterns);
+        var conveyors = await project.SelectConveyorsAsync(patterns, ct);
         var tagger = new DimgImageTagger(project.Engine, project.Name);
         var tagged = new List<string>();
         foreach (var conveyor in conveyors)

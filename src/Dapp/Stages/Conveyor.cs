@@ -12,12 +12,16 @@ public sealed record ConveyorStage(Stage Stage, string Signature)
 /// <summary>The ordered stages of one dimg or artifact, with their signatures.</summary>
 public sealed class Conveyor
 {
-    internal Conveyor(ImageConfig image, IReadOnlyList<ConveyorStage> allStages, IReadOnlyList<Conveyor> dependencies)
+    internal Conveyor(ImageConfig image, IReadOnlyList<ConveyorStage> allStages, IReadOnlyList<Conveyor> dependencies, IReadOnlyList<Git.GitPath> gitPaths)
     {
         Image = image;
         AllStages = allStages;
         Dependencies = dependencies;
+        GitPaths = gitPaths;
     }
+
+    /// <summary>The image's git paths, resolved to their current commits.</summary>
+    public IReadOnlyList<Git.GitPath> GitPaths { get; }
 
     public ImageConfig Image { get; }
 

@@ -6,27 +6,33 @@ namespace Dapp.Stages;
 public sealed class ConveyorFactory
 {
     private readonly Dappfile _dappfile;
+    private readonly GitContext? _git;
     private readonly Dictionary<ImageConfig, Conveyor> _conveyors = new(ReferenceEqualityComparer.Instance);
 
-    public ConveyorFactory(Dappfile dappfile) => _dappfile = dappfile;
+    public ConveyorFactory(Dappfile dappfile, GitContext? git = null)
+    {
+        _dappfile = dappfile;
+        _git = git;
+    }
 
-    public Conveyor For(ImageConfig image)
+    public async Task<Conveyor> ForAsync(ImageConfig image, CancellationToken ct)
     {
         if (_conveyors.TryGetValue(image, out var existing)) return existing;
-        if (image.Git.Count > 0)
-            throw new DappException($"{image.DisplayName} ({image.Git[0].Location}): git paths are not supported yet; building git stages is not implemented in this version");
 
-        var baseConveyor = image.FromDimg is { } fd ? For(_dappfile.FindDimg(fd)!)
-            : image.FromDimgArtifact is { } fa ? For(_dappfile.FindArtifact(fa)!)
+        var baseConveyor = image.FromDimg is { } fd ? await ForAsync(_dappfile.FindDimg(fd)!, ct)
+            : image.FromDimgArtifact is { } fa ? await ForAsync(_dappfile.FindArtifact(fa)!, ct)
             : null;
-        var imports = image.Imports.Select(i => new ResolvedImport(i, For(_dappfile.FindArtifact(i.Artifact)!))).ToList();
+        var imports = new List<ResolvedImport>();
+        foreach (var import in image.Imports) imports.Add(new ResolvedImport(import, await ForAsync(_dappfile.FindArtifact(import.Artifact)!, ct)));
+        var gitPaths = GitPaths(image);
 
-        var stages = (image.IsArtifact ? StageNames.ArtifactOrder : StageNames.DimgOrder)
-            .Select(name => CreateStage(name, image, baseConveyor, imports));
         var chained = new List<ConveyorStage>();
         string? previous = null;
-        foreach (var stage in stages)
+        foreach (var name in image.IsArtifact ? StageNames.ArtifactOrder : StageNames.DimgOrder)
         {
+            var stage = name is StageName.GAPostSetupPatch or StageName.GALatestPatch
+                ? await CreateLateGitStageAsync(name, gitPaths, previous, ct)
+                : CreateStage(name, image, baseConveyor, imports, gitPaths);
             if (!stage.IsEmpty)
             {
                 var signature = new SignatureBuilder(stage.Name, previous);
@@ -39,12 +45,30 @@ public sealed class ConveyorFactory
         var dependencies = new List<Conveyor>();
         if (baseConveyor is not null) dependencies.Add(baseConveyor);
         dependencies.AddRange(imports.Select(i => i.Artifact).Where(a => !dependencies.Contains(a)));
-        var conveyor = new Conveyor(image, chained, dependencies.Distinct().ToList());
+        var conveyor = new Conveyor(image, chained, dependencies.Distinct().ToList(), gitPaths);
         _conveyors[image] = conveyor;
         return conveyor;
     }
 
-    private static Stage CreateStage(StageName name, ImageConfig image, Conveyor? baseConveyor, IReadOnlyList<ResolvedImport> imports) => name switch
+    private IReadOnlyList<Git.GitPath> GitPaths(ImageConfig image)
+    {
+        if (image.Git.Count == 0) return [];
+        if (_git is null) throw new InvalidOperationException("a conveyor with git paths needs a git context");
+        return image.Git.Select(g => _git.Repositories.Resolve(g, image.DisplayName)).ToList();
+    }
+
+    /// <summary>The stages that depend on the commits recorded in the previous stage's image, when it is present.</summary>
+    private async Task<Stage> CreateLateGitStageAsync(StageName name, IReadOnlyList<Git.GitPath> paths, string? previous, CancellationToken ct)
+    {
+        var recorded = new Dictionary<Git.GitPath, string?>();
+        if (paths.Count > 0 && previous is not null && await _git!.StageLabels(previous, ct) is { } labels)
+            foreach (var path in paths)
+                recorded[path] = labels.GetValueOrDefault(path.CommitLabel) is { } sha && path.HasCommit(sha) ? sha : null;
+        return name == StageName.GAPostSetupPatch ? new GitPostSetupPatchStage(paths, recorded) : new GitLatestPatchStage(paths, recorded);
+    }
+
+    private static Stage CreateStage(StageName name, ImageConfig image, Conveyor? baseConveyor, IReadOnlyList<ResolvedImport> imports,
+        IReadOnlyList<Git.GitPath> gitPaths) => name switch
     {
         StageName.From => new FromStage(image, baseConveyor),
         StageName.BeforeInstall => new UserCommandsStage(name, UserStage.BeforeInstall, image.Shell),
@@ -55,6 +79,7 @@ public sealed class ConveyorFactory
         StageName.BeforeInstallArtifact or StageName.AfterInstallArtifact or StageName.BeforeSetupArtifact or StageName.AfterSetupArtifact =>
             new ArtifactImportStage(name, imports.Where(i => ArtifactImportStage.For(i.Import.Point) == name).ToList()),
         StageName.DockerInstructions => new DockerInstructionsStage(image.Docker),
-        _ => new GitStage(name, image.Git),
+        StageName.GAArchive => new GitArchiveStage(gitPaths),
+        _ => new GitPatchStage(name, GitPatchStage.RelatedStage(name), image.Shell, gitPaths),
     };
 }

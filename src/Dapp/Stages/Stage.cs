@@ -17,14 +17,19 @@ public abstract class Stage
     public virtual StageWork Work => StageWork.None;
 }
 
-/// <summary>The build actions of a stage, executed by the Build layer in this order: imports, commands, docker changes.</summary>
+/// <summary>The build actions of a stage, executed by the Build layer in this order: git, imports, commands, docker changes.</summary>
 public sealed record StageWork(
     IReadOnlyList<string> Commands,
     IReadOnlyList<ResolvedImport> Imports,
     Config.DockerConfig? DockerChanges)
 {
     public static StageWork None { get; } = new([], [], null);
+
+    /// <summary>Git paths to put into the image: their tree (archive) or the change since the commit the previous stage recorded (patch).</summary>
+    public IReadOnlyList<GitWork> Git { get; init; } = [];
 }
+
+public sealed record GitWork(Git.GitPath Path, bool IsArchive);
 
 /// <summary>An import with the conveyor of the artifact it copies from.</summary>
 public sealed record ResolvedImport(Config.ImportConfig Import, Conveyor Artifact);

@@ -44,9 +44,9 @@ public class BuildTests(EngineFixture fixture)
         var first = await test.BuildAsync();
 
         using var project = await test.LoadAsync();
-        var api = project.Conveyors.For(project.Dappfile.FindDimg("api")!);
-        var web = project.Conveyors.For(project.Dappfile.FindDimg("web")!);
-        var builder = project.Conveyors.For(project.Dappfile.FindArtifact("builder")!);
+        var api = (await project.Conveyors.ForAsync(project.Dappfile.FindDimg("api")!, default));
+        var web = (await project.Conveyors.ForAsync(project.Dappfile.FindDimg("web")!, default));
+        var builder = (await project.Conveyors.ForAsync(project.Dappfile.FindArtifact("builder")!, default));
         var allSignatures = new[] { api, web, builder }.SelectMany(c => c.Stages).Select(s => s.Signature).Distinct().ToList();
         Assert.Equal(allSignatures.Order(), Built(first).Select(s => s.Signature).Order());
         Assert.Contains(first.Stages, s => s.Image == "artifact builder" && s.Stage == "install" && s.State == StageState.Build);
@@ -80,7 +80,7 @@ public class BuildTests(EngineFixture fixture)
         Assert.Equal(["from", "before_install", "install", "after_install_artifact"], second.Stages.Where(s => s.State == StageState.UsingCache).Select(s => s.Stage));
 
         using var project = await test.LoadAsync();
-        var api = project.Conveyors.For(project.Dappfile.FindDimg("api")!);
+        var api = (await project.Conveyors.ForAsync(project.Dappfile.FindDimg("api")!, default));
         Assert.Equal("setup-2", await DockerCli.ShellAsync(project.Stages.ImageName(api.LastSignature), "cat /app/setup"));
     }
 
@@ -90,7 +90,7 @@ public class BuildTests(EngineFixture fixture)
         await using var test = new TestProject(TwoDimgsAndAnArtifact);
         await test.BuildAsync("web");
         using var project = await test.LoadAsync();
-        var web = project.Conveyors.For(project.Dappfile.FindDimg("web")!);
+        var web = (await project.Conveyors.ForAsync(project.Dappfile.FindDimg("web")!, default));
         await fixture.Engine.RemoveImageAsync(project.Stages.ImageName(web.Stages[0].Signature), force: true, default);
         var second = await test.BuildAsync("web");
         Assert.Equal([StageState.NotPresent, StageState.UsingCache], second.Stages.Select(s => s.State));
@@ -118,7 +118,7 @@ public class BuildTests(EngineFixture fixture)
         Assert.DoesNotContain("   at ", result.Stderr);
 
         using var project = await test.LoadAsync();
-        var conveyor = project.SelectConveyors([])[0];
+        var conveyor = (await project.SelectConveyorsAsync([], default))[0];
         Assert.True(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.From), default));
         Assert.True(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.BeforeInstall), default));
         Assert.False(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.Install), default));
@@ -195,7 +195,7 @@ public class BuildTests(EngineFixture fixture)
             Assert.Equal("run\nsecond\nrun", await File.ReadAllTextAsync(Path.Combine(test.Dir, ".build", "mount", Directory.GetDirectories(Path.Combine(test.Dir, ".build", "mount"))[0].Split('/')[^1], "runs")).ContinueWith(t => t.Result.Trim()));
 
             using var project = await test.LoadAsync();
-            var image = project.Stages.ImageName(project.SelectConveyors([])[0].LastSignature);
+            var image = project.Stages.ImageName((await project.SelectConveyorsAsync([], default))[0].LastSignature);
             Assert.Equal("from-host|0|0", await DockerCli.ShellAsync(image, "echo $(cat /copied)'|'$(ls /cache 2>/dev/null | wc -l)'|'$(ls /scratch 2>/dev/null | wc -l)"));
         }
         finally
@@ -235,11 +235,11 @@ public class BuildTests(EngineFixture fixture)
         var reporter = await test.BuildAsync("child", "onartifact");
         Assert.Contains(reporter.Stages, s => s.Image == "base" && s.State == StageState.Build);
         using var project = await test.LoadAsync();
-        var child = project.Stages.ImageName(project.Conveyors.For(project.Dappfile.FindDimg("child")!).LastSignature);
+        var child = project.Stages.ImageName((await project.Conveyors.ForAsync(project.Dappfile.FindDimg("child")!, default)).LastSignature);
         Assert.Equal("base|0|/", await DockerCli.ShellAsync(child, "echo $(cat /base)'|'$(cat /uid)'|'$(cat /pwd)"));
         var config = await DockerCli.RunAsync("inspect", "--format", "{{.Config.User}} {{.Config.WorkingDir}} {{json .Config.Entrypoint}}", child);
         Assert.Equal("app /tmp [\"/bin/echo\",\"entry\"]", config.Stdout.Trim());
-        var onArtifact = project.Stages.ImageName(project.Conveyors.For(project.Dappfile.FindDimg("onartifact")!).LastSignature);
+        var onArtifact = project.Stages.ImageName((await project.Conveyors.ForAsync(project.Dappfile.FindDimg("onartifact")!, default)).LastSignature);
         Assert.Equal("tools", await DockerCli.ShellAsync(onArtifact, "cat /copy"));
     }
 
@@ -270,7 +270,7 @@ public class BuildTests(EngineFixture fixture)
         Assert.Equal(["from", "before_install_artifact", "install", "setup", "after_setup_artifact"],
             reporter.Stages.Where(s => s.Image == "app").Select(s => s.Stage));
         using var project = await test.LoadAsync();
-        var image = project.Stages.ImageName(project.SelectConveyors([])[0].LastSignature);
+        var image = project.Stages.ImageName((await project.SelectConveyorsAsync([], default))[0].LastSignature);
         Assert.Equal("a|no-drop|a|c|app:app",
             await DockerCli.ShellAsync(image, "echo $(cat /seen-in-install)'|'$(test -e /early/drop && echo drop || echo no-drop)'|'$(cat /early/link)'|'$(cat /late/top.txt)'|'$(stat -c %U:%G /late/top.txt)"));
     }

@@ -48,7 +48,7 @@ public class CommandTests(EngineFixture fixture)
     {
         await using var test = new TestProject(Dappfile);
         using var project = await test.LoadAsync();
-        var backend = project.Conveyors.For(project.Dappfile.FindDimg("backend")!);
+        var backend = (await project.Conveyors.ForAsync(project.Dappfile.FindDimg("backend")!, default));
         var last = await DappCli.RunAsync(test, "dimg", "stage", "image", "backend");
         Assert.Equal($"dimgstage-{test.Name}:{backend.LastSignature}", last.Stdout.Trim());
         var setup = await DappCli.RunAsync(test, "dimg", "stage", "image", "backend", "--stage", "setup");

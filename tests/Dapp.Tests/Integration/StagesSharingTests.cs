@@ -63,7 +63,7 @@ public class StagesSharingTests : IAsyncLifetime
         var pull = await OnB(test, null, "dimg", "stages", "pull", _repo);
         Assert.True(pull.ExitCode == 0, pull.Stderr);
         using var a = await test.LoadAsync();
-        var conveyors = new[] { a.Conveyors.For(a.Dappfile.FindDimg("api")!), a.Conveyors.For(a.Dappfile.FindDimg("web")!), a.Conveyors.For(a.Dappfile.FindArtifact("builder")!) };
+        var conveyors = new[] { (await a.Conveyors.ForAsync(a.Dappfile.FindDimg("api")!, default)), (await a.Conveyors.ForAsync(a.Dappfile.FindDimg("web")!, default)), (await a.Conveyors.ForAsync(a.Dappfile.FindArtifact("builder")!, default)) };
         Assert.Equal(conveyors.Select(c => c.LastSignature).Order(), Lines(pull, "[PULL]").Select(SignatureOf).Order());
 
         using var b = await test.LoadAsync(SecondEngine.Host);
@@ -99,9 +99,9 @@ public class StagesSharingTests : IAsyncLifetime
         var pull = await OnB(test, null, "dimg", "stages", "pull", "api", _repo);
         Assert.True(pull.ExitCode == 0, pull.Stderr);
         using var b = await test.LoadAsync(SecondEngine.Host);
-        var api = b.Conveyors.For(b.Dappfile.FindDimg("api")!);
+        var api = (await b.Conveyors.ForAsync(b.Dappfile.FindDimg("api")!, default));
         // api's last common stage, and the artifact api imports (its chain did not change).
-        Assert.Equal([api.SignatureOf(StageName.AfterInstallArtifact), b.Conveyors.For(b.Dappfile.FindArtifact("builder")!).LastSignature],
+        Assert.Equal([api.SignatureOf(StageName.AfterInstallArtifact), (await b.Conveyors.ForAsync(b.Dappfile.FindArtifact("builder")!, default)).LastSignature],
             Lines(pull, "[PULL]").Select(SignatureOf));
         Assert.Equal(2, Lines(pull, "[NOT EXIST]").Count);
 
@@ -250,8 +250,8 @@ public class StagesSharingTests : IAsyncLifetime
             await process.WaitForExitAsync();
         }
         using var b = await test.LoadAsync(SecondEngine.Host);
-        var expected = new[] { "api", "web" }.Select(d => b.Conveyors.For(b.Dappfile.FindDimg(d)!).LastSignature)
-            .Append(b.Conveyors.For(b.Dappfile.FindArtifact("builder")!).LastSignature).Order().ToList();
+        var expected = (await b.SelectConveyorsAsync([], default)).Select(c => c.LastSignature)
+            .Append((await b.Conveyors.ForAsync(b.Dappfile.FindArtifact("builder")!, default)).LastSignature).Order().ToList();
         foreach (var image in await b.Stages.ListAsync(default))
             foreach (var tag in image.RepoTags)
                 Assert.Contains(tag.Split(':')[1], expected);

@@ -32,7 +32,15 @@ public class SignatureTests
     private static IReadOnlyList<ConveyorStage> Stages(string yaml, string dimg = "app")
     {
         var dappfile = DappfileParser.Parse(yaml, "/p/dappfile.yml");
-        return new ConveyorFactory(dappfile).For(dappfile.FindDimg(dimg)!).Stages;
+        return For(new ConveyorFactory(dappfile), dappfile.FindDimg(dimg)!).Stages;
+    }
+
+    /// <summary>Conveyors without git paths are computed without any I/O.</summary>
+    private static Conveyor For(ConveyorFactory factory, ImageConfig image)
+    {
+        var task = factory.ForAsync(image, default);
+        Assert.True(task.IsCompletedSuccessfully);
+        return task.Result;
     }
 
     public static TheoryData<string, string, StageName> Changes => new()
@@ -75,7 +83,7 @@ public class SignatureTests
     public void Empty_stages_reuse_the_previous_signature_and_a_cache_version_alone_makes_a_stage()
     {
         var dappfile = DappfileParser.Parse("dimg: a\nfrom: busybox\nshell:\n  setupCacheVersion: \"1\"\n", "/p/dappfile.yml");
-        var conveyor = new ConveyorFactory(dappfile).For(dappfile.Dimgs[0]);
+        var conveyor = For(new ConveyorFactory(dappfile), dappfile.Dimgs[0]);
         Assert.Equal([StageName.From, StageName.Setup], conveyor.Stages.Select(s => s.Name));
         Assert.Equal(conveyor.SignatureOf(StageName.From), conveyor.SignatureOf(StageName.BeforeSetup));
         Assert.Equal(conveyor.SignatureOf(StageName.Setup), conveyor.SignatureOf(StageName.DockerInstructions));
@@ -87,7 +95,7 @@ public class SignatureTests
     public void Artifact_conveyor_has_the_artifact_order()
     {
         var dappfile = DappfileParser.Parse("artifact: a\nfrom: busybox\nshell:\n  buildArtifact: make\n", "/p/dappfile.yml");
-        var conveyor = new ConveyorFactory(dappfile).For(dappfile.Artifacts[0]);
+        var conveyor = For(new ConveyorFactory(dappfile), dappfile.Artifacts[0]);
         Assert.Equal(StageNames.ArtifactOrder, conveyor.AllStages.Select(s => s.Name));
         Assert.Equal([StageName.From, StageName.BuildArtifact], conveyor.Stages.Select(s => s.Name));
     }
@@ -101,7 +109,7 @@ public class SignatureTests
         Assert.NotEqual(top[0].Signature, changedTop[0].Signature);
         var dappfile = DappfileParser.Parse(yaml, "/p/dappfile.yml");
         var factory = new ConveyorFactory(dappfile);
-        Assert.Same(factory.For(dappfile.FindDimg("base")!), Assert.Single(factory.For(dappfile.FindDimg("top")!).Dependencies));
+        Assert.Same(For(factory, dappfile.FindDimg("base")!), Assert.Single(For(factory, dappfile.FindDimg("top")!).Dependencies));
     }
 
     [Fact]
@@ -119,9 +127,9 @@ public class SignatureTests
         using var a = await DappProject.LoadAsync(new ProjectOptions { Dir = dir, Name = "first-project", Environment = _ => null }, default);
         using var b = await DappProject.LoadAsync(new ProjectOptions { Dir = dir, Name = "Second_Project", Environment = _ => null }, default);
         Assert.NotEqual(a.Name, b.Name);
-        Assert.Equal(a.SelectConveyors([]).SelectMany(c => c.Stages).Select(s => s.Signature),
-            b.SelectConveyors([]).SelectMany(c => c.Stages).Select(s => s.Signature));
-        Assert.NotEqual(a.Stages.ImageName(a.SelectConveyors([])[0].LastSignature), b.Stages.ImageName(b.SelectConveyors([])[0].LastSignature));
+        Assert.Equal((await a.SelectConveyorsAsync([], default)).SelectMany(c => c.Stages).Select(s => s.Signature),
+            (await b.SelectConveyorsAsync([], default)).SelectMany(c => c.Stages).Select(s => s.Signature));
+        Assert.NotEqual(a.Stages.ImageName((await a.SelectConveyorsAsync([], default))[0].LastSignature), b.Stages.ImageName((await b.SelectConveyorsAsync([], default))[0].LastSignature));
     }
 
     /// <summary>Pins the signatures of examples/: a change here changes every user's cache and must be deliberate.</summary>
@@ -134,7 +142,9 @@ public class SignatureTests
             Name = "golden",
             Environment = n => n == "DAPP_EXAMPLE_VERSION" ? "1.0" : null,
         }, default);
-        var actual = project.SelectConveyors([]).Concat(project.Dappfile.Artifacts.Select(project.Conveyors.For))
+        var conveyors = (await project.SelectConveyorsAsync([], default)).ToList();
+        foreach (var artifact in project.Dappfile.Artifacts) conveyors.Add(await project.Conveyors.ForAsync(artifact, default));
+        var actual = conveyors
             .SelectMany(c => c.Stages.Select(s => $"{c.Image.DisplayName} {s.Name.DappName()} {s.Signature}"))
             .ToList();
         Assert.Equal(GoldenExampleSignatures, actual);

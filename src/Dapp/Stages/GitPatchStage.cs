@@ -1,0 +1,35 @@
+using Dapp.Config;
+using Dapp.Git;
+
+namespace Dapp.Stages;
+
+/// <summary>
+/// g_a_pre_install_patch, g_a_post_install_patch, g_a_pre_setup_patch, g_a_artifact_patch: bring the git files up to
+/// date before a user stage. They depend on that stage's commands and on the files its stageDependencies match, so a
+/// change of those files re-runs the stage; they are empty when the stage has neither.
+/// </summary>
+public sealed class GitPatchStage(StageName name, UserStage relatedStage, ShellConfig shell, IReadOnlyList<GitPath> paths) : Stage
+{
+    public override StageName Name => name;
+
+    public override bool IsEmpty =>
+        paths.Count == 0 || (shell.CommandsOf(relatedStage).Count == 0 && paths.All(p => !p.Config.StageDependencies.ContainsKey(relatedStage)));
+
+    public override void AddInputs(SignatureBuilder signature)
+    {
+        signature.Add("commands", shell.CommandsOf(relatedStage));
+        foreach (var path in paths)
+            signature.Add("stageDependencies", [path.Id, path.DependenciesChecksum(path.Config.StageDependencies.GetValueOrDefault(relatedStage) ?? [])]);
+    }
+
+    public override StageWork Work => StageWork.None with { Git = paths.Select(p => new GitWork(p, IsArchive: false)).ToList() };
+
+    public static UserStage RelatedStage(StageName name) => name switch
+    {
+        StageName.GAPreInstallPatch => UserStage.Install,
+        StageName.GAPostInstallPatch => UserStage.BeforeSetup,
+        StageName.GAPreSetupPatch => UserStage.Setup,
+        StageName.GAArtifactPatch => UserStage.BuildArtifact,
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+}

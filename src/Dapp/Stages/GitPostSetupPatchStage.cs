@@ -1,0 +1,27 @@
+using Dapp.Git;
+
+namespace Dapp.Stages;
+
+/// <summary>
+/// g_a_post_setup_patch: collects the accumulated change since the commits the previous stage recorded, and moves
+/// (is rebuilt) each time that change grows past another whole MiB, so g_a_latest_patch stays small.
+/// </summary>
+public sealed class GitPostSetupPatchStage(IReadOnlyList<GitPath> paths, IReadOnlyDictionary<GitPath, string?> recorded) : Stage
+{
+    private const long MiB = 1 << 20;
+
+    public override StageName Name => StageName.GAPostSetupPatch;
+
+    public override bool IsEmpty => paths.Count == 0;
+
+    public override void AddInputs(SignatureBuilder signature)
+    {
+        foreach (var path in paths)
+        {
+            var size = recorded.GetValueOrDefault(path) is { } from ? path.ChangedBytes(from) : 0;
+            signature.Add("patchSizeMiB", [path.Id, (size / MiB).ToString()]);
+        }
+    }
+
+    public override StageWork Work => StageWork.None with { Git = paths.Select(p => new GitWork(p, IsArchive: false)).ToList() };
+}
