@@ -36,9 +36,9 @@ public sealed class GitRepositories(string workDir, string cacheDir) : IDisposab
     private Repository Local(GitPathConfig config, string image)
     {
         if (_open.TryGetValue("", out var open)) return open;
-        var gitDir = Repository.Discover(workDir)
+        var root = GitDiscovery.FindRoot(workDir)
             ?? throw new DappException($"{image} ({config.Location}): a git path without url needs the project to be in a git repository, and {workDir} is not");
-        return _open[""] = new Repository(gitDir);
+        return _open[""] = new Repository(root);
     }
 
     private Repository Remote(string url, GitPathConfig config)

@@ -24,10 +24,8 @@ public sealed class WorkTreeRepository
     /// <summary>The repository containing <paramref name="dir"/>, or null when it is not in one.</summary>
     public static WorkTreeRepository? Discover(string dir)
     {
-        var gitDir = Repository.Discover(dir);
-        if (gitDir is null) return null;
-        using var repo = new Repository(gitDir);
-        var root = repo.Info.WorkingDirectory ?? Path.GetDirectoryName(gitDir.TrimEnd('/'))!;
+        if (GitDiscovery.FindRoot(dir) is not { } root) return null;
+        using var repo = new Repository(root);
         var origin = repo.Network.Remotes["origin"]?.Url;
         var branch = repo.Info.IsHeadDetached || repo.Head.Tip is null && repo.Info.IsHeadUnborn ? null : repo.Head.FriendlyName;
         return new WorkTreeRepository(root.TrimEnd('/'), origin, branch, repo.Head.Tip?.Sha);

@@ -5,9 +5,13 @@ namespace Dapp.Tests.Integration;
 /// <summary>Any command line tool, its output captured.</summary>
 public static class Tool
 {
-    public static async Task<CliResult> RunAsync(string executable, params string[] args)
+    public static Task<CliResult> RunAsync(string executable, params string[] args) => RunWithEnvironmentAsync(executable, null, null, args);
+
+    public static async Task<CliResult> RunWithEnvironmentAsync(string executable, string? workDir, IReadOnlyDictionary<string, string>? env, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workDir is not null) start.WorkingDirectory = workDir;
+        foreach (var (key, value) in env ?? new Dictionary<string, string>()) start.Environment[key] = value;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapp.Bench;
+
+var options = Options.Parse(args);
+var preset = Preset.Named(options.Preset);
+var root = FindRoot();
+var dapp = options.Dapp ?? Path.Combine(root, "artifacts", "dapp", "dapp");
+var docker = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "docker")).First(File.Exists);
+var tools = new Tools(dapp, docker, "unix:///var/run/docker.sock", options.EngineB);
+var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+var project = $"bench-{preset.Name}";
+var work = Directory.CreateTempSubdirectory("dapp-bench-").FullName;
+var results = new Dictionary<string, List<double>>();
+
+void Record(string method, TimeSpan elapsed)
+{
+    if (!results.TryGetValue(method, out var list)) results[method] = list = [];
+    list.Add(elapsed.TotalSeconds);
+    Console.WriteLine($"  {method,-22} {elapsed.TotalSeconds,8:0.000} s");
+}
+
+async Task BuildAsync(string cacheVersion)
+{
+    await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"), ProjectGenerator.Dappfile(preset, cacheVersion));
+    await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "build", "--name", project, "--quiet"), "build on engine A");
+}
+
+static List<string> Signatures(Run run, string state) =>
+    run.Stdout.Split('\n').Where(l => l.TrimEnd().EndsWith(state)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^2]).Distinct().ToList();
+
+try
+{
+    Console.WriteLine($"preset {preset.Name}: {preset.Dimgs} dimgs x {preset.StagesPerDimg} stages, {preset.BytesPerDataStage >> 10} KiB per data stage, {preset.Incompressible:P0} incompressible");
+    var pullRepo = $"{options.Registry}/bench/{preset.Name}-{stamp}";
+    await BuildAsync("pull-" + stamp);
+    await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "stages", "push", pullRepo, "--name", project, "--quiet"), "stages push");
+
+    await tools.ResetAsync(tools.EngineB);
+    var plan = await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", "--dry-run", "--all", pullRepo, "--name", project), "dry run");
+    var allStages = Signatures(plan, "[PULL]");
+    plan = await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", "--dry-run", pullRepo, "--name", project), "dry run");
+    var lastStages = Signatures(plan, "[PULL]");
+    var localNames = lastStages.Select(s => $"dimgstage-{project}:{s}").ToList();
+    var sizes = await tools.MustAsync(tools.DockerAsync(tools.EngineA, ["image", "inspect", "--format", "{{.Size}}", .. localNames]), "inspect");
+    var unpacked = sizes.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Sum(long.Parse);
+    var loadTar = Path.Combine(work, "last-stages.tar");
+    await tools.MustAsync(tools.DockerAsync(tools.EngineA, ["save", "-o", loadTar, .. localNames]), "docker save");
+    Console.WriteLine($"{lastStages.Count} last stages ({unpacked / 1e6:0.0} MB unpacked), {allStages.Count} stages in all; load tar {new FileInfo(loadTar).Length / 1e6:0.0} MB");
+
+    // dapp's way: one image at a time, pulled under its registry name, tagged, the registry name removed.
+    async Task<TimeSpan> DappWayAsync(IReadOnlyList<string> signatures)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var signature in signatures)
+        {
+            var remote = $"{pullRepo}:dimgstage-{signature}";
+            await tools.MustAsync(tools.DockerAsync(tools.EngineB, "pull", "-q", remote), "docker pull");
+            await tools.MustAsync(tools.DockerAsync(tools.EngineB, "tag", remote, $"dimgstage-{project}:{signature}"), "docker tag");
+            await tools.MustAsync(tools.DockerAsync(tools.EngineB, "rmi", remote), "docker rmi");
+        }
+        return clock.Elapsed;
+    }
+
+    for (int run = 1; run <= options.Runs; run++)
+    {
+        Console.WriteLine($"pull run {run}/{options.Runs}");
+        Record("process start", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "--version"), "dapp --version")).Elapsed);
+
+        await tools.ResetAsync(tools.EngineB);
+        Record("ours", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"), "stages pull")).Elapsed);
+        Record("ours, all local", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"), "stages pull")).Elapsed);
+
+        await tools.ResetAsync(tools.EngineB);
+        Record("dapp's way", await DappWayAsync(lastStages));
+
+        await tools.ResetAsync(tools.EngineB);
+        Record("docker load (limit)", (await tools.MustAsync(tools.DockerAsync(tools.EngineB, "load", "-q", "-i", loadTar), "docker load")).Elapsed);
+
+        await tools.ResetAsync(tools.EngineB);
+        Record("ours --all", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", "--all", pullRepo, "--name", project, "--quiet"), "stages pull --all")).Elapsed);
+
+        await tools.ResetAsync(tools.EngineB);
+        Record("dapp's way --all", await DappWayAsync(allStages));
+    }
+
+    if (!options.SkipPush)
+        for (int run = 1; run <= options.Runs; run++)
+        {
+            Console.WriteLine($"push run {run}/{options.Runs} (each on a fresh build)");
+            await BuildAsync($"push-ours-{stamp}-{run}");
+            var ours = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "stages", "push", $"{pullRepo}-push-ours-{run}", "--name", project, "--quiet"), "stages push");
+            Record("ours push", ours.Elapsed);
+
+            await BuildAsync($"push-docker-{stamp}-{run}");
+            var dryRun = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "stages", "push", "--dry-run", $"{pullRepo}-push-docker-{run}", "--name", project), "dry run");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var signature in Signatures(dryRun, "[PUSH]"))
+            {
+                var remote = $"{pullRepo}-push-docker-{run}:dimgstage-{signature}";
+                await tools.MustAsync(tools.DockerAsync(tools.EngineA, "tag", $"dimgstage-{project}:{signature}", remote), "docker tag");
+                await tools.MustAsync(tools.DockerAsync(tools.EngineA, "push", "-q", remote), "docker push");
+                await tools.MustAsync(tools.DockerAsync(tools.EngineA, "rmi", remote), "docker rmi");
+            }
+            Record("docker push loop", clock.Elapsed);
+        }
+
+    var medians = results.ToDictionary(r => r.Key, r => Median(r.Value));
+    double Ratio(string a, string b) => medians.TryGetValue(a, out var x) && medians.TryGetValue(b, out var y) && y > 0 ? x / y : double.NaN;
+    var ratios = new Dictionary<string, double>
+    {
+        ["ours / dapp's way"] = Ratio("ours", "dapp's way"),
+        ["ours / docker load (limit)"] = Ratio("ours", "docker load (limit)"),
+        ["ours --all / dapp's way --all"] = Ratio("ours --all", "dapp's way --all"),
+        ["ours, all local - process start (s)"] = medians.GetValueOrDefault("ours, all local") - medians.GetValueOrDefault("process start"),
+        ["ours push / docker push loop"] = Ratio("ours push", "docker push loop"),
+    };
+
+    Console.WriteLine();
+    Console.WriteLine($"| method ({preset.Name}, {options.Runs} runs, median) | seconds |");
+    Console.WriteLine("|---|---|");
+    foreach (var (method, median) in medians) Console.WriteLine($"| {method} | {median.ToString("0.000", CultureInfo.InvariantCulture)} |");
+    Console.WriteLine();
+    Console.WriteLine("| ratio | value |");
+    Console.WriteLine("|---|---|");
+    foreach (var (name, value) in ratios) Console.WriteLine($"| {name} | {value.ToString("0.00", CultureInfo.InvariantCulture)} |");
+
+    var output = options.Out ?? Path.Combine(root, "bench", "results", $"{preset.Name}.json");
+    Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+    await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new
+    {
+        preset,
+        runs = options.Runs,
+        date = DateTime.UtcNow.ToString("u"),
+        machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
+        lastStages = lastStages.Count,
+        allStages = allStages.Count,
+        unpackedBytes = unpacked,
+        seconds = results,
+        medians,
+        ratios,
+    }, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"\nwritten {output}");
+    return 0;
+}
+finally
+{
+    await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+    await tools.ResetAsync(tools.EngineB);
+    Directory.Delete(work, true);
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static string FindRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Dapp.slnx"))) dir = dir.Parent;
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}
+
+internal sealed record Options(string Preset, int Runs, string? Out, string? Dapp, string EngineB, string Registry, bool SkipPush)
+{
+    public static Options Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        var runs = int.Parse(Value("--runs", "3"), CultureInfo.InvariantCulture);
+        if (runs < 1) throw new ArgumentException("--runs must be at least 1");
+        return new Options(Value("--preset", "default"), runs, args.Contains("--out") ? Value("--out", "") : null,
+            args.Contains("--dapp") ? Value("--dapp", "") : null,
+            Value("--engine-b", "unix:///tmp/dapp-services/engine2.sock"), Value("--registry", "127.0.0.1:5000"), args.Contains("--skip-push"));
+    }
+}
