@@ -43,6 +43,19 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
     {
         lock (_lock) errors.WriteLine($"Warning: {message}");
     }
+
+    public ITransferDisplay BeginTransfers(string verb, int images)
+    {
+        if (options.Quiet || images == 0) return NoTransferDisplay.Instance;
+        if (!Console.IsOutputRedirected && console.Profile.Capabilities.Interactive) return new LiveTransferDisplay(console, verb);
+        return new PlainTransferDisplay(line => { lock (_lock) console.WriteLine(line); }, verb, images, options.ProgressInterval);
+    }
 }
 
-internal sealed record OutputOptions(bool Quiet, bool Verbose, bool Time, string Color);
+internal sealed record OutputOptions(bool Quiet, bool Verbose, bool Time, string Color)
+{
+    /// <summary>How often plain progress lines are printed (DAPP_PROGRESS_INTERVAL seconds, default 5).</summary>
+    public TimeSpan ProgressInterval { get; init; } =
+        double.TryParse(Environment.GetEnvironmentVariable("DAPP_PROGRESS_INTERVAL"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(5);
+}

@@ -52,15 +52,24 @@ public static class StagesPullCommand
             return toPull;
         }
 
-        await ParallelTransfers.RunAsync(toPull, registryOptions.ParallelTransfers, async (signature, token) =>
+        var totals = new TransferTotals();
+        using (var display = reporter.BeginTransfers("pull", toPull.Count))
+            await ParallelTransfers.RunAsync(toPull, registryOptions.ParallelTransfers, async (signature, token) =>
         {
             var remoteName = registry.Stages.ImageName(signature);
-            await project.Engine.PullAsync(remoteName, registry.EngineAuth, token);
+            var label = "dimgstage-" + signature[..12];
+            await project.Engine.PullAsync(remoteName, registry.EngineAuth, token, layers =>
+            {
+                var (done, total) = layers.Totals;
+                display.Update(label, done, total);
+                totals.Set(label, done);
+            });
+            display.Finished(label);
             // The local name is given only once the engine has the whole image.
             await project.Engine.TagAsync(remoteName, project.Stages.ImageName(signature), token);
             await project.Engine.RemoveImageAsync(remoteName, force: false, token);
         }, signature => registry.Stages.ImageName(signature), "stage pulls", ct);
-        reporter.Info($"pulled {toPull.Count} stage(s) from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
+        reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPull;
     }
 }

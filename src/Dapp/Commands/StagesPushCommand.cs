@@ -41,20 +41,29 @@ public static class StagesPushCommand
             return toPush;
         }
 
-        await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
+        var totals = new TransferTotals();
+        using (var display = reporter.BeginTransfers("push", toPush.Count))
+            await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
         {
             var remoteName = registry.Stages.ImageName(signature);
+            var label = "dimgstage-" + signature[..12];
             await project.Engine.TagAsync(project.Stages.ImageName(signature), remoteName, token);
             try
             {
-                await project.Engine.PushAsync(remoteName, registry.EngineAuth, token);
+                await project.Engine.PushAsync(remoteName, registry.EngineAuth, token, layers =>
+                {
+                    var (done, total) = layers.Totals;
+                    display.Update(label, done, total);
+                    totals.Set(label, done);
+                });
+                display.Finished(label);
             }
             finally
             {
                 await project.Engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
             }
         }, signature => registry.Stages.ImageName(signature), "stage pushes", ct);
-        reporter.Info($"pushed {toPush.Count} stage(s) to {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
+        reporter.Info($"pushed {toPush.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, to {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPush;
     }
 }

@@ -51,22 +51,32 @@ public sealed class DockerEngine : IDisposable
     public async Task<bool> ImageExistsAsync(string name, CancellationToken ct) => await InspectImageAsync(name, ct) is not null;
 
     /// <summary>Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.</summary>
-    public async Task PullAsync(string image, AuthConfig? auth, CancellationToken ct)
+    public async Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
     {
         var (repository, tag) = SplitTag(image);
         string? error = null;
-        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        var layers = new LayerProgress();
+        var progress = new SyncProgress<JSONMessage>(m =>
+        {
+            error ??= m.Error?.Message;
+            if (layers.Add(m)) onProgress?.Invoke(layers);
+        });
         await Call($"pull {image}", () => _client.Images.CreateImageAsync(
             new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, progress, ct));
         if (error is not null) throw new DappException($"pull {image}: {error}");
     }
 
     /// <summary>Pushes an image; like a pull, a failed push is reported only in the progress stream.</summary>
-    public async Task PushAsync(string image, AuthConfig? auth, CancellationToken ct)
+    public async Task PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
     {
         var (repository, tag) = SplitTag(image);
         string? error = null;
-        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        var layers = new LayerProgress();
+        var progress = new SyncProgress<JSONMessage>(m =>
+        {
+            error ??= m.Error?.Message;
+            if (layers.Add(m)) onProgress?.Invoke(layers);
+        });
         await Call($"push {image}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
             auth ?? new AuthConfig(), progress, ct));
         if (error is not null) throw new DappException($"push {image}: {error}");

@@ -17,6 +17,26 @@ public interface IReporter
     void Info(string message);
 
     void Warning(string message);
+
+    /// <summary>Starts showing a set of transfers (pulls or pushes of images) until disposed.</summary>
+    ITransferDisplay BeginTransfers(string verb, int images);
+}
+
+/// <summary>Live progress of image transfers: bytes done and known per image.</summary>
+public interface ITransferDisplay : IDisposable
+{
+    void Update(string image, long doneBytes, long totalBytes);
+
+    void Finished(string image);
+}
+
+/// <summary>Shows nothing: for callers that only want the result.</summary>
+public sealed class NoTransferDisplay : ITransferDisplay
+{
+    public static NoTransferDisplay Instance { get; } = new();
+    public void Update(string image, long doneBytes, long totalBytes) { }
+    public void Finished(string image) { }
+    public void Dispose() { }
 }
 
 /// <summary>Collects events; for callers that want the result rather than output.</summary>
@@ -34,4 +54,5 @@ public sealed class RecordingReporter : IReporter
     public void BuildOutput(string image, string line) { lock (_lock) _lines.Add(line); }
     public void Info(string message) { lock (_lock) _lines.Add(message); }
     public void Warning(string message) { lock (_lock) _lines.Add(message); }
+    public ITransferDisplay BeginTransfers(string verb, int images) => NoTransferDisplay.Instance;
 }

@@ -65,6 +65,7 @@ public class StagesSharingTests : IAsyncLifetime
         using var a = await test.LoadAsync();
         var conveyors = new[] { (await a.Conveyors.ForAsync(a.Dappfile.FindDimg("api")!, default)), (await a.Conveyors.ForAsync(a.Dappfile.FindDimg("web")!, default)), (await a.Conveyors.ForAsync(a.Dappfile.FindArtifact("builder")!, default)) };
         Assert.Equal(conveyors.Select(c => c.LastSignature).Order(), Lines(pull, "[PULL]").Select(SignatureOf).Order());
+        Assert.Matches(@"pulled 3 stage\(s\), [0-9.]+ (B|KiB|MiB), from 127\.0\.0\.1:5000/", pull.Stdout);
 
         using var b = await test.LoadAsync(SecondEngine.Host);
         Assert.Equal(conveyors.Select(c => c.LastSignature).Order(),
