@@ -70,14 +70,6 @@ public sealed class DappProject : IDisposable
         return result;
     }
 
-    /// <summary>Which of the signatures have a local stage image, checked all at once.</summary>
-    public async Task<IReadOnlyDictionary<string, bool>> LocalStagesAsync(IEnumerable<string> signatures, CancellationToken ct)
-    {
-        var distinct = signatures.Distinct().ToList();
-        var exists = await Task.WhenAll(distinct.Select(s => Stages.ExistsAsync(s, ct)));
-        return distinct.Zip(exists).ToDictionary(p => p.First, p => p.Second);
-    }
-
     public void Dispose()
     {
         GitRepositories.Dispose();

@@ -19,32 +19,16 @@ public static class StagesPullCommand
         await project.Engine.PingAsync(ct);
 
         var clock = Stopwatch.StartNew();
-        var local = await project.LocalStagesAsync(conveyors.SelectMany(c => c.Stages).Select(s => s.Signature), ct);
-        var remote = await registry.Stages.HeadAsync(local.Where(l => !l.Value).Select(l => l.Key), ct);
-
+        var local = await project.Stages.ListSignaturesAsync(ct);
+        var plan = await PlanAsync(conveyors, local, registry, all, ct);
         var toPull = new List<string>();
-        foreach (var conveyor in conveyors)
+        foreach (var (conveyor, decisions) in plan)
         {
-            var decisions = new List<(ConveyorStage Stage, StageState State)>();
-            for (int i = conveyor.Stages.Count - 1; i >= 0; i--)
-            {
-                var stage = conveyor.Stages[i];
-                if (local[stage.Signature])
-                {
-                    decisions.Add((stage, StageState.UsingCache));
-                    if (!all) break;
-                }
-                else if (remote[stage.Signature] is not null)
-                {
-                    decisions.Add((stage, StageState.Pull));
-                    if (!toPull.Contains(stage.Signature)) toPull.Add(stage.Signature);
-                    if (!all) break;
-                }
-                else decisions.Add((stage, StageState.NotExist));
-            }
-            decisions.Reverse();
             foreach (var (stage, state) in decisions)
+            {
                 reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, state));
+                if (state == StageState.Pull && !toPull.Contains(stage.Signature)) toPull.Add(stage.Signature);
+            }
         }
         if (dryRun)
         {
@@ -71,5 +55,40 @@ public static class StagesPullCommand
         }, signature => registry.Stages.ImageName(signature), "stage pulls", ct);
         reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPull;
+    }
+
+    /// <summary>
+    /// Walks each chain from its last stage back: a local stage ends the walk, a stage the registry has is pulled and
+    /// ends it (unless <paramref name="all"/>), a missing one moves the walk back. The registry is asked in rounds,
+    /// only about the stages the walks reach, all of a round at once, each signature once.
+    /// </summary>
+    private static async Task<IReadOnlyList<(Conveyor Conveyor, List<(ConveyorStage Stage, StageState State)> Decisions)>> PlanAsync(
+        IReadOnlyList<Conveyor> conveyors, IReadOnlySet<string> local, RegistryAccess registry, bool all, CancellationToken ct)
+    {
+        var remote = new Dictionary<string, bool>();
+        if (all)
+        {
+            var missing = conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).Where(s => !local.Contains(s)).Distinct();
+            foreach (var (signature, info) in await registry.Stages.HeadAsync(missing, ct)) remote[signature] = info is not null;
+        }
+        var walks = conveyors.Select(c => (Conveyor: c, Cursor: c.Stages.Count - 1, Decisions: new List<(ConveyorStage, StageState)>())).ToList();
+        while (true)
+        {
+            var active = walks.Where(w => w.Cursor >= 0).ToList();
+            if (active.Count == 0) break;
+            var ask = active.Select(w => w.Conveyor.Stages[w.Cursor].Signature).Where(s => !local.Contains(s) && !remote.ContainsKey(s)).Distinct().ToList();
+            if (ask.Count > 0)
+                foreach (var (signature, info) in await registry.Stages.HeadAsync(ask, ct)) remote[signature] = info is not null;
+            for (int i = 0; i < walks.Count; i++)
+            {
+                var (conveyor, cursor, decisions) = walks[i];
+                if (cursor < 0) continue;
+                var stage = conveyor.Stages[cursor];
+                var state = local.Contains(stage.Signature) ? StageState.UsingCache : remote[stage.Signature] ? StageState.Pull : StageState.NotExist;
+                decisions.Add((stage, state));
+                walks[i] = (conveyor, state != StageState.NotExist && !all ? -1 : cursor - 1, decisions);
+            }
+        }
+        return walks.Select(w => { w.Decisions.Reverse(); return (w.Conveyor, w.Decisions); }).ToList();
     }
 }

@@ -24,12 +24,12 @@ public static class StagesPushCommand
     {
         await project.Engine.PingAsync(ct);
         var clock = Stopwatch.StartNew();
-        var local = await project.LocalStagesAsync(conveyors.SelectMany(c => c.Stages).Select(s => s.Signature), ct);
-        var remote = await registry.Stages.HeadAsync(local.Where(l => l.Value).Select(l => l.Key), ct);
+        var local = await project.Stages.ListSignaturesAsync(ct);
+        var remote = await registry.Stages.HeadAsync(conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).Where(local.Contains), ct);
 
         var toPush = new List<string>();
         foreach (var conveyor in conveyors)
-            foreach (var stage in conveyor.Stages.Where(s => local[s.Signature]))
+            foreach (var stage in conveyor.Stages.Where(s => local.Contains(s.Signature)))
             {
                 var exists = remote[stage.Signature] is not null;
                 reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, exists ? StageState.Exist : StageState.Push));

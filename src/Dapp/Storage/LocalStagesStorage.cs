@@ -20,6 +20,13 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project)
     public async Task<IReadOnlyList<ImagesListResponse>> ListAsync(CancellationToken ct) =>
         (await engine.ListImagesAsync(Filters.Of("reference", Repository), ct)).ToList();
 
+    /// <summary>The signatures of every local stage of the project, in one engine call.</summary>
+    public async Task<IReadOnlySet<string>> ListSignaturesAsync(CancellationToken ct) =>
+        (await ListAsync(ct)).SelectMany(i => i.RepoTags ?? [])
+            .Where(t => t.StartsWith(Repository + ":", StringComparison.Ordinal))
+            .Select(t => t[(Repository.Length + 1)..])
+            .ToHashSet();
+
     /// <summary>Removes every stage tag of the project; returns how many were removed.</summary>
     public async Task<int> FlushAsync(CancellationToken ct)
     {
