@@ -81,6 +81,9 @@ try
         Record("ours, all local", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"), "stages pull")).Elapsed);
 
         await tools.ResetAsync(tools.EngineB);
+        Record("ours, load path", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet", "--transfer", "load"), "stages pull --transfer load")).Elapsed);
+
+        await tools.ResetAsync(tools.EngineB);
         Record("dapp's way", await DappWayAsync(lastStages));
 
         await tools.ResetAsync(tools.EngineB);
@@ -132,6 +135,7 @@ try
         ["ours / dapp's way"] = Ratio("ours", "dapp's way"),
         ["ours / docker load (limit)"] = Ratio("ours", "docker load (limit)"),
         ["ours / docker load x4 (bound)"] = Ratio("ours", "docker load x4 (bound)"),
+        ["ours, load path / ours"] = Ratio("ours, load path", "ours"),
         ["ours --all / dapp's way --all"] = Ratio("ours --all", "dapp's way --all"),
         ["ours, all local - process start (s)"] = medians.GetValueOrDefault("ours, all local") - medians.GetValueOrDefault("process start"),
         ["ours push / docker push loop"] = Ratio("ours push", "docker push loop"),

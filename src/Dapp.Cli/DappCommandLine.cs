@@ -252,10 +252,13 @@ internal sealed class RegistryOptionSet
     private readonly Option<string?> _password = new("--registry-password") { Description = "Registry password (used only with --registry-username)" };
     private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "HOST[:PORT] of a registry reached over plain http; repeatable (loopback always is)" };
     private readonly Option<int> _parallel = new("--parallel") { Description = "Stage transfers at a time", DefaultValueFactory = _ => 4 };
+    private readonly Option<string> _transfer = new("--transfer") { Description = "How pulled stages enter the engine: engine (its own pull) or load (our client and the engine's load API)", DefaultValueFactory = _ => "engine" };
+
+    public RegistryOptionSet() => _transfer.AcceptOnlyFromAmong("engine", "load");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _username, _password, _insecure, _parallel }) command.Add(option);
+        foreach (var option in new Option[] { _username, _password, _insecure, _parallel, _transfer }) command.Add(option);
     }
 
     public RegistryOptions Get(ParseResult r) => new()
@@ -264,6 +267,7 @@ internal sealed class RegistryOptionSet
         Password = r.GetValue(_password),
         InsecureRegistries = r.GetValue(_insecure) ?? [],
         ParallelTransfers = Math.Max(1, r.GetValue(_parallel)),
+        Transfer = r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
     };
 }
 

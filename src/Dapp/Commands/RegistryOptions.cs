@@ -12,6 +12,9 @@ public sealed record RegistryOptions
     /// <summary>Parallel stage transfers through the engine.</summary>
     public int ParallelTransfers { get; init; } = 4;
 
+    /// <summary>How pulled stages get into the engine: its own pull (default), or our client feeding its load API.</summary>
+    public PullTransfer Transfer { get; init; } = PullTransfer.Engine;
+
     public RegistryClientOptions ClientOptions(Func<string, string?> environment) => new()
     {
         // Used only when both are given, as dapp did.
@@ -19,4 +22,12 @@ public sealed record RegistryOptions
         InsecureRegistries = InsecureRegistries,
         Environment = environment,
     };
+}
+
+public enum PullTransfer
+{
+    /// <summary>The engine pulls each image itself (measured the faster path here: bench/README.md).</summary>
+    Engine,
+    /// <summary>Our client downloads the layers the engine lacks and streams each image into the engine's load API.</summary>
+    Load,
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Dapp.Registry.Names;
 using Dapp.Reporting;
+using Dapp.Storage;
 using Dapp.Stages;
 
 namespace Dapp.Commands;
@@ -38,24 +40,36 @@ public static class StagesPullCommand
 
         var totals = new TransferTotals();
         using (var display = reporter.BeginTransfers("pull", toPull.Count))
-            await ParallelTransfers.RunAsync(toPull, registryOptions.ParallelTransfers, async (signature, token) =>
         {
-            var remoteName = registry.Stages.ImageName(signature);
-            var label = "dimgstage-" + signature[..12];
-            await project.Engine.PullAsync(remoteName, registry.EngineAuth, token, layers =>
+            void Progress(string label, long done, long total)
             {
-                var (done, total) = layers.Totals;
                 display.Update(label, done, total);
                 totals.Set(label, done);
-            });
-            display.Finished(label);
-            // The local name is given only once the engine has the whole image.
-            await project.Engine.TagAsync(remoteName, project.Stages.ImageName(signature), token);
-            await project.Engine.RemoveImageAsync(remoteName, force: false, token);
-        }, signature => registry.Stages.ImageName(signature), "stage pulls", ct);
+            }
+            if (registryOptions.Transfer == PullTransfer.Load)
+                await new LoadTransfer(project.Engine, registry.Client).RunAsync(
+                    toPull.Select(s => new LoadItem(ImageReference.WithTag(registry.Repository, RegistryStagesStorage.Tag(s)), project.Stages.ImageName(s), Label(s))).ToList(),
+                    registryOptions.ParallelTransfers, Progress, ct);
+            else
+                await ParallelTransfers.RunAsync(toPull, registryOptions.ParallelTransfers, async (signature, token) =>
+                {
+                    var remoteName = registry.Stages.ImageName(signature);
+                    await project.Engine.PullAsync(remoteName, registry.EngineAuth, token, layers =>
+                    {
+                        var (done, total) = layers.Totals;
+                        Progress(Label(signature), done, total);
+                    });
+                    display.Finished(Label(signature));
+                    // The local name is given only once the engine has the whole image.
+                    await project.Engine.TagAsync(remoteName, project.Stages.ImageName(signature), token);
+                    await project.Engine.RemoveImageAsync(remoteName, force: false, token);
+                }, signature => registry.Stages.ImageName(signature), "stage pulls", ct);
+        }
         reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPull;
     }
+
+    private static string Label(string signature) => "dimgstage-" + signature[..12];
 
     /// <summary>
     /// Walks each chain from its last stage back: a local stage ends the walk, a stage the registry has is pulled and

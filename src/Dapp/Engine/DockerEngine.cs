@@ -82,6 +82,37 @@ public sealed class DockerEngine : IDisposable
         if (error is not null) throw new DappException($"push {image}: {error}");
     }
 
+    /// <summary>Loads images from a docker-save tar stream; failures come only in the progress messages.</summary>
+    public async Task LoadAsync(Stream tar, CancellationToken ct)
+    {
+        string? error = null;
+        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        await Call("load images", () => _client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, tar, progress, ct));
+        if (error is not null) throw new DappException($"load images: {error}");
+    }
+
+    /// <summary>The chain IDs of every layer the engine has (from its images' root filesystems).</summary>
+    public async Task<IReadOnlySet<string>> LayerChainIdsAsync(CancellationToken ct)
+    {
+        var images = await ListImagesAsync(new Dictionary<string, IDictionary<string, bool>>(), ct);
+        var inspected = await Task.WhenAll(images.Select(i => InspectImageAsync(i.ID, ct)));
+        var chains = new HashSet<string>();
+        foreach (var image in inspected)
+            if (image?.RootFS?.Layers is { } layers)
+                foreach (var chain in ChainIds(layers)) chains.Add(chain);
+        return chains;
+    }
+
+    /// <summary>Chain IDs of a layer stack: the first is its diff ID, each next one sha256("previous diff").</summary>
+    public static IReadOnlyList<string> ChainIds(IEnumerable<string> diffIds)
+    {
+        var chains = new List<string>();
+        foreach (var diffId in diffIds)
+            chains.Add(chains.Count == 0 ? diffId
+                : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes($"{chains[^1]} {diffId}"))));
+        return chains;
+    }
+
     public Task TagAsync(string source, string target, CancellationToken ct)
     {
         var (repository, tag) = SplitTag(target);

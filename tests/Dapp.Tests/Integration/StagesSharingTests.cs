@@ -90,6 +90,30 @@ public class StagesSharingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_load_transfer_path_gives_the_same_stages_sending_only_the_layers_the_engine_lacks()
+    {
+        await using var test = new TestProject(Dappfile());
+        await test.BuildAsync();
+        Assert.Equal(0, (await DappCli.RunAsync(test, "dimg", "stages", "push", _repo)).ExitCode);
+
+        var pull = await OnB(test, null, "dimg", "stages", "pull", _repo, "--transfer", "load");
+        Assert.True(pull.ExitCode == 0, pull.Stderr);
+        Assert.Equal(3, Lines(pull, "[PULL]").Count);
+        using var b = await test.LoadAsync(SecondEngine.Host);
+        var expected = (await b.SelectConveyorsAsync([], default)).Select(c => c.LastSignature)
+            .Append((await b.Conveyors.ForAsync(b.Dappfile.FindArtifact("builder")!, default)).LastSignature).Order().ToList();
+        Assert.Equal(expected, (await b.Stages.ListAsync(default)).SelectMany(i => i.RepoTags).Select(t => t.Split(':')[1]).Order());
+        Assert.Empty((await DockerCli.RunAsync("-H", SecondEngine.Host, "images", "--format", "{{.Repository}}", _repo)).StdoutLines);
+        var build = await test.BuildOnAsync(SecondEngine.Host, null);
+        Assert.DoesNotContain(build.Stages, s => s.State == StageState.Build);
+        var api = (await b.SelectConveyorsAsync(["api"], default))[0];
+        Assert.Equal("setup-1", (await DockerCli.RunAsync("-H", SecondEngine.Host, "run", "--rm", "--network=none", b.Stages.ImageName(api.LastSignature))).Stdout.Trim());
+        // The same content as the engine's own pull: the image IDs are the config digests.
+        using var a = await test.LoadAsync();
+        Assert.Equal((await a.Stages.InspectAsync(api.LastSignature, default))!.ID, (await b.Stages.InspectAsync(api.LastSignature, default))!.ID);
+    }
+
+    [Fact]
     public async Task After_a_setup_change_B_pulls_the_last_common_stage_and_rebuilds_only_from_setup()
     {
         await using var test = new TestProject(Dappfile());

@@ -1,0 +1,151 @@
+using System.Formats.Tar;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using Dapp.Engine;
+using Dapp.Registry.Model;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Storage;
+
+/// <summary>One image to bring from a registry into the engine: where it is, and the name it gets there.</summary>
+public sealed record LoadItem(ImageReference Remote, string LocalName, string Label);
+
+/// <summary>
+/// Moves images from a registry into the engine without the engine's own pull: our client fetches manifests and
+/// configs, downloads each layer the engine lacks once (verified, concurrently), and streams a docker-save tar per
+/// image into the engine's load API, which names the image only once it is whole.
+/// </summary>
+public sealed class LoadTransfer(DockerEngine engine, RegistryClient client)
+{
+    public async Task RunAsync(IReadOnlyList<LoadItem> items, int parallel, Action<string, long, long> progress, CancellationToken ct)
+    {
+        var images = await Task.WhenAll(items.Select(async item =>
+        {
+            var manifest = (await client.GetManifestAsync(item.Remote, null, ct)).AsManifest();
+            using var config = new MemoryStream();
+            await client.DownloadBlobAsync(item.Remote.Repository, manifest.Config, config, null, ct);
+            return (Item: item, Manifest: manifest, Config: config.ToArray());
+        }));
+        var present = await engine.LayerChainIdsAsync(ct);
+
+        // Each missing layer is downloaded once, on behalf of the first image that needs it.
+        var spools = new Dictionary<string, Task<Stream>>();
+        var needed = new List<(LoadItem Item, IReadOnlyList<Descriptor> Layers)>();
+        foreach (var (item, manifest, config) in images)
+        {
+            var chains = EngineChainIds(config);
+            var missing = manifest.Layers.Where((_, i) => i >= chains.Count || !present.Contains(chains[i])).ToList();
+            needed.Add((item, missing));
+            var total = missing.Sum(l => l.Size);
+            long done = 0;
+            foreach (var layer in missing)
+                if (!spools.ContainsKey(layer.Digest))
+                    spools[layer.Digest] = DownloadAsync(item.Remote.Repository, layer, n => progress(item.Label, Interlocked.Add(ref done, n), total), ct);
+        }
+        try
+        {
+            await Task.WhenAll(spools.Values);
+            using var slots = new SemaphoreSlim(Math.Max(1, parallel));
+            await Task.WhenAll(images.Zip(needed).Select(async pair =>
+            {
+                await slots.WaitAsync(ct);
+                try
+                {
+                    var (image, (_, missing)) = pair;
+                    var files = missing.ToDictionary(l => l.Digest, l => spools[l.Digest].Result);
+                    await LoadAsync(image.Item, image.Manifest, image.Config, files, ct);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
+        finally
+        {
+            foreach (var spool in spools.Values.Where(t => t.IsCompletedSuccessfully)) await spool.Result.DisposeAsync();
+        }
+    }
+
+    private static IReadOnlyList<string> EngineChainIds(byte[] config)
+    {
+        using var json = JsonDocument.Parse(config);
+        var diffIds = json.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToList();
+        return DockerEngine.ChainIds(diffIds);
+    }
+
+    private async Task<Stream> DownloadAsync(RepositoryName repository, Descriptor layer, Action<long> progress, CancellationToken ct)
+    {
+        // Shared, so that each parallel load can read its own view; deleted when the last handle closes.
+        var spool = new FileStream(Path.Combine(Path.GetTempPath(), $"dapp-layer-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.ReadWrite,
+            FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        try
+        {
+            await client.DownloadBlobAsync(repository, layer, spool, new SyncReport(progress), ct);
+            // The loads read the file through their own handles: nothing may stay in this one's buffer.
+            await spool.FlushAsync(ct);
+            return spool;
+        }
+        catch
+        {
+            await spool.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Streams one image as a docker-save tar. Layers the engine has are listed but not sent: the engine opens a
+    /// layer file only for a layer it lacks.
+    /// </summary>
+    private async Task LoadAsync(LoadItem item, Manifest manifest, byte[] config, IReadOnlyDictionary<string, Stream> files, CancellationToken ct)
+    {
+        var configName = manifest.Config.Digest["sha256:".Length..] + ".json";
+        var layerNames = manifest.Layers.Select(l => l.Digest["sha256:".Length..] + "/layer.tar").ToList();
+        var saveManifest = $"[{{\"Config\":{JsonString(configName)},\"RepoTags\":[{JsonString(item.LocalName)}],\"Layers\":[{string.Join(",", layerNames.Select(JsonString))}]}}]";
+
+        var pipe = new Pipe();
+        var writing = Task.Run(async () =>
+        {
+            Exception? failure = null;
+            try
+            {
+                await using var output = pipe.Writer.AsStream(leaveOpen: true);
+                await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+                await tar.WriteEntryAsync(File("manifest.json", new MemoryStream(Encoding.UTF8.GetBytes(saveManifest))), ct);
+                await tar.WriteEntryAsync(File(configName, new MemoryStream(config)), ct);
+                foreach (var layer in manifest.Layers.Where(l => files.ContainsKey(l.Digest)))
+                {
+                    // Each image reads its own view of a shared spool, so parallel loads do not move each other's position.
+                    var spool = (FileStream)files[layer.Digest];
+                    await using var view = new FileStream(spool.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    await tar.WriteEntryAsync(File(layer.Digest["sha256:".Length..] + "/layer.tar", view), ct);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                await pipe.Writer.CompleteAsync(failure);
+            }
+        }, ct);
+        await using (var input = pipe.Reader.AsStream())
+            await engine.LoadAsync(input, ct);
+        await writing;
+    }
+
+    private static PaxTarEntry File(string name, Stream data) => new(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100 };
+
+    private static string JsonString(string value) => JsonSerializer.Serialize(value, RegistryJsonStrings.Default.String);
+
+    private sealed class SyncReport(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class RegistryJsonStrings : System.Text.Json.Serialization.JsonSerializerContext;
