@@ -77,7 +77,16 @@ try
         Record("process start", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "--version"), "dapp --version")).Elapsed);
 
         await tools.ResetAsync(tools.EngineB);
-        Record("ours", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"), "stages pull")).Elapsed);
+        var engineCpu = options.EnginePid is { } pid ? CpuProfile.EngineSeconds(pid) : 0;
+        var ours = await tools.MustAsync(Tools.RunAsync("/usr/bin/time", ["-f", "cpu %U %S", dapp, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"],
+            work, new() { ["DOCKER_HOST"] = tools.EngineB, ["NO_COLOR"] = "1" }), "stages pull");
+        Record("ours", ours.Elapsed);
+        if (options.EnginePid is { } enginePid)
+        {
+            var ownCpu = ours.Stderr.Split('\n').Last(l => l.StartsWith("cpu ")).Split(' ').Skip(1).Sum(v => double.Parse(v, CultureInfo.InvariantCulture));
+            Record("  engine CPU (s)", TimeSpan.FromSeconds(CpuProfile.EngineSeconds(enginePid) - engineCpu));
+            Record("  dapp CPU (s)", TimeSpan.FromSeconds(ownCpu));
+        }
         Record("ours, all local", (await tools.MustAsync(tools.DappAsync(tools.EngineB, work, "dimg", "stages", "pull", pullRepo, "--name", project, "--quiet"), "stages pull")).Elapsed);
 
         await tools.ResetAsync(tools.EngineB);
@@ -164,7 +173,7 @@ try
         seconds = results,
         medians,
         ratios,
-    }, new JsonSerializerOptions { WriteIndented = true }));
+    }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     Console.WriteLine($"\nwritten {output}");
     return 0;
 }
@@ -188,7 +197,7 @@ static string FindRoot()
     return dir?.FullName ?? Directory.GetCurrentDirectory();
 }
 
-internal sealed record Options(string Preset, int Runs, string? Out, string? Dapp, string EngineB, string Registry, bool SkipPush)
+internal sealed record Options(string Preset, int Runs, string? Out, string? Dapp, string EngineB, string Registry, bool SkipPush, int? EnginePid)
 {
     public static Options Parse(string[] args)
     {
@@ -201,6 +210,7 @@ internal sealed record Options(string Preset, int Runs, string? Out, string? Dap
         if (runs < 1) throw new ArgumentException("--runs must be at least 1");
         return new Options(Value("--preset", "default"), runs, args.Contains("--out") ? Value("--out", "") : null,
             args.Contains("--dapp") ? Value("--dapp", "") : null,
-            Value("--engine-b", "unix:///tmp/dapp-services/engine2.sock"), Value("--registry", "127.0.0.1:5000"), args.Contains("--skip-push"));
+            Value("--engine-b", "unix:///tmp/dapp-services/engine2.sock"), Value("--registry", "127.0.0.1:5000"), args.Contains("--skip-push"),
+            args.Contains("--profile") ? int.Parse(File.ReadAllText(Value("--engine-pid-file", "/tmp/dapp-services/engine2.pid")).Trim(), CultureInfo.InvariantCulture) : null);
     }
 }
