@@ -54,32 +54,20 @@ public sealed class DockerEngine : IDisposable
     public async Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
     {
         var (repository, tag) = SplitTag(image);
-        string? error = null;
-        var layers = new LayerProgress();
-        var progress = new SyncProgress<JSONMessage>(m =>
-        {
-            error ??= m.Error?.Message;
-            if (layers.Add(m)) onProgress?.Invoke(layers);
-        });
+        var watcher = new TransferWatcher(onProgress);
         await Call($"pull {image}", () => _client.Images.CreateImageAsync(
-            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, progress, ct));
-        if (error is not null) throw new DappException($"pull {image}: {error}");
+            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, ct));
+        watcher.ThrowIfFailed($"pull {image}");
     }
 
     /// <summary>Pushes an image; like a pull, a failed push is reported only in the progress stream.</summary>
     public async Task PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
     {
         var (repository, tag) = SplitTag(image);
-        string? error = null;
-        var layers = new LayerProgress();
-        var progress = new SyncProgress<JSONMessage>(m =>
-        {
-            error ??= m.Error?.Message;
-            if (layers.Add(m)) onProgress?.Invoke(layers);
-        });
+        var watcher = new TransferWatcher(onProgress);
         await Call($"push {image}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
-            auth ?? new AuthConfig(), progress, ct));
-        if (error is not null) throw new DappException($"push {image}: {error}");
+            auth ?? new AuthConfig(), watcher, ct));
+        watcher.ThrowIfFailed($"push {image}");
     }
 
     /// <summary>Loads images from a docker-save tar stream; failures come only in the progress messages.</summary>
@@ -253,6 +241,27 @@ public sealed class DockerEngine : IDisposable
         {
         }
         return string.IsNullOrWhiteSpace(e.ResponseBody) ? e.StatusCode.ToString() : e.ResponseBody!.Trim();
+    }
+}
+
+/// <summary>
+/// Watches the progress messages of an engine transfer: the engine reports a failed pull or push only there, so the
+/// first error is kept; layer progress is summed for the caller. Reports synchronously (see <see cref="SyncProgress{T}"/>).
+/// </summary>
+internal sealed class TransferWatcher(Action<LayerProgress>? onProgress) : IProgress<JSONMessage>
+{
+    private readonly LayerProgress _layers = new();
+    private string? _error;
+
+    public void Report(JSONMessage message)
+    {
+        _error ??= message.Error?.Message;
+        if (_layers.Add(message)) onProgress?.Invoke(_layers);
+    }
+
+    public void ThrowIfFailed(string what)
+    {
+        if (_error is not null) throw new DappException($"{what}: {_error}");
     }
 }
 
