@@ -1,5 +1,6 @@
 using Dapp.Commands;
 using Dapp.Config;
+using Dapp.Reporting;
 using Spectre.Console;
 
 namespace Dapp.Cli;
@@ -8,10 +9,11 @@ namespace Dapp.Cli;
 internal static class CommandRunner
 {
     public static async Task<int> RunAsync(ProjectOptions projectOptions, OutputOptions output, CancellationToken ct,
-        Func<DappProject, ConsoleReporter, Task<int>> body)
+        Func<DappProject, IReporter, Task<int>> body)
     {
-        var console = CreateConsole(output.Color);
-        var reporter = new ConsoleReporter(console, Console.Error, output);
+        IReporter reporter = output.Json
+            ? new JsonReporter(Console.Out, Console.Error, output)
+            : new ConsoleReporter(CreateConsole(output.Color), Console.Error, output);
         try
         {
             using var project = await DappProject.LoadAsync(projectOptions, ct);

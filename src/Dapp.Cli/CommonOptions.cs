@@ -15,12 +15,13 @@ internal sealed class CommonOptions
     public Option<string> Color { get; } = new("--color") { Description = "auto, on or off", DefaultValueFactory = _ => "auto", Recursive = true };
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Say what would be done, change nothing", Recursive = true };
     public Option<string?> BuildDir { get; } = new("--build-dir") { Description = "Where build_dir mounts are kept (default ~/.dapp/builds/PROJECT)", Recursive = true };
+    public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per stage on stdout; other messages on stderr", Recursive = true };
 
     public CommonOptions() => Color.AcceptOnlyFromAmong("auto", "on", "off");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir }) command.Add(option);
+        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir, Json }) command.Add(option);
     }
 
     public ProjectOptions Project(ParseResult r) => new()
@@ -30,7 +31,7 @@ internal sealed class CommonOptions
         BuildDir = r.GetValue(BuildDir) is { } dir ? Path.GetFullPath(dir) : null,
     };
 
-    public OutputOptions Output(ParseResult r) => new(r.GetValue(Quiet), r.GetValue(Verbose), r.GetValue(Time), r.GetValue(Color) ?? "auto");
+    public OutputOptions Output(ParseResult r) => new(r.GetValue(Quiet), r.GetValue(Verbose), r.GetValue(Time), r.GetValue(Color) ?? "auto") { Json = r.GetValue(Json) };
 }
 
 /// <summary>Positional arguments: DIMG patterns, optionally followed by a required REPO.</summary>

@@ -54,6 +54,8 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
 
 internal sealed record OutputOptions(bool Quiet, bool Verbose, bool Time, string Color)
 {
+    public bool Json { get; init; }
+
     /// <summary>How often plain progress lines are printed (DAPP_PROGRESS_INTERVAL seconds, default 5).</summary>
     public TimeSpan ProgressInterval { get; init; } =
         double.TryParse(Environment.GetEnvironmentVariable("DAPP_PROGRESS_INTERVAL"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0

@@ -10,7 +10,7 @@ namespace Dapp.Cli;
 internal static class RunCommandLine
 {
     private static readonly string[] ValueOptions = ["--dir", "--name", "--stage", "--build-dir", "--color"];
-    private static readonly string[] FlagOptions = ["--quiet", "-q", "--verbose", "--time", "--dry-run"];
+    private static readonly string[] FlagOptions = ["--quiet", "-q", "--verbose", "--time", "--dry-run", "--json"];
 
     public static async Task<int> InvokeAsync(string[] args)
     {
@@ -38,7 +38,10 @@ internal static class RunCommandLine
 
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
-        var output = new OutputOptions(flags.Contains("--quiet") || flags.Contains("-q"), flags.Contains("--verbose"), flags.Contains("--time"), values.GetValueOrDefault("--color", "auto"));
+        var output = new OutputOptions(flags.Contains("--quiet") || flags.Contains("-q"), flags.Contains("--verbose"), flags.Contains("--time"), values.GetValueOrDefault("--color", "auto"))
+        {
+            Json = flags.Contains("--json"),
+        };
         var projectOptions = new ProjectOptions { Dir = values.GetValueOrDefault("--dir"), Name = values.GetValueOrDefault("--name"), BuildDir = values.GetValueOrDefault("--build-dir") };
         return await CommandRunner.RunAsync(projectOptions, output, cancellation.Token, (project, reporter) =>
             RunCommand.RunAsync(project, dimgs, values.GetValueOrDefault("--stage"), dockerArgs, command, flags.Contains("--dry-run"),

@@ -142,6 +142,22 @@ public class CommandTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Json_output_is_one_object_per_stage_on_stdout_and_the_rest_on_stderr()
+    {
+        await using var test = new TestProject(Dappfile);
+        var first = await DappCli.RunAsync(test, "dimg", "build", "--json");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var stages = first.StdoutLines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        // frontend's from is the stage backend has just built.
+        Assert.Equal(["backend:BUILD", "backend:BUILD", "backend:BUILD", "frontend:USING CACHE", "frontend:BUILD"],
+            stages.Select(s => $"{s.GetProperty("image").GetString()}:{s.GetProperty("state").GetString()}"));
+        Assert.All(stages, s => Assert.Matches("^[0-9a-f]{64}$", s.GetProperty("signature").GetString()!));
+
+        var second = await DappCli.RunAsync(test, "dimg", "build", "--json");
+        Assert.All(second.StdoutLines, l => Assert.Equal("USING CACHE", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task Version_and_help_work()
     {
         var version = await DappCli.RunAsync(Path.GetTempPath(), null, "--version");
