@@ -16,10 +16,10 @@ public static class ImportArchive
     public static async Task<Stream> RewriteAsync(Stream source, ImportConfig import, CancellationToken ct)
     {
         // The engine's chunked response stream fails under TarReader's exact-size reads; a plain copy is reliable.
-        await using var original = NewSpool();
+        await using var original = TempSpool.Create("import");
         await source.CopyToAsync(original, ct);
         original.Position = 0;
-        var rewritten = NewSpool();
+        var rewritten = TempSpool.Create("import");
         try
         {
             await CopyAsync(original, rewritten, import, ct);
@@ -32,11 +32,6 @@ public static class ImportArchive
             throw;
         }
     }
-
-    /// <summary>A temp file deleted when closed.</summary>
-    public static FileStream NewSpool() =>
-        new(Path.Combine(Path.GetTempPath(), $"dapp-import-{Guid.NewGuid():N}.tar"), FileMode.CreateNew,
-            FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 
     public static async Task CopyAsync(Stream source, Stream output, ImportConfig import, CancellationToken ct)
     {

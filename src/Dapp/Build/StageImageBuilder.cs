@@ -84,7 +84,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             labels[path.CommitLabel] = path.Current;
             var from = isArchive ? null : previousLabels.TryGetValue(path.CommitLabel, out var recorded) && path.HasCommit(recorded) ? recorded : null;
             if (!isArchive && from == path.Current) continue;
-            var spool = ImportArchive.NewSpool();
+            var spool = TempSpool.Create("git");
             spools.Add(spool);
             var owner = OwnerSpec(path.Config.Owner, path.Config.Group);
             if (from is null)

@@ -16,7 +16,7 @@ public static class RunCommand
         if (!await project.Engine.ImageExistsAsync(image, ct))
             throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} ({image} is missing; run dapp dimg build first)");
 
-        var docker = FindExecutable("docker") ?? throw new DappException("dimg run needs the docker command line client on PATH");
+        var docker = Executables.Find("docker") ?? throw new DappException("dimg run needs the docker command line client on PATH");
         var start = new ProcessStartInfo(docker) { UseShellExecute = false };
         if (project.Engine.Endpoint != Engine.DockerEngine.DefaultEndpoint) start.Environment["DOCKER_HOST"] = project.Engine.Endpoint;
         foreach (var arg in new[] { "run" }.Concat(dockerArgs).Append(image).Concat(command)) start.ArgumentList.Add(arg);
@@ -26,10 +26,4 @@ public static class RunCommand
         await process.WaitForExitAsync(ct);
         return process.ExitCode;
     }
-
-    /// <summary>An absolute path on PATH: never rely on the application folder being searched first.</summary>
-    public static string? FindExecutable(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 }

@@ -38,38 +38,35 @@ public static class StagesPullCommand
             return toPull;
         }
 
-        var totals = new TransferTotals();
+        long bytes;
         using (var display = reporter.BeginTransfers("pull", toPull.Count))
         {
-            void Progress(string label, long done, long total)
-            {
-                display.Update(label, done, total);
-                totals.Set(label, done);
-            }
+            var totals = new TransferTotals(display);
             if (registryOptions.Transfer == PullTransfer.Load)
                 await new LoadTransfer(project.Engine, registry.Client).RunAsync(
-                    toPull.Select(s => new LoadItem(ImageReference.WithTag(registry.Repository, RegistryStagesStorage.Tag(s)), project.Stages.ImageName(s), Label(s))).ToList(),
-                    registryOptions.ParallelTransfers, Progress, ct);
+                    toPull.Select(s => new LoadItem(ImageReference.WithTag(registry.Repository, RegistryStagesStorage.Tag(s)), project.Stages.ImageName(s),
+                        RegistryStagesStorage.ShortName(s))).ToList(),
+                    registryOptions.ParallelTransfers, totals.Update, ct);
             else
                 await ParallelTransfers.RunAsync(toPull, registryOptions.ParallelTransfers, async (signature, token) =>
                 {
                     var remoteName = registry.Stages.ImageName(signature);
+                    var label = RegistryStagesStorage.ShortName(signature);
                     await project.Engine.PullAsync(remoteName, registry.EngineAuth, token, layers =>
                     {
                         var (done, total) = layers.Totals;
-                        Progress(Label(signature), done, total);
+                        totals.Update(label, done, total);
                     });
-                    display.Finished(Label(signature));
+                    display.Finished(label);
                     // The local name is given only once the engine has the whole image.
                     await project.Engine.TagAsync(remoteName, project.Stages.ImageName(signature), token);
                     await project.Engine.RemoveImageAsync(remoteName, force: false, token);
                 }, signature => registry.Stages.ImageName(signature), "stage pulls", ct);
+            bytes = totals.Bytes;
         }
-        reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
+        reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(bytes)}, from {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPull;
     }
-
-    private static string Label(string signature) => "dimgstage-" + signature[..12];
 
     /// <summary>
     /// Walks each chain from its last stage back: a local stage ends the walk, a stage the registry has is pulled and

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapp.Reporting;
 using Dapp.Stages;
+using Dapp.Storage;
 
 namespace Dapp.Commands;
 
@@ -41,29 +42,32 @@ public static class StagesPushCommand
             return toPush;
         }
 
-        var totals = new TransferTotals();
+        long bytes;
         using (var display = reporter.BeginTransfers("push", toPush.Count))
-            await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
         {
-            var remoteName = registry.Stages.ImageName(signature);
-            var label = "dimgstage-" + signature[..12];
-            await project.Engine.TagAsync(project.Stages.ImageName(signature), remoteName, token);
-            try
+            var totals = new TransferTotals(display);
+            await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
             {
-                await project.Engine.PushAsync(remoteName, registry.EngineAuth, token, layers =>
+                var remoteName = registry.Stages.ImageName(signature);
+                var label = RegistryStagesStorage.ShortName(signature);
+                await project.Engine.TagAsync(project.Stages.ImageName(signature), remoteName, token);
+                try
                 {
-                    var (done, total) = layers.Totals;
-                    display.Update(label, done, total);
-                    totals.Set(label, done);
-                });
-                display.Finished(label);
-            }
-            finally
-            {
-                await project.Engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
-            }
-        }, signature => registry.Stages.ImageName(signature), "stage pushes", ct);
-        reporter.Info($"pushed {toPush.Count} stage(s), {TransferTotals.Format(totals.Bytes)}, to {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
+                    await project.Engine.PushAsync(remoteName, registry.EngineAuth, token, layers =>
+                    {
+                        var (done, total) = layers.Totals;
+                        totals.Update(label, done, total);
+                    });
+                    display.Finished(label);
+                }
+                finally
+                {
+                    await project.Engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
+                }
+            }, signature => registry.Stages.ImageName(signature), "stage pushes", ct);
+            bytes = totals.Bytes;
+        }
+        reporter.Info($"pushed {toPush.Count} stage(s), {TransferTotals.Format(bytes)}, to {registry.Repository} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPush;
     }
 }

@@ -1,14 +1,18 @@
 namespace Dapp.Reporting;
 
-/// <summary>The bytes of a set of transfers, per image, for the summary line: "pulled 3 image(s), 120.5 MB in 2.31 s".</summary>
-public sealed class TransferTotals
+/// <summary>
+/// The bytes of a set of transfers, per image, for the summary line ("pulled 3 stage(s), 120.5 MiB, …"), passing each
+/// update on to the display.
+/// </summary>
+public sealed class TransferTotals(ITransferDisplay display)
 {
     private readonly Dictionary<string, long> _bytes = new();
     private readonly Lock _lock = new();
 
-    public void Set(string image, long bytes)
+    public void Update(string image, long done, long total)
     {
-        lock (_lock) _bytes[image] = bytes;
+        display.Update(image, done, total);
+        lock (_lock) _bytes[image] = done;
     }
 
     public long Bytes

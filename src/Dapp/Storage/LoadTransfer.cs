@@ -78,12 +78,11 @@ public sealed class LoadTransfer(DockerEngine engine, RegistryClient client)
 
     private async Task<Stream> DownloadAsync(RepositoryName repository, Descriptor layer, Action<long> progress, CancellationToken ct)
     {
-        // Shared, so that each parallel load can read its own view; deleted when the last handle closes.
-        var spool = new FileStream(Path.Combine(Path.GetTempPath(), $"dapp-layer-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        // Shared, so that each parallel load can read its own view.
+        var spool = TempSpool.Create("layer", shared: true);
         try
         {
-            await client.DownloadBlobAsync(repository, layer, spool, new SyncReport(progress), ct);
+            await client.DownloadBlobAsync(repository, layer, spool, new SyncProgress<long>(progress), ct);
             // The loads read the file through their own handles: nothing may stay in this one's buffer.
             await spool.FlushAsync(ct);
             return spool;
@@ -140,11 +139,6 @@ public sealed class LoadTransfer(DockerEngine engine, RegistryClient client)
     private static PaxTarEntry File(string name, Stream data) => new(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100 };
 
     private static string JsonString(string value) => JsonSerializer.Serialize(value, RegistryJsonStrings.Default.String);
-
-    private sealed class SyncReport(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
-    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]

@@ -31,10 +31,9 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project)
     public async Task<int> FlushAsync(CancellationToken ct)
     {
         int removed = 0;
-        foreach (var image in await ListAsync(ct))
-            foreach (var tag in image.RepoTags ?? [])
-                if (tag.StartsWith(Repository + ":", StringComparison.Ordinal) && await engine.RemoveImageAsync(tag, force: true, ct))
-                    removed++;
+        foreach (var signature in await ListSignaturesAsync(ct))
+            if (await engine.RemoveImageAsync(ImageName(signature), force: true, ct))
+                removed++;
         return removed;
     }
 }

@@ -15,6 +15,9 @@ public sealed class RegistryStagesStorage(RegistryClient client, RepositoryName 
 
     public string ImageName(string signature) => $"{repository}:{Tag(signature)}";
 
+    /// <summary>How progress displays name a stage: <c>dimgstage-&lt;12 hex&gt;</c>.</summary>
+    public static string ShortName(string signature) => TagPrefix + signature[..12];
+
     /// <summary>Which of the signatures the registry has: one manifest HEAD each, all at once. A missing repository has none.</summary>
     public async Task<IReadOnlyDictionary<string, ManifestInfo?>> HeadAsync(IEnumerable<string> signatures, CancellationToken ct)
     {

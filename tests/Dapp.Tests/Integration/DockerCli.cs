@@ -1,4 +1,3 @@
-using Dapp.Commands;
 
 namespace Dapp.Tests.Integration;
 
@@ -25,7 +24,7 @@ public static class Tool
 public static class DockerCli
 {
     public static Task<CliResult> RunAsync(params string[] args) =>
-        Tool.RunAsync(RunCommand.FindExecutable("docker") ?? throw new InvalidOperationException("docker CLI not on PATH"), args);
+        Tool.RunAsync(Executables.Find("docker") ?? throw new InvalidOperationException("docker CLI not on PATH"), args);
 
     /// <summary>Output of a shell command in a throwaway container of the image.</summary>
     public static async Task<string> ShellAsync(string image, string script)

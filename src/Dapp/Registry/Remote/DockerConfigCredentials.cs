@@ -85,8 +85,7 @@ public sealed class DockerConfigCredentials(Func<string, string?> environment)
     private static async Task<RegistryCredential?> FromHelperAsync(string helper, string registry, string path, CancellationToken ct)
     {
         var name = "docker-credential-" + helper;
-        var executable = path.Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists)
+        var executable = Executables.Find(name, path)
             ?? throw new DappException($"The Docker config names the credential helper '{helper}', but {name} is not on PATH");
         var start = new ProcessStartInfo(executable, "get")
         {
