@@ -18,6 +18,9 @@ public sealed class GitPath
     private readonly Repository _repository;
     private readonly string _add;
     private readonly PathFilter _filter;
+    private readonly Commit _current;
+    private readonly Lazy<IReadOnlyList<(string Relative, TreeEntry Entry)>> _currentFiles;
+    private readonly Lazy<IReadOnlyList<string>> _resetCommits;
 
     internal GitPath(GitPathConfig config, Repository repository, Commit current, string repositoryName)
     {
@@ -27,6 +30,13 @@ public sealed class GitPath
         RepositoryName = repositoryName;
         _add = config.Add.Trim('/');
         _filter = new PathFilter(config.IncludePaths, config.ExcludePaths);
+        _current = current;
+        // Walked once per command, however many stages read them.
+        _currentFiles = new(() => Files(current.Tree).ToList());
+        _resetCommits = new(() => _repository.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = current })
+            .Where(c => c.Message.Contains("[dapp reset]", StringComparison.Ordinal) || c.Message.Contains("[reset dapp]", StringComparison.Ordinal))
+            .Select(c => c.Sha)
+            .ToList());
         Id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{repositoryName}\n{config.Add}\n{config.To}")))[..12];
     }
 
@@ -43,18 +53,14 @@ public sealed class GitPath
     public bool HasCommit(string sha) => _repository.Lookup<Commit>(sha) is not null;
 
     /// <summary>Commits reachable from the current one whose message asks to reset the archive.</summary>
-    public IReadOnlyList<string> ResetCommits() =>
-        _repository.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = Current })
-            .Where(c => c.Message.Contains("[dapp reset]", StringComparison.Ordinal) || c.Message.Contains("[reset dapp]", StringComparison.Ordinal))
-            .Select(c => c.Sha)
-            .ToList();
+    public IReadOnlyList<string> ResetCommits() => _resetCommits.Value;
 
     /// <summary>A checksum of the selected files matching the globs (path, mode, content); empty when nothing matches.</summary>
     public string DependenciesChecksum(IReadOnlyList<string> globs)
     {
         if (globs.Count == 0) return "";
         var matcher = new PathFilter(globs, []);
-        var lines = Files(Tree(Current)).Where(f => matcher.IsSelected(f.Relative))
+        var lines = _currentFiles.Value.Where(f => matcher.IsSelected(f.Relative))
             .Select(f => $"{f.Relative}\0{(int)f.Entry.Mode}\0{f.Entry.Target.Sha}")
             .Order(StringComparer.Ordinal).ToList();
         return lines.Count == 0 ? "" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines))));
@@ -77,8 +83,8 @@ public sealed class GitPath
     {
         await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
-        var time = CommitTime(Current);
-        foreach (var file in Files(Tree(Current)))
+        var time = _current.Committer.When;
+        foreach (var file in _currentFiles.Value)
             await WriteEntryAsync(writer, file.Entry, Target(file.Relative), written, time, ct);
     }
 
@@ -88,13 +94,13 @@ public sealed class GitPath
         await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
         var deleted = new List<string>();
-        var time = CommitTime(Current);
+        var time = _current.Committer.When;
         foreach (var change in Changes(fromSha))
         {
             if (change.OldExists && change.Status is ChangeKind.Deleted or ChangeKind.Renamed && InScope(change.OldPath) is { } oldRelative)
                 deleted.Add(Target(oldRelative));
             if (change.Exists && change.Status is not ChangeKind.Deleted && InScope(change.Path) is { } relative
-                && Tree(Current)[change.Path] is { } entry)
+                && _current.Tree[change.Path] is { } entry)
                 await WriteEntryAsync(writer, entry, Target(relative), written, time, ct);
         }
         // A path written again (a type change, a re-added file) or that became a directory is not deleted.
@@ -102,16 +108,12 @@ public sealed class GitPath
         return new GitPatch(written.Select(w => "/" + w.TrimEnd('/')).ToList(), kept.Select(d => "/" + d).ToList());
     }
 
-    private Tree Tree(string sha) => _repository.Lookup<Commit>(sha)!.Tree;
-
-    private DateTimeOffset CommitTime(string sha) => _repository.Lookup<Commit>(sha)!.Committer.When;
-
     private long BlobSize(ObjectId id) => _repository.Lookup<Blob>(id)?.Size ?? 0;
 
     private TreeChanges Changes(string fromSha)
     {
         var from = _repository.Lookup<Commit>(fromSha) ?? throw new DappException($"commit {fromSha} is not in the repository");
-        return _repository.Diff.Compare<TreeChanges>(from.Tree, Tree(Current));
+        return _repository.Diff.Compare<TreeChanges>(from.Tree, _current.Tree);
     }
 
     private IEnumerable<(string Relative, TreeEntry Entry)> Files(Tree tree)

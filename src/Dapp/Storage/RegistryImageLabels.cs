@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 
@@ -9,8 +10,17 @@ public static class RegistryImageLabels
 {
     public static async Task<IReadOnlyDictionary<string, string>?> ReadAsync(RegistryClient client, ImageReference reference, CancellationToken ct)
     {
-        if (await client.HeadManifestAsync(reference, ct) is null) return null;
-        var manifest = (await client.GetManifestAsync(reference, null, ct)).AsManifest();
+        RawManifest raw;
+        try
+        {
+            // One GET, no HEAD first: a missing image answers it with "not found" too.
+            raw = await client.GetManifestExactAsync(reference, ct);
+        }
+        catch (RegistryException e) when (e.IsNotFound)
+        {
+            return null;
+        }
+        var manifest = (raw.IsIndex ? await client.GetManifestAsync(reference, null, ct) : raw).AsManifest();
         using var config = new MemoryStream();
         await client.DownloadBlobAsync(reference.Repository, manifest.Config, config, null, ct);
         using var json = JsonDocument.Parse(config.ToArray());
