@@ -23,50 +23,42 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
         var config = previous.Config ?? new DockerOCIImageConfig();
         var work = stage.Stage.Work;
-        var previousLabels = config.Labels ?? new Dictionary<string, string>();
-        var gitSpools = new List<Stream>();
+        var gitArchives = new List<Stream>();
         try
         {
-            var (gitCommands, gitLabels) = await PrepareGitAsync(work, previousLabels, gitSpools, ct);
-            await BuildAsync(conveyor, stage, previousImage, config, work, gitCommands, gitLabels, gitSpools, ct);
+            var (gitCommands, gitLabels) = await PrepareGitAsync(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
+            var script = Script(work, gitCommands);
+            var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
+            {
+                Name = $"{ContainerPrefix}{storage.Project}.{Guid.NewGuid():N}",
+                Image = previousImage,
+                Entrypoint = ["/bin/sh", "-ec", script ?? "true"],
+                // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
+                User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
+                WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
+                HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image), NetworkMode = options.Network! },
+            }, ct);
+            try
+            {
+                foreach (var archive in gitArchives) await engine.PutArchiveAsync(containerId, "/", archive, ct);
+                var artifactLabels = new Dictionary<string, string>(gitLabels);
+                foreach (var (import, artifact) in work.Imports)
+                    artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
+
+                if (script is not null)
+                    await RunAsync(conveyor, stage, containerId, ct);
+
+                await engine.CommitAsync(containerId, CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels)),
+                    storage.ImageName(stage.Signature), ct);
+            }
+            finally
+            {
+                await engine.RemoveContainerAsync(containerId, CancellationToken.None);
+            }
         }
         finally
         {
-            foreach (var spool in gitSpools) await spool.DisposeAsync();
-        }
-    }
-
-    private async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, DockerOCIImageConfig config, StageWork work,
-        IReadOnlyList<string> gitCommands, IReadOnlyDictionary<string, string> gitLabels, IReadOnlyList<Stream> gitArchives, CancellationToken ct)
-    {
-        var script = Script(work, gitCommands);
-
-        var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = $"{ContainerPrefix}{storage.Project}.{Guid.NewGuid():N}",
-            Image = previousImage,
-            Entrypoint = ["/bin/sh", "-ec", script ?? "true"],
-            // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
-            User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
-            WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
-            HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image), NetworkMode = options.Network! },
-        }, ct);
-        try
-        {
-            foreach (var archive in gitArchives) await engine.PutArchiveAsync(containerId, "/", archive, ct);
-            var artifactLabels = new Dictionary<string, string>(gitLabels);
-            foreach (var (import, artifact) in work.Imports)
-                artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
-
-            if (script is not null)
-                await RunAsync(conveyor, stage, containerId, ct);
-
-            await engine.CommitAsync(containerId, CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels)),
-                storage.ImageName(stage.Signature), ct);
-        }
-        finally
-        {
-            await engine.RemoveContainerAsync(containerId, CancellationToken.None);
+            foreach (var archive in gitArchives) await archive.DisposeAsync();
         }
     }
 

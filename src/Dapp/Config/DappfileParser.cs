@@ -70,23 +70,20 @@ public static class DappfileParser
 
     private static ImageConfig ParseBody(YMapping doc, ImageKind kind, SourceLocation location)
     {
-        YNode? Get(string key) => doc.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
-        SourceLocation? KeyAt(string key) => doc.Entries.FirstOrDefault(e => e.Key.Value == key).Key?.Location;
-
-        if (KeyAt("ansible") is { } ansible)
+        if (doc.KeyLocation("ansible") is { } ansible)
             throw new DappfileException(ansible, "the ansible builder is not supported; use shell");
 
-        var fromKeys = new[] { "from", "fromDimg", "fromDimgArtifact" }.Where(k => Get(k) is not null).ToList();
+        var fromKeys = new[] { "from", "fromDimg", "fromDimgArtifact" }.Where(k => doc.Get(k) is not null).ToList();
         if (fromKeys.Count == 0)
             throw new DappfileException(location, "one of 'from', 'fromDimg' or 'fromDimgArtifact' is required");
         if (fromKeys.Count > 1)
-            throw new DappfileException(KeyAt(fromKeys[1])!, $"'{fromKeys[0]}' and '{fromKeys[1]}' cannot be used together: give exactly one of from, fromDimg, fromDimgArtifact");
-        var fromLocation = Get(fromKeys[0])!.Location;
+            throw new DappfileException(doc.KeyLocation(fromKeys[1])!, $"'{fromKeys[0]}' and '{fromKeys[1]}' cannot be used together: give exactly one of from, fromDimg, fromDimgArtifact");
+        var fromLocation = doc.Get(fromKeys[0])!.Location;
 
-        string? from = Get("from") is { } f ? String(f, "from") : null;
+        string? from = doc.Get("from") is { } f ? String(f, "from") : null;
         if (from is not null && !DockerNames.IsValidImageName(from) && !IsDigestReference(from))
             throw new DappfileException(fromLocation, $"invalid image name in from: '{from}'");
-        if (Get("fromCacheVersion") is { } fcv && Get("from") is null)
+        if (doc.Get("fromCacheVersion") is { } fcv && doc.Get("from") is null)
             throw new DappfileException(fcv.Location, "fromCacheVersion goes with from");
 
         return new ImageConfig
@@ -95,15 +92,15 @@ public static class DappfileParser
             Kind = kind,
             Location = location,
             From = from,
-            FromCacheVersion = Get("fromCacheVersion") is { } v ? OptionalString(v, "fromCacheVersion") : null,
-            FromDimg = Get("fromDimg") is { } fd ? String(fd, "fromDimg") : null,
-            FromDimgArtifact = Get("fromDimgArtifact") is { } fa ? String(fa, "fromDimgArtifact") : null,
+            FromCacheVersion = doc.Get("fromCacheVersion") is { } v ? OptionalString(v, "fromCacheVersion") : null,
+            FromDimg = doc.Get("fromDimg") is { } fd ? String(fd, "fromDimg") : null,
+            FromDimgArtifact = doc.Get("fromDimgArtifact") is { } fa ? String(fa, "fromDimgArtifact") : null,
             FromLocation = fromLocation,
-            Shell = Get("shell") is { } shell ? ParseShell(shell, kind) : ShellConfig.Empty,
-            Docker = Get("docker") is { } docker ? ParseDocker(docker) : DockerConfig.Empty,
-            Git = Get("git") is { } git ? Sequence(git, "git").Select(g => ParseGit(g, kind)).ToList() : [],
-            Mounts = Get("mount") is { } mount ? Sequence(mount, "mount").Select(ParseMount).ToList() : [],
-            Imports = Get("import") is { } import ? Sequence(import, "import").Select(ParseImport).ToList() : [],
+            Shell = doc.Get("shell") is { } shell ? ParseShell(shell, kind) : ShellConfig.Empty,
+            Docker = doc.Get("docker") is { } docker ? ParseDocker(docker) : DockerConfig.Empty,
+            Git = doc.Get("git") is { } git ? Sequence(git, "git").Select(g => ParseGit(g, kind)).ToList() : [],
+            Mounts = doc.Get("mount") is { } mount ? Sequence(mount, "mount").Select(ParseMount).ToList() : [],
+            Imports = doc.Get("import") is { } import ? Sequence(import, "import").Select(ParseImport).ToList() : [],
         };
     }
 
@@ -144,17 +141,16 @@ public static class DappfileParser
     {
         var map = Mapping(node, "docker");
         RejectUnknownKeys(map, "docker", DockerKeys);
-        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
         return new DockerConfig(
-            Volumes: Get("VOLUME") is { } vol ? StringList(vol, "docker.VOLUME") : [],
-            Expose: Get("EXPOSE") is { } exp ? StringList(exp, "docker.EXPOSE") : [],
-            Cmd: Get("CMD") is { } cmd ? ExecOrShellForm(cmd, "docker.CMD") : null,
-            Entrypoint: Get("ENTRYPOINT") is { } ep ? ExecOrShellForm(ep, "docker.ENTRYPOINT") : null,
-            Env: Get("ENV") is { } env ? StringMap(env, "docker.ENV") : [],
-            Labels: Get("LABEL") is { } label ? StringMap(label, "docker.LABEL") : [],
-            Workdir: Get("WORKDIR") is { } wd ? String(wd, "docker.WORKDIR") : null,
-            User: Get("USER") is { } user ? String(user, "docker.USER") : null,
-            OnBuild: Get("ONBUILD") is { } ob ? StringList(ob, "docker.ONBUILD") : []);
+            Volumes: map.Get("VOLUME") is { } vol ? StringList(vol, "docker.VOLUME") : [],
+            Expose: map.Get("EXPOSE") is { } exp ? StringList(exp, "docker.EXPOSE") : [],
+            Cmd: map.Get("CMD") is { } cmd ? ExecOrShellForm(cmd, "docker.CMD") : null,
+            Entrypoint: map.Get("ENTRYPOINT") is { } ep ? ExecOrShellForm(ep, "docker.ENTRYPOINT") : null,
+            Env: map.Get("ENV") is { } env ? StringMap(env, "docker.ENV") : [],
+            Labels: map.Get("LABEL") is { } label ? StringMap(label, "docker.LABEL") : [],
+            Workdir: map.Get("WORKDIR") is { } wd ? String(wd, "docker.WORKDIR") : null,
+            User: map.Get("USER") is { } user ? String(user, "docker.USER") : null,
+            OnBuild: map.Get("ONBUILD") is { } ob ? StringList(ob, "docker.ONBUILD") : []);
     }
 
     /// <summary>A list is the exec form; a string is the shell form, as in a Dockerfile.</summary>
@@ -170,20 +166,19 @@ public static class DappfileParser
     {
         var map = Mapping(node, "each git entry");
         RejectUnknownKeys(map, "git", GitKeys);
-        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
 
-        var url = Get("url") is { } u ? String(u, "git.url") : null;
+        var url = map.Get("url") is { } u ? String(u, "git.url") : null;
         if (url is not null && !url.EndsWith(".git", StringComparison.Ordinal))
-            throw new DappfileException(Get("url")!.Location, $"git.url must end with '.git', got '{url}'");
-        var refs = new[] { "branch", "tag", "commit" }.Where(k => Get(k) is not null).ToList();
+            throw new DappfileException(map.Get("url")!.Location, $"git.url must end with '.git', got '{url}'");
+        var refs = new[] { "branch", "tag", "commit" }.Where(k => map.Get(k) is not null).ToList();
         if (refs.Count > 0 && url is null)
-            throw new DappfileException(Get(refs[0])!.Location, $"git.{refs[0]} is only for remote repositories (with url)");
+            throw new DappfileException(map.Get(refs[0])!.Location, $"git.{refs[0]} is only for remote repositories (with url)");
         if (refs.Count > 1)
-            throw new DappfileException(Get(refs[1])!.Location, $"git.{refs[0]} and git.{refs[1]} cannot be used together");
-        var to = Get("to") ?? throw new DappfileException(map.Location, "git.to is required");
+            throw new DappfileException(map.Get(refs[1])!.Location, $"git.{refs[0]} and git.{refs[1]} cannot be used together");
+        var to = map.Get("to") ?? throw new DappfileException(map.Location, "git.to is required");
 
         var dependencies = new Dictionary<UserStage, IReadOnlyList<string>>();
-        if (Get("stageDependencies") is { } deps && deps is not YScalar { IsNull: true })
+        if (map.Get("stageDependencies") is { } deps && deps is not YScalar { IsNull: true })
         {
             var depMap = Mapping(deps, "git.stageDependencies");
             var allowed = new[] { UserStage.Install, UserStage.BeforeSetup, UserStage.Setup }
@@ -195,15 +190,15 @@ public static class DappfileParser
 
         return new GitPathConfig(
             Url: url,
-            Add: Get("add") is { } add ? AbsolutePath(add, "git.add") : "/",
+            Add: map.Get("add") is { } add ? AbsolutePath(add, "git.add") : "/",
             To: AbsolutePath(to, "git.to"),
-            Owner: Get("owner") is { } o ? OptionalString(o, "git.owner") : null,
-            Group: Get("group") is { } g ? OptionalString(g, "git.group") : null,
-            IncludePaths: Get("includePaths") is { } inc ? RelativeGlobs(inc, "git.includePaths") : [],
-            ExcludePaths: Get("excludePaths") is { } exc ? RelativeGlobs(exc, "git.excludePaths") : [],
-            Branch: Get("branch") is { } b ? String(b, "git.branch") : null,
-            Tag: Get("tag") is { } t ? String(t, "git.tag") : null,
-            Commit: Get("commit") is { } c ? String(c, "git.commit") : null,
+            Owner: map.Get("owner") is { } o ? OptionalString(o, "git.owner") : null,
+            Group: map.Get("group") is { } g ? OptionalString(g, "git.group") : null,
+            IncludePaths: map.Get("includePaths") is { } inc ? RelativeGlobs(inc, "git.includePaths") : [],
+            ExcludePaths: map.Get("excludePaths") is { } exc ? RelativeGlobs(exc, "git.excludePaths") : [],
+            Branch: map.Get("branch") is { } b ? String(b, "git.branch") : null,
+            Tag: map.Get("tag") is { } t ? String(t, "git.tag") : null,
+            Commit: map.Get("commit") is { } c ? String(c, "git.commit") : null,
             StageDependencies: dependencies,
             Location: map.Location);
     }
@@ -212,10 +207,9 @@ public static class DappfileParser
     {
         var map = Mapping(node, "each mount");
         RejectUnknownKeys(map, "mount", MountKeys);
-        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
-        var to = Get("to") ?? throw new DappfileException(map.Location, "mount.to is required");
-        var from = Get("from");
-        var fromPath = Get("fromPath");
+        var to = map.Get("to") ?? throw new DappfileException(map.Location, "mount.to is required");
+        var from = map.Get("from");
+        var fromPath = map.Get("fromPath");
         if (from is not null && fromPath is not null)
             throw new DappfileException(fromPath.Location, "mount.from and mount.fromPath cannot be used together");
         if (from is null && fromPath is null)
@@ -235,11 +229,10 @@ public static class DappfileParser
     {
         var map = Mapping(node, "each import");
         RejectUnknownKeys(map, "import", ImportKeys);
-        YNode? Get(string key) => map.Entries.FirstOrDefault(e => e.Key.Value == key).Value;
-        var artifact = Get("artifact") ?? throw new DappfileException(map.Location, "import.artifact is required");
-        var add = Get("add") ?? throw new DappfileException(map.Location, "import.add is required");
-        var before = Get("before");
-        var after = Get("after");
+        var artifact = map.Get("artifact") ?? throw new DappfileException(map.Location, "import.artifact is required");
+        var add = map.Get("add") ?? throw new DappfileException(map.Location, "import.add is required");
+        var before = map.Get("before");
+        var after = map.Get("after");
         if (before is not null && after is not null)
             throw new DappfileException(after.Location, "import takes one of 'before' and 'after', not both");
         if (before is null && after is null)
@@ -258,11 +251,11 @@ public static class DappfileParser
         return new ImportConfig(
             Artifact: String(artifact, "import.artifact"),
             Add: addPath,
-            To: Get("to") is { } to ? AbsolutePath(to, "import.to") : addPath,
-            IncludePaths: Get("includePaths") is { } inc ? RelativeGlobs(inc, "import.includePaths") : [],
-            ExcludePaths: Get("excludePaths") is { } exc ? RelativeGlobs(exc, "import.excludePaths") : [],
-            Owner: Get("owner") is { } o ? OptionalString(o, "import.owner") : null,
-            Group: Get("group") is { } g ? OptionalString(g, "import.group") : null,
+            To: map.Get("to") is { } to ? AbsolutePath(to, "import.to") : addPath,
+            IncludePaths: map.Get("includePaths") is { } inc ? RelativeGlobs(inc, "import.includePaths") : [],
+            ExcludePaths: map.Get("excludePaths") is { } exc ? RelativeGlobs(exc, "import.excludePaths") : [],
+            Owner: map.Get("owner") is { } o ? OptionalString(o, "import.owner") : null,
+            Group: map.Get("group") is { } g ? OptionalString(g, "import.group") : null,
             Point: point,
             Location: artifact.Location);
     }

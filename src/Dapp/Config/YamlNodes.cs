@@ -13,7 +13,14 @@ internal sealed record YScalar(SourceLocation Location, string Value, bool IsPla
 
 internal sealed record YSequence(SourceLocation Location, IReadOnlyList<YNode> Items) : YNode(Location);
 
-internal sealed record YMapping(SourceLocation Location, IReadOnlyList<KeyValuePair<YScalar, YNode>> Entries) : YNode(Location);
+internal sealed record YMapping(SourceLocation Location, IReadOnlyList<KeyValuePair<YScalar, YNode>> Entries) : YNode(Location)
+{
+    /// <summary>The value of a key; null when the key is absent.</summary>
+    public YNode? Get(string key) => Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+
+    /// <summary>Where a key is written; null when it is absent.</summary>
+    public SourceLocation? KeyLocation(string key) => Entries.FirstOrDefault(e => e.Key.Value == key).Key?.Location;
+}
 
 /// <summary>Reads a multi-document YAML stream into <see cref="YNode"/> trees; duplicate keys are errors.</summary>
 internal static class YamlDocuments
