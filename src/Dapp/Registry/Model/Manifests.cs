@@ -53,11 +53,26 @@ public sealed record RawManifest(byte[] Content, string MediaType, string Digest
 {
     public bool IsIndex => MediaTypes.IsIndex(MediaType);
 
-    public Manifest AsManifest() => JsonSerializer.Deserialize(Content, RegistryJson.Default.Manifest)
-        ?? throw new DappException("empty manifest");
+    public Manifest AsManifest() => Parse(RegistryJson.Default.Manifest, "an image manifest") is { Config: not null, Layers: not null } manifest
+        ? manifest : throw Invalid("an image manifest", "no config or layers");
 
-    public ImageIndex AsIndex() => JsonSerializer.Deserialize(Content, RegistryJson.Default.ImageIndex)
-        ?? throw new DappException("empty image index");
+    public ImageIndex AsIndex() => Parse(RegistryJson.Default.ImageIndex, "an image index") is { Manifests: not null } index
+        ? index : throw Invalid("an image index", "no manifests");
+
+    private T Parse<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(Content, type) ?? throw Invalid(what, "it is empty");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(what, e.Message);
+        }
+    }
+
+    private Remote.RegistryException Invalid(string what, string why) =>
+        new($"the registry sent {Digest}, which is not a valid {what} ({why})", Remote.RegistryErrorCode.ManifestInvalid, null);
 
     public static RawManifest From(Manifest manifest)
     {

@@ -17,5 +17,12 @@ public static class MediaTypes
     /// <summary>The Accept header for manifest requests: every manifest and index type we read.</summary>
     public static readonly string[] Accepted = [.. Manifests, .. Indexes];
 
+    /// <summary>Docker's schema 1 manifests, which some registries still answer with.</summary>
+    public const string DockerManifestV1 = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+
+    /// <summary>Whether a manifest request's answer has a manifest's type (registries answer schema 1 and plain JSON too).</summary>
+    public static bool IsManifestAnswer(string mediaType) =>
+        Accepted.Contains(mediaType) || mediaType is DockerManifestV1 or "application/vnd.docker.distribution.manifest.v1+json" or "application/json";
+
     public static bool IsIndex(string? mediaType) => mediaType is not null && Indexes.Contains(mediaType);
 }

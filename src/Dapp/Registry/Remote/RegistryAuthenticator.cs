@@ -13,7 +13,7 @@ namespace Dapp.Registry.Remote;
 /// for the repository scopes an operation needs. Challenges are learned per registry on the first 401; tokens are
 /// cached per registry and scope until they expire, and renewed when a registry answers 401 again.
 /// </summary>
-internal sealed class RegistryAuthenticator(HttpClient http, RegistryClientOptions options)
+internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryClientOptions options, Func<string, bool> isPlainHttp)
 {
     private readonly DockerConfigCredentials _dockerConfig = new(options.Environment);
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new();
@@ -51,8 +51,7 @@ internal sealed class RegistryAuthenticator(HttpClient http, RegistryClientOptio
 
     private async Task<(string Token, DateTimeOffset Expires)> FetchTokenAsync(string registry, AuthChallenge challenge, IReadOnlyList<string> scopes, CancellationToken ct)
     {
-        if (challenge.Realm is not { Length: > 0 } realm || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
-            throw new RegistryException($"{registry} asked for a token without a valid realm", "UNAUTHORIZED", HttpStatusCode.Unauthorized);
+        var realmUri = await TokenRealm.ValidateAsync(registry, challenge.Realm, isPlainHttp(registry), ct);
         var credential = await CredentialAsync(registry, ct);
         using var request = new HttpRequestMessage();
         if (credential is { IsIdentityToken: true })
@@ -81,26 +80,36 @@ internal sealed class RegistryAuthenticator(HttpClient http, RegistryClientOptio
                     Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Secret}")));
         }
 
+        var server = $"the token server of {registry} at {realmUri.GetLeftPart(UriPartial.Path)}";
         HttpResponseMessage response;
         try
         {
             response = await http.SendAsync(request, ct);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
         {
-            throw new RegistryException($"Cannot reach the token server of {registry} at {realmUri.GetLeftPart(UriPartial.Path)}: {e.Message}", null, null, e);
+            throw new RegistryException($"Cannot reach {server}: {e.Message}", RegistryErrorCode.Unreachable, null, e);
         }
         using (response)
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                 throw new RegistryException($"unauthorized: the token server of {registry} refused the credentials{(credential is null ? " (none were given)" : $" of user '{credential.Username}'")}",
-                    "UNAUTHORIZED", response.StatusCode);
+                    RegistryErrorCode.Unauthorized, response.StatusCode);
             if (!response.IsSuccessStatusCode)
-                throw new RegistryException($"The token server of {registry} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-            var body = await response.Content.ReadAsByteArrayAsync(ct);
-            var token = JsonSerializer.Deserialize(body, RegistryJson.Default.TokenResponse);
+                throw new RegistryException($"{char.ToUpperInvariant(server[0])}{server[1..]} answered {(int)response.StatusCode} {response.ReasonPhrase}", RegistryErrorCode.Unknown, response.StatusCode);
+            var body = await RegistryErrorReader.ReadLimitedAsync(response.Content, 64 << 10, ct);
+            TokenResponse? token;
+            try
+            {
+                token = JsonSerializer.Deserialize(body, RegistryJson.Default.TokenResponse);
+            }
+            catch (JsonException)
+            {
+                throw new RegistryException($"{char.ToUpperInvariant(server[0])}{server[1..]} answered with something that is not a token (not JSON: {response.Content.Headers.ContentType?.MediaType ?? "no content type"})",
+                    RegistryErrorCode.Unauthorized, response.StatusCode);
+            }
             var value = token?.Token ?? token?.AccessToken
-                ?? throw new RegistryException($"The token server of {registry} sent no token", "UNAUTHORIZED", response.StatusCode);
+                ?? throw new RegistryException($"The token server of {registry} sent no token", RegistryErrorCode.Unauthorized, response.StatusCode);
             var lifetime = TimeSpan.FromSeconds(Math.Max(token!.ExpiresIn ?? 60, 20) - 10);
             return (value, DateTimeOffset.UtcNow + lifetime);
         }

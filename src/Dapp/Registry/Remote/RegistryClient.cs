@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dapp.Registry.Model;
 using Dapp.Registry.Names;
+using Dapp.Registry.Remote.Handlers;
 
 namespace Dapp.Registry.Remote;
 
@@ -34,31 +36,63 @@ public sealed class RegistryClient : IDisposable
     /// <summary>The credentials used for a registry (from the options or the Docker config), for the engine's own transfers.</summary>
     public Task<RegistryCredential?> CredentialAsync(string registry, CancellationToken ct) => _transport.Auth.CredentialAsync(registry, ct);
 
-    /// <summary>Checks that the registry answers and accepts our credentials for the repository.</summary>
+    /// <summary>
+    /// Checks that the server is a Docker registry (a <c>/v2/</c> that answers as one: the API version header or a JSON
+    /// body) and that it accepts our credentials for the repository.
+    /// </summary>
     public async Task PingAsync(RepositoryName repository, CancellationToken ct)
     {
-        using var lease = await _transport.AcquireAsync(repository, ct);
-        using var response = await SendAsync(repository, [Scope(repository, Pull)], () => Request(HttpMethod.Get, repository, "v2/"), $"ping {repository.Registry}", ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"ping {repository.Registry}");
+        var what = $"ping {repository.Registry}";
+        using var response = await SendAsync(Request(HttpMethod.Get, repository, "v2/", [Scope(repository, Pull)]), what, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await ErrorAsync(response, what, ct);
+            throw error.Errors.Count > 0 || response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests || RetryHandler.IsTransientStatus(response.StatusCode)
+                ? error
+                : NotARegistry(repository, $"GET /v2/ answered {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+        if (response.Headers.TryGetValues("Docker-Distribution-API-Version", out var versions) && versions.Any(v => v.StartsWith("registry/2", StringComparison.OrdinalIgnoreCase)))
+            return;
+        var body = await RegistryErrorReader.ReadLimitedAsync(response.Content, RegistryErrorReader.MaxErrorBody, ct);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object) return;
+        }
+        catch (JsonException)
+        {
+        }
+        throw NotARegistry(repository, $"GET /v2/ answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "no content type"} ({RegistryErrorReader.Excerpt(body)}), without the Docker-Distribution-API-Version header");
     }
+
+    private RegistryException NotARegistry(RepositoryName repository, string what) =>
+        new($"{_transport.BaseUri(repository).GetLeftPart(UriPartial.Authority)} does not look like a Docker registry: {what}. Check the host and port of REPO.",
+            RegistryErrorCode.NotARegistry, null);
 
     /// <summary>The manifest's digest, size and type; null when the tag, digest or repository does not exist.</summary>
     public async Task<ManifestInfo?> HeadManifestAsync(ImageReference reference, CancellationToken ct)
     {
-        using (await _transport.AcquireAsync(reference.Repository, ct))
+        using (var response = await SendAsync(ManifestRequest(HttpMethod.Head, reference), $"{reference}", ct))
         {
-            using var response = await SendAsync(reference.Repository, [Scope(reference.Repository, Pull)],
-                () => ManifestRequest(HttpMethod.Head, reference), $"{reference}", ct);
             if (response.StatusCode == HttpStatusCode.NotFound) return null;
-            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{reference}");
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{reference}", ct);
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (mediaType is not null && !MediaTypes.IsManifestAnswer(mediaType))
+                throw NotARegistry(reference.Repository, $"a manifest request for {reference} answered {mediaType}, not a manifest");
             if (response.Headers.TryGetValues("Docker-Content-Digest", out var values))
-                return new ManifestInfo(values.First(), response.Content.Headers.ContentLength ?? 0,
-                    response.Content.Headers.ContentType?.MediaType ?? MediaTypes.DockerManifest);
+            {
+                var digest = values.First();
+                if (!Digest.TryParse(digest, out _))
+                    throw NotARegistry(reference.Repository, $"a manifest request for {reference} answered a malformed Docker-Content-Digest '{Shorten(digest)}'");
+                return new ManifestInfo(digest, response.Content.Headers.ContentLength ?? 0, mediaType ?? MediaTypes.DockerManifest);
+            }
         }
         // Some registries leave the digest out of HEAD answers: read the manifest instead.
         var manifest = await GetManifestExactAsync(reference, ct);
         return new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);
     }
+
+    private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "…";
 
     /// <summary>The image manifest; from an index, the one for <paramref name="platform"/> (default linux/amd64).</summary>
     public async Task<RawManifest> GetManifestAsync(ImageReference reference, Platform? platform, CancellationToken ct)
@@ -67,29 +101,51 @@ public sealed class RegistryClient : IDisposable
         if (!manifest.IsIndex) return manifest;
         var wanted = platform ?? Platform.LinuxAmd64;
         var chosen = manifest.AsIndex().Manifests.FirstOrDefault(m => wanted.Matches(m.Platform))
-            ?? throw new RegistryException($"{reference}: the image index has no manifest for {wanted} (it has {string.Join(", ", manifest.AsIndex().Manifests.Select(m => m.Platform?.ToString() ?? "?"))})", "MANIFEST_UNKNOWN", HttpStatusCode.NotFound);
+            ?? throw new RegistryException($"{reference}: the image index has no manifest for {wanted} (it has {string.Join(", ", manifest.AsIndex().Manifests.Select(m => m.Platform?.ToString() ?? "?"))})", RegistryErrorCode.ManifestUnknown, HttpStatusCode.NotFound);
         return await GetManifestExactAsync(ImageReference.WithDigest(reference.Repository, chosen.Digest), ct);
     }
 
     /// <summary>The manifest or index exactly as stored, its digest verified when asked for by digest.</summary>
     public async Task<RawManifest> GetManifestExactAsync(ImageReference reference, CancellationToken ct)
     {
-        using var lease = await _transport.AcquireAsync(reference.Repository, ct);
-        using var response = await SendAsync(reference.Repository, [Scope(reference.Repository, Pull)],
-            () => ManifestRequest(HttpMethod.Get, reference), $"{reference}", ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{reference}");
-        var content = await response.Content.ReadAsByteArrayAsync(ct);
+        using var response = await SendAsync(ManifestRequest(HttpMethod.Get, reference), $"{reference}", ct);
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{reference}", ct);
+        var content = await ReadBodyAsync(response, MaxManifestSize, $"{reference}", ct);
         var digest = Digest.Of(content);
         if (reference.Digest is not null && reference.Digest != digest)
-            throw new RegistryException($"{reference}: the registry sent a manifest whose digest is {digest}", "DIGEST_INVALID", response.StatusCode);
+            throw new RegistryException($"{reference}: the registry sent a manifest whose digest is {digest}", RegistryErrorCode.DigestInvalid, response.StatusCode);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (mediaType is null or "application/json" or "text/plain")
+        JsonElement root;
+        try
         {
             using var json = JsonDocument.Parse(content);
-            mediaType = json.RootElement.TryGetProperty("mediaType", out var mt) ? mt.GetString()
-                : json.RootElement.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest;
+            root = json.RootElement.Clone();
         }
+        catch (JsonException)
+        {
+            throw NotARegistry(reference.Repository, $"the manifest of {reference} is not JSON ({mediaType ?? "no content type"}: {RegistryErrorReader.Excerpt(content)})");
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new RegistryException($"{reference}: the registry sent a manifest that is not a JSON object", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+        if (mediaType is null or "application/json" or "text/plain")
+            mediaType = root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()
+                : root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest;
+        else if (!MediaTypes.IsManifestAnswer(mediaType))
+            throw NotARegistry(reference.Repository, $"a manifest request for {reference} answered {mediaType}, not a manifest");
         return new RawManifest(content, mediaType!, digest);
+    }
+
+    /// <summary>Manifests are small; the spec lets registries refuse those over 4 MiB.</summary>
+    private const int MaxManifestSize = 4 << 20;
+
+    private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, int limit, string what, CancellationToken ct)
+    {
+        if (response.Content.Headers.ContentLength > limit)
+            throw new RegistryException($"{what}: the registry sent {response.Content.Headers.ContentLength} bytes, more than the {limit} a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+        var body = await RegistryErrorReader.ReadLimitedAsync(response.Content, limit + 1, ct);
+        if (body.Length > limit)
+            throw new RegistryException($"{what}: the registry sent more than the {limit} bytes a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+        return body;
     }
 
     /// <summary>Stores a manifest under a tag (or its digest); returns its digest.</summary>
@@ -97,15 +153,11 @@ public sealed class RegistryClient : IDisposable
     {
         var reference = tagOrDigest.StartsWith("sha256:", StringComparison.Ordinal)
             ? ImageReference.WithDigest(repository, tagOrDigest) : ImageReference.WithTag(repository, tagOrDigest);
-        using var lease = await _transport.AcquireAsync(repository, ct);
-        using var response = await SendAsync(repository, [Scope(repository, Pull, Push)], () =>
-        {
-            var request = Request(HttpMethod.Put, repository, $"v2/{repository.Repository}/manifests/{reference.Identifier}");
-            request.Content = new ByteArrayContent(manifest.Content);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
-            return request;
-        }, $"push manifest {reference}", ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"push manifest {reference}");
+        var request = Request(HttpMethod.Put, repository, $"v2/{repository.Repository}/manifests/{reference.Identifier}", [Scope(repository, Pull, Push)]);
+        request.Content = new ByteArrayContent(manifest.Content);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+        using var response = await SendAsync(request, $"push manifest {reference}", ct);
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"push manifest {reference}", ct);
         return manifest.Digest;
     }
 
@@ -113,85 +165,84 @@ public sealed class RegistryClient : IDisposable
     public async Task DeleteManifestAsync(RepositoryName repository, string digest, CancellationToken ct)
     {
         var reference = ImageReference.WithDigest(repository, digest);
-        using var lease = await _transport.AcquireAsync(repository, ct);
-        using var response = await SendAsync(repository, [Scope(repository, "delete")],
-            () => Request(HttpMethod.Delete, repository, $"v2/{repository.Repository}/manifests/{digest}"), $"delete {reference}", ct);
+        using var response = await SendAsync(Request(HttpMethod.Delete, repository, $"v2/{repository.Repository}/manifests/{digest}", [Scope(repository, "delete")]),
+            $"delete {reference}", ct);
         if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
-            throw new RegistryException($"delete {reference}: the registry {repository.Registry} does not allow deleting (storage.delete.enabled is off)", "UNSUPPORTED", response.StatusCode);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"delete {reference}");
+            throw new RegistryException($"delete {reference}: the registry {repository.Registry} does not allow deleting (storage.delete.enabled is off)", RegistryErrorCode.Unsupported, response.StatusCode);
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"delete {reference}", ct);
     }
 
     /// <summary>Every tag of the repository, following <c>Link</c> pagination.</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryName repository, int pageSize, CancellationToken ct) =>
         await ListPagedAsync(repository, $"v2/{repository.Repository}/tags/list?n={pageSize}", RegistryJson.Default.TagList,
-            page => page.Tags ?? [], $"list tags of {repository}", ct);
+            page => page.Tags ?? [], $"list tags of {repository}", Scope(repository, Pull), ct);
 
     /// <summary>Every repository of the registry (its catalog), following <c>Link</c> pagination.</summary>
     public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int pageSize, CancellationToken ct)
     {
         var any = new RepositoryName(registry, "catalog");
         return await ListPagedAsync(any, $"v2/_catalog?n={pageSize}", RegistryJson.Default.Catalog,
-            page => page.Repositories ?? [], $"list the repositories of {registry}", ct, scope: "registry:catalog:*");
+            page => page.Repositories ?? [], $"list the repositories of {registry}", "registry:catalog:*", ct);
     }
 
     private async Task<IReadOnlyList<string>> ListPagedAsync<TPage>(RepositoryName repository, string firstPage,
         System.Text.Json.Serialization.Metadata.JsonTypeInfo<TPage> type, Func<TPage, IEnumerable<string>> items, string what,
-        CancellationToken ct, string? scope = null)
+        string scope, CancellationToken ct)
     {
         var all = new List<string>();
         string? next = firstPage;
         while (next is not null)
         {
-            var path = next;
-            using var lease = await _transport.AcquireAsync(repository, ct);
-            using var response = await SendAsync(repository, [scope ?? Scope(repository, Pull)], () => Request(HttpMethod.Get, repository, path), what, ct);
-            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, what);
-            if (JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(ct), type) is { } page) all.AddRange(items(page));
+            using var response = await SendAsync(Request(HttpMethod.Get, repository, next, [scope]), what, ct);
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, what, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            try
+            {
+                if (JsonSerializer.Deserialize(body, type) is { } page) all.AddRange(items(page));
+            }
+            catch (JsonException)
+            {
+                throw NotARegistry(repository, $"{what} answered something that is not a listing ({RegistryErrorReader.Excerpt(body)})");
+            }
             next = NextLink(response);
         }
         return all;
     }
 
     /// <summary>The blob's size, or null when the repository does not have it.</summary>
-    public async Task<long?> HeadBlobAsync(RepositoryName repository, string digest, CancellationToken ct)
-    {
-        using var lease = await _transport.AcquireAsync(repository, ct);
-        return await HeadBlobUnlimitedAsync(repository, digest, ct);
-    }
+    public Task<long?> HeadBlobAsync(RepositoryName repository, string digest, CancellationToken ct) =>
+        HeadBlobAsync(repository, digest, [Scope(repository, Pull)], null, ct);
 
-    private async Task<long?> HeadBlobUnlimitedAsync(RepositoryName repository, string digest, CancellationToken ct)
+    private async Task<long?> HeadBlobAsync(RepositoryName repository, string digest, IReadOnlyList<string> scopes, RetryBudget? budget, CancellationToken ct)
     {
-        using var response = await SendAsync(repository, [Scope(repository, Pull)],
-            () => Request(HttpMethod.Head, repository, $"v2/{repository.Repository}/blobs/{digest}"), $"{repository}@{digest}", ct);
+        using var response = await SendAsync(Request(HttpMethod.Head, repository, $"v2/{repository.Repository}/blobs/{digest}", scopes, budget),
+            $"{repository}@{digest}", ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{repository}@{digest}");
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"{repository}@{digest}", ct);
         return response.Content.Headers.ContentLength ?? 0;
     }
 
     /// <summary>
     /// Streams a blob into <paramref name="sink"/>, verifying its sha256 while streaming. A broken connection is
     /// resumed with a Range request where it broke (or the start is re-read and skipped when the registry ignores
-    /// Range). Throws when the content does not match its digest: the caller must discard what the sink got.
+    /// Range), within the download's retry budget. Throws when the content does not match its digest: the caller
+    /// must discard what the sink got.
     /// </summary>
     public async Task DownloadBlobAsync(RepositoryName repository, Descriptor blob, Stream sink, IProgress<long>? progress, CancellationToken ct)
     {
         var what = $"{repository}@{blob.Digest}";
-        using var lease = await _transport.AcquireAsync(repository, ct);
+        var budget = _transport.Policy.NewBudget();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long written = 0;
         var buffer = new byte[128 * 1024];
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
             try
             {
-                var offset = written;
-                using var response = await SendAsync(repository, [Scope(repository, Pull)], () =>
-                {
-                    var request = Request(HttpMethod.Get, repository, $"v2/{repository.Repository}/blobs/{blob.Digest}");
-                    if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
-                    return request;
-                }, what, ct, HttpCompletionOption.ResponseHeadersRead);
-                if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, what);
+                var request = Request(HttpMethod.Get, repository, $"v2/{repository.Repository}/blobs/{blob.Digest}", [Scope(repository, Pull)], budget);
+                if (written > 0) request.Headers.Range = new RangeHeaderValue(written, null);
+                using var response = await SendAsync(request, what, ct, HttpCompletionOption.ResponseHeadersRead);
+                if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, what, ct);
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 var skip = response.StatusCode == HttpStatusCode.PartialContent ? 0 : written;
                 while (true)
@@ -207,7 +258,7 @@ public sealed class RegistryClient : IDisposable
                         if (chunk.IsEmpty) continue;
                     }
                     if (written + chunk.Length > blob.Size)
-                        throw new RegistryException($"{what}: the registry sent more than the {blob.Size} bytes of the blob", "SIZE_INVALID", response.StatusCode);
+                        throw new RegistryException($"{what}: the registry sent more than the {blob.Size} bytes of the blob", RegistryErrorCode.SizeInvalid, response.StatusCode);
                     hash.AppendData(chunk.Span);
                     await sink.WriteAsync(chunk, ct);
                     written += chunk.Length;
@@ -216,19 +267,21 @@ public sealed class RegistryClient : IDisposable
                 if (written < blob.Size) throw new IOException($"the connection ended after {written} of {blob.Size} bytes");
                 break;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && attempt < _transport.Options.MaxRetries && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
             {
-                await Task.Delay(Backoff(attempt), ct);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException)
-            {
-                throw new RegistryException($"{what}: download failed after {written} of {blob.Size} bytes: {e.Message}", null, null, e);
+                // The body broke off: what to resend is the rest from `written`; whether is the budget's call.
+                if (!budget.TryTake(e is StalledException ? RetryCause.Timeout : RetryCause.Transient, null, out var delay))
+                    throw new RegistryException($"{what}: download failed after {written} of {blob.Size} bytes: {e.Message} (gave up after {budget.Retries} retries)",
+                        RegistryErrorCode.Unreachable, null, e);
+                await Task.Delay(delay, ct);
             }
         }
         var actual = Digest.FromHash(hash.GetHashAndReset());
         if (actual != blob.Digest)
-            throw new RegistryException($"{what}: the downloaded content has the digest {actual}", "DIGEST_INVALID", null);
+            throw new RegistryException($"{what}: the downloaded content has the digest {actual}", RegistryErrorCode.DigestInvalid, null);
     }
+
+    private sealed class StalledException(string message) : IOException(message);
 
     /// <summary>A read that stalls longer than the request timeout counts as a broken connection.</summary>
     private async Task<int> ReadWithTimeoutAsync(Stream body, byte[] buffer, CancellationToken ct)
@@ -241,118 +294,128 @@ public sealed class RegistryClient : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new IOException($"no data for {_transport.Options.RequestTimeout.TotalSeconds:0} s");
+            throw new StalledException($"no data for {_transport.Options.RequestTimeout.TotalSeconds:0} s");
         }
     }
 
     /// <summary>
     /// Uploads a blob unless the repository has it; mounts it from <paramref name="mountFrom"/> when given and the
     /// registry knows it there. <paramref name="openAt"/> opens the content at an offset (for resuming after errors).
+    /// Every request of the upload draws from one retry budget; recovery only decides what to send again: the rest
+    /// of the upload from where the registry says it stands, or a new upload session when the old one is lost.
     /// </summary>
     public async Task<BlobUploadResult> UploadBlobAsync(RepositoryName repository, Descriptor blob,
         Func<long, CancellationToken, Task<Stream>> openAt, RepositoryName? mountFrom, IProgress<long>? progress, CancellationToken ct)
     {
         var what = $"upload {repository}@{blob.Digest}";
-        using var lease = await _transport.AcquireAsync(repository, ct);
-        if (await HeadBlobUnlimitedAsync(repository, blob.Digest, ct) is not null) return BlobUploadResult.Existed;
-
+        var budget = _transport.Policy.NewBudget();
         string[] scopes = mountFrom is not null && mountFrom.Registry == repository.Registry && mountFrom != repository
             ? [Scope(repository, Pull, Push), Scope(mountFrom, Pull)]
             : [Scope(repository, Pull, Push)];
-        for (int attempt = 0; ; attempt++)
+        if (await HeadBlobAsync(repository, blob.Digest, scopes, budget, ct) is not null) return BlobUploadResult.Existed;
+
+        var upload = new BlobUpload(this, repository, scopes, blob, openAt, progress, budget, what);
+        while (true)
         {
             var query = scopes.Length > 1 ? $"?mount={blob.Digest}&from={Uri.EscapeDataString(mountFrom!.Repository)}" : "";
             Uri location;
-            using (var start = await SendAsync(repository, scopes,
-                       () => Request(HttpMethod.Post, repository, $"v2/{repository.Repository}/blobs/uploads/{query}"), what, ct))
+            using (var start = await SendAsync(Request(HttpMethod.Post, repository, $"v2/{repository.Repository}/blobs/uploads/{query}", scopes, budget), what, ct))
             {
                 if (start.StatusCode == HttpStatusCode.Created && scopes.Length > 1) return BlobUploadResult.Mounted;
-                if (start.StatusCode != HttpStatusCode.Accepted) throw await ErrorAsync(start, what);
+                if (start.StatusCode != HttpStatusCode.Accepted) throw await ErrorAsync(start, what, ct);
                 location = Location(repository, start);
             }
             try
             {
-                if (blob.Size <= _transport.Options.MonolithicUploadLimit)
-                    await PutWholeAsync(repository, scopes, location, blob, openAt, progress, what, ct);
-                else
-                    await PutChunkedAsync(repository, scopes, location, blob, openAt, progress, what, ct);
+                await upload.SendAsync(location, ct);
                 return BlobUploadResult.Uploaded;
             }
-            catch (RegistryException e) when (IsUploadRestartable(e) && attempt < _transport.Options.MaxRetries)
+            catch (RegistryException e) when (BlobUpload.IsSessionLost(e) && budget.TryTake(RetryCause.Transient, null, out var delay))
             {
-                // The upload session is broken or lost: start a new one.
-                await Task.Delay(Backoff(attempt), ct);
+                await Task.Delay(delay, ct);
             }
         }
     }
 
-    /// <summary>
-    /// Failures after which a fresh upload session can succeed. Distribution signs the offset into the upload URL's
-    /// <c>_state</c>: once it took data the client never heard about, that URL is refused (BLOB_UPLOAD_INVALID).
-    /// </summary>
-    private static bool IsUploadRestartable(RegistryException e) =>
-        e.Code is "BLOB_UPLOAD_INVALID" or "BLOB_UPLOAD_UNKNOWN"
-        || e.Status is HttpStatusCode.RequestedRangeNotSatisfiable
-        || (e.Status is { } status && RegistryTransport.IsTransientStatus(status));
-
-    private async Task PutWholeAsync(RepositoryName repository, string[] scopes, Uri location, Descriptor blob,
-        Func<long, CancellationToken, Task<Stream>> openAt, IProgress<long>? progress, string what, CancellationToken ct)
+    /// <summary>One blob's content sent into an upload session: whole, or in chunks resumed where the registry says it stands.</summary>
+    private sealed class BlobUpload(RegistryClient client, RepositoryName repository, string[] scopes, Descriptor blob,
+        Func<long, CancellationToken, Task<Stream>> openAt, IProgress<long>? progress, RetryBudget budget, string what)
     {
-        using var response = await SendAsync(repository, scopes, () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, blob.Digest));
-            request.Content = new ReopeningContent(openAt, 0, blob.Size, progress);
-            return request;
-        }, what, ct);
-        if (response.StatusCode != HttpStatusCode.Created) throw await ErrorAsync(response, what);
-    }
+        /// <summary>
+        /// The session cannot go on (Distribution signs the offset into the upload URL's <c>_state</c>: once it took
+        /// data the client never heard about, that URL is refused with BLOB_UPLOAD_INVALID), but a new one can.
+        /// </summary>
+        public static bool IsSessionLost(RegistryException e) =>
+            e.Code is RegistryErrorCode.BlobUploadInvalid or RegistryErrorCode.BlobUploadUnknown or RegistryErrorCode.RangeInvalid
+            || e.Status is HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotFound
+            || (e.Status is { } status && RetryHandler.IsTransientStatus(status))
+            || e.Code == RegistryErrorCode.Unreachable;
 
-    private async Task PutChunkedAsync(RepositoryName repository, string[] scopes, Uri location, Descriptor blob,
-        Func<long, CancellationToken, Task<Stream>> openAt, IProgress<long>? progress, string what, CancellationToken ct)
-    {
-        long offset = 0;
-        int failures = 0;
-        while (offset < blob.Size)
+        public async Task SendAsync(Uri location, CancellationToken ct)
         {
-            var length = Math.Min(_transport.Options.ChunkSize, blob.Size - offset);
-            var (start, target) = (offset, location);
-            HttpResponseMessage? response = null;
+            if (blob.Size <= client._transport.Options.MonolithicUploadLimit)
+            {
+                var put = client.Upload(HttpMethod.Put, repository, WithDigest(location, blob.Digest), scopes, budget, blob.Size);
+                put.Content = new ReopeningContent(openAt, 0, blob.Size, progress);
+                await FinishAsync(put, ct);
+                return;
+            }
+            long offset = 0;
+            while (offset < blob.Size)
+            {
+                var length = Math.Min(client._transport.Options.ChunkSize, blob.Size - offset);
+                var patch = client.Upload(HttpMethod.Patch, repository, location, scopes, budget, length);
+                patch.Content = new ReopeningContent(openAt, offset, length, progress);
+                patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
+                try
+                {
+                    using var response = await client.SendAsync(patch, what, ct);
+                    if (response.StatusCode != HttpStatusCode.Accepted) throw await ErrorAsync(response, what, ct);
+                    location = client.Location(repository, response);
+                    offset = RangeEnd(response) ?? offset + length;
+                }
+                catch (RegistryException e) when (!IsFatal(e) && budget.TryTake(RetryCause.Transient, null, out var delay))
+                {
+                    // Ask the upload where it stands and go on from there; a lost session throws, and a new one starts.
+                    await Task.Delay(delay, ct);
+                    (location, offset) = await StatusAsync(location, ct);
+                }
+            }
+            await FinishAsync(client.Upload(HttpMethod.Put, repository, WithDigest(location, blob.Digest), scopes, budget, blob.Size / 16), ct);
+        }
+
+        private static bool IsFatal(RegistryException e) => e.Code is RegistryErrorCode.Unauthorized or RegistryErrorCode.Denied or RegistryErrorCode.NameInvalid;
+
+        /// <summary>The closing PUT; when its answer is lost, the blob may be complete all the same: the registry says.</summary>
+        private async Task FinishAsync(HttpRequestMessage put, CancellationToken ct)
+        {
             try
             {
-                response = await SendAsync(repository, scopes, () =>
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Patch, target);
-                    request.Content = new ReopeningContent(openAt, start, length, progress);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                    request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{start}-{start + length - 1}");
-                    return request;
-                }, what, ct);
-                if (response.StatusCode != HttpStatusCode.Accepted) throw await ErrorAsync(response, what);
-                location = Location(repository, response);
-                offset = RangeEnd(response) ?? start + length;
+                using var response = await client.SendAsync(put, what, ct);
+                if (response.StatusCode != HttpStatusCode.Created) throw await ErrorAsync(response, what, ct);
             }
-            catch (RegistryException e) when (failures++ < _transport.Options.MaxRetries && IsUploadRestartable(e))
+            catch (RegistryException e) when (IsSessionLost(e))
             {
-                // Ask the upload where it stands and go on from there; if the session is lost, this throws and the
-                // caller starts a new one.
-                (location, offset) = await UploadStatusAsync(repository, scopes, location, what, ct);
-                await Task.Delay(Backoff(failures), ct);
-            }
-            finally
-            {
-                response?.Dispose();
+                if (await client.HeadBlobAsync(repository, blob.Digest, scopes, budget, ct) != blob.Size) throw;
             }
         }
-        using var done = await SendAsync(repository, scopes, () => new HttpRequestMessage(HttpMethod.Put, WithDigest(location, blob.Digest)), what, ct);
-        if (done.StatusCode != HttpStatusCode.Created) throw await ErrorAsync(done, what);
+
+        private async Task<(Uri Location, long Offset)> StatusAsync(Uri location, CancellationToken ct)
+        {
+            using var response = await client.SendAsync(client.Upload(HttpMethod.Get, repository, location, scopes, budget, 0), what, ct);
+            if (response.StatusCode != HttpStatusCode.NoContent) throw await ErrorAsync(response, what, ct);
+            return (client.Location(repository, response), RangeEnd(response) ?? 0);
+        }
     }
 
-    private async Task<(Uri Location, long Offset)> UploadStatusAsync(RepositoryName repository, string[] scopes, Uri location, string what, CancellationToken ct)
-    {
-        using var response = await SendAsync(repository, scopes, () => new HttpRequestMessage(HttpMethod.Get, location), what, ct);
-        if (response.StatusCode != HttpStatusCode.NoContent) throw await ErrorAsync(response, what);
-        return (Location(repository, response), RangeEnd(response) ?? 0);
-    }
+    /// <summary>A request to an upload location, with time to send <paramref name="bytes"/> at 256 KiB/s before the answer is due.</summary>
+    private HttpRequestMessage Upload(HttpMethod method, RepositoryName repository, Uri location, IReadOnlyList<string> scopes, RetryBudget budget, long bytes) =>
+        new HttpRequestMessage(method, location)
+            .With(RegistryRequest.Registry, repository.Registry)
+            .With(RegistryRequest.Scopes, scopes)
+            .With(RegistryRequest.Budget, budget)
+            .With(RegistryRequest.Timeout, _transport.Options.RequestTimeout + TimeSpan.FromSeconds(bytes / (256.0 * 1024)));
 
     /// <summary>The next offset from a <c>Range: 0-N</c> header.</summary>
     private static long? RangeEnd(HttpResponseMessage response)
@@ -365,29 +428,52 @@ public sealed class RegistryClient : IDisposable
 
     private Uri Location(RepositoryName repository, HttpResponseMessage response)
     {
-        var location = response.Headers.Location ?? throw new RegistryException($"{repository}: the registry sent no upload location", null, response.StatusCode);
+        var location = response.Headers.Location ?? throw new RegistryException($"{repository}: the registry sent no upload location", RegistryErrorCode.NotARegistry, response.StatusCode);
         return location.IsAbsoluteUri ? location : new Uri(_transport.BaseUri(repository), location);
     }
 
     private static Uri WithDigest(Uri location, string digest) =>
         new(location + (string.IsNullOrEmpty(location.Query) ? "?" : "&") + "digest=" + Uri.EscapeDataString(digest));
 
-    private TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Math.Min(_transport.Options.RetryMaxDelay.TotalMilliseconds,
-            _transport.Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt) * (0.5 + Random.Shared.NextDouble())));
-
     private static string Scope(RepositoryName repository, params string[] actions) => RegistryAuthenticator.Scope(repository, actions);
 
-    private Task<HttpResponseMessage> SendAsync(RepositoryName repository, IReadOnlyList<string> scopes, Func<HttpRequestMessage> createRequest,
-        string what, CancellationToken ct, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
-        _transport.SendAsync(repository, scopes, createRequest, completion, what, ct);
+    /// <summary>
+    /// Sends through the transport; what the retries could not mend becomes a <see cref="RegistryException"/> that
+    /// says the registry could not be reached, how, and how often it was tried.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        if (!request.Options.TryGetValue(RegistryRequest.Budget, out var budget))
+            request.With(RegistryRequest.Budget, budget = _transport.Policy.NewBudget());
+        var registry = request.Options.TryGetValue(RegistryRequest.Registry, out var name) ? name : request.RequestUri!.Authority;
+        try
+        {
+            return await _transport.Http.SendAsync(request, completion, ct);
+        }
+        catch (TimeoutException e) when (!ct.IsCancellationRequested)
+        {
+            throw new RegistryException($"{what}: the registry {registry} did not answer ({e.Message}, {budget.Retries + 1} time(s)): is it a Docker registry, and is it up?",
+                RegistryErrorCode.Unreachable, null, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException && !ct.IsCancellationRequested)
+        {
+            throw new RegistryException($"{what}: cannot reach the registry {registry} ({e.GetBaseException().Message}; gave up after {budget.Retries} retries)",
+                RegistryErrorCode.Unreachable, null, e);
+        }
+    }
 
-    private HttpRequestMessage Request(HttpMethod method, RepositoryName repository, string path) =>
-        new(method, new Uri(_transport.BaseUri(repository), path));
+    private HttpRequestMessage Request(HttpMethod method, RepositoryName repository, string path, IReadOnlyList<string> scopes, RetryBudget? budget = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_transport.BaseUri(repository), path))
+            .With(RegistryRequest.Registry, repository.Registry)
+            .With(RegistryRequest.Scopes, scopes);
+        return budget is null ? request : request.With(RegistryRequest.Budget, budget);
+    }
 
     private HttpRequestMessage ManifestRequest(HttpMethod method, ImageReference reference)
     {
-        var request = Request(method, reference.Repository, $"v2/{reference.Repository.Repository}/manifests/{reference.Identifier}");
+        var request = Request(method, reference.Repository, $"v2/{reference.Repository.Repository}/manifests/{reference.Identifier}", [Scope(reference.Repository, Pull)]);
         foreach (var type in MediaTypes.Accepted) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
         return request;
     }
@@ -405,28 +491,6 @@ public sealed class RegistryClient : IDisposable
         return null;
     }
 
-    /// <summary>The registry's error, as a message naming what was asked: <c>ref: manifest unknown (MANIFEST_UNKNOWN)</c>.</summary>
-    private static async Task<RegistryException> ErrorAsync(HttpResponseMessage response, string what)
-    {
-        string? code = null, message = null;
-        try
-        {
-            var body = await response.Content.ReadAsByteArrayAsync();
-            if (body.Length > 0 && JsonSerializer.Deserialize(body, RegistryJson.Default.RegistryErrors)?.Errors is [var first, ..])
-                (code, message) = (first.Code, first.Message);
-        }
-        catch (JsonException)
-        {
-        }
-        code ??= response.StatusCode switch
-        {
-            HttpStatusCode.NotFound => "NOT_FOUND",
-            HttpStatusCode.Unauthorized => "UNAUTHORIZED",
-            HttpStatusCode.Forbidden => "DENIED",
-            HttpStatusCode.TooManyRequests => "TOOMANYREQUESTS",
-            _ => null,
-        };
-        var text = message ?? response.ReasonPhrase ?? response.StatusCode.ToString();
-        return new RegistryException($"{what}: {text} ({code ?? ((int)response.StatusCode).ToString()})", code, response.StatusCode);
-    }
+    private static Task<RegistryException> ErrorAsync(HttpResponseMessage response, string what, CancellationToken ct) =>
+        RegistryErrorReader.ReadAsync(response, what, ct);
 }

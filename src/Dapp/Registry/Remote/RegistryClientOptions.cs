@@ -18,8 +18,13 @@ public sealed record RegistryClientOptions
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long to wait for a connection or for response headers.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long to wait for an answer's headers (uploads get more, by their size), and for the next bytes of a body.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(25);
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where to write one line per request sent (--verbose); null for nowhere.</summary>
+    public Action<string>? Log { get; init; }
 
     /// <summary>Blobs up to this size are uploaded in one PUT; larger ones in chunks of <see cref="ChunkSize"/>.</summary>
     public long MonolithicUploadLimit { get; init; } = 32L << 20;

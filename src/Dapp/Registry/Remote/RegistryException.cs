@@ -2,18 +2,27 @@ using System.Net;
 
 namespace Dapp.Registry.Remote;
 
-/// <summary>A registry refused or failed a request; <see cref="Code"/> is its error code (NAME_UNKNOWN, UNAUTHORIZED, …).</summary>
+/// <summary>One error as the registry returned it: <c>{"code": "MANIFEST_UNKNOWN", "message": "…"}</c>.</summary>
+public sealed record RegistryError(RegistryErrorCode Code, string WireCode, string? Message);
+
+/// <summary>A registry refused or failed a request: the first error's code, every error the registry returned, the HTTP status.</summary>
 public sealed class RegistryException : DappException
 {
-    public RegistryException(string message, string? code, HttpStatusCode? status, Exception? inner = null)
+    public RegistryException(string message, RegistryErrorCode code, HttpStatusCode? status, Exception? inner = null,
+        IReadOnlyList<RegistryError>? errors = null)
         : base(message, inner!)
     {
         Code = code;
         Status = status;
+        Errors = errors ?? [];
     }
 
-    public string? Code { get; }
+    public RegistryErrorCode Code { get; }
     public HttpStatusCode? Status { get; }
 
-    public bool IsNotFound => Code is "NAME_UNKNOWN" or "MANIFEST_UNKNOWN" or "BLOB_UNKNOWN" || Status == HttpStatusCode.NotFound;
+    /// <summary>Every error of the registry's answer, in its order (empty when it sent none).</summary>
+    public IReadOnlyList<RegistryError> Errors { get; }
+
+    public bool IsNotFound => Code is RegistryErrorCode.NameUnknown or RegistryErrorCode.ManifestUnknown or RegistryErrorCode.BlobUnknown
+        or RegistryErrorCode.NotFound;
 }

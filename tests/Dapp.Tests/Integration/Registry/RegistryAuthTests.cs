@@ -52,7 +52,7 @@ public class RegistryAuthTests
             using (var wrong = new RegistryClient(new RegistryClientOptions { Credential = new RegistryCredential("alice", "wrong-pass-xyz"), Environment = _ => null }))
             {
                 var e = await Assert.ThrowsAsync<RegistryException>(() => wrong.HeadManifestAsync(ImageReference.WithTag(repository, "v1"), default));
-                Assert.Equal("UNAUTHORIZED", e.Code);
+                Assert.Equal(RegistryErrorCode.Unauthorized, e.Code);
                 Assert.Contains("unauthorized", e.Message);
                 Assert.Contains("alice", e.Message);
                 Assert.DoesNotContain("wrong-pass-xyz", e.ToString());
@@ -92,7 +92,7 @@ public class RegistryAuthTests
             Assert.Equal(requests, tokens.RequestedScopes.Count);
 
             var denied = await Assert.ThrowsAsync<RegistryException>(() => client.HeadManifestAsync(ImageReference.WithTag(forbidden, "v1"), default));
-            Assert.Equal("UNAUTHORIZED", denied.Code);
+            Assert.Equal(RegistryErrorCode.Unauthorized, denied.Code);
             Assert.Contains("repository:other/app:pull", tokens.RequestedScopes);
 
             using var wrong = new RegistryClient(new RegistryClientOptions { Credential = new RegistryCredential("bob", "nope-nope"), Environment = _ => null });

@@ -102,11 +102,11 @@ public class RegistryClientTests
         Assert.Null(await client.HeadBlobAsync(repository, "sha256:" + new string('0', 64), default));
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => client.GetManifestAsync(ImageReference.WithTag(repository, "absent"), null, default));
-        Assert.Equal("MANIFEST_UNKNOWN", e.Code);
+        Assert.Equal(RegistryErrorCode.ManifestUnknown, e.Code);
         Assert.Contains($"{repository}:absent", e.Message);
         var missingRepo = NewRepository();
         var listing = await Assert.ThrowsAsync<RegistryException>(() => client.ListTagsAsync(missingRepo, 10, default));
-        Assert.Equal("NAME_UNKNOWN", listing.Code);
+        Assert.Equal(RegistryErrorCode.NameUnknown, listing.Code);
         Assert.True(listing.IsNotFound);
     }
 

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using Polly;
+using Polly.Retry;
+
+namespace Dapp.Registry.Remote.Handlers;
+
+/// <summary>
+/// The transport's only retry layer: resends a request that failed transiently (connection errors, timeouts, 408,
+/// 429, 5xx), waiting as the registry's Retry-After says or backing off, as long as the operation's
+/// <see cref="RetryBudget"/> allows. What is left after the budget is returned (a status) or thrown (a transport error).
+/// </summary>
+internal sealed class RetryHandler : DelegatingHandler
+{
+    private static readonly ResiliencePropertyKey<RetryBudget> BudgetKey = new("dapp.budget");
+    private static readonly ResiliencePropertyKey<TimeSpan> DelayKey = new("dapp.delay");
+
+    private readonly RetryPolicy _policy;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    public RetryHandler(RetryPolicy policy, HttpMessageHandler inner) : base(inner)
+    {
+        _policy = policy;
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = int.MaxValue,
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Context, args.Outcome)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Context.Properties.GetValue(DelayKey, TimeSpan.Zero)),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        var budget = request.Options.TryGetValue(RegistryRequest.Budget, out var shared) ? shared : _policy.NewBudget();
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(BudgetKey, budget);
+        try
+        {
+            return await _pipeline.ExecuteAsync(async (c, r) => await base.SendAsync(r, c.CancellationToken), context, request);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static bool ShouldRetry(ResilienceContext context, Outcome<HttpResponseMessage> outcome)
+    {
+        if (context.CancellationToken.IsCancellationRequested || Cause(outcome) is not { } cause) return false;
+        if (!context.Properties.GetValue(BudgetKey, null!).TryTake(cause, RetryAfter(outcome.Result), out var delay)) return false;
+        context.Properties.Set(DelayKey, delay);
+        return true;
+    }
+
+    public static RetryCause? Cause(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
+    {
+        null => outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
+        TimeoutException => RetryCause.Timeout,
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded } => null,
+        HttpRequestException or IOException or SocketException => RetryCause.Transient,
+        _ => null,
+    };
+
+    public static bool IsTransientStatus(HttpStatusCode status) =>
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        var retryAfter = response?.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta) return delta;
+        if (retryAfter?.Date is { } date) return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        return null;
+    }
+}
