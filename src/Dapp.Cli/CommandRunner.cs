@@ -19,8 +19,9 @@ internal static class CommandRunner
             using var project = await DappProject.LoadAsync(projectOptions, ct);
             return await body(project, reporter);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
+            // Whatever an interrupted engine or registry call threw: the user asked to stop.
             Console.Error.WriteLine("Interrupted");
             return 130;
         }

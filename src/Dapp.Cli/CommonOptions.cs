@@ -4,7 +4,7 @@ using Dapp.Commands;
 
 namespace Dapp.Cli;
 
-/// <summary>The options of reference §3 that every command takes.</summary>
+/// <summary>The options (docs/commands.md) that every command takes.</summary>
 internal sealed class CommonOptions
 {
     public Option<string?> Dir { get; } = new("--dir") { Description = "Work dir with the dappfile (default: current dir)", Recursive = true };

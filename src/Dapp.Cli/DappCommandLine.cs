@@ -89,7 +89,8 @@ internal static class DappCommandLine
                 WithStages = !simple && r.GetValue(withStages),
                 Simple = simple,
                 DryRun = r.GetValue(common.DryRun),
-            }, registry.Get(r), reporter, ct);
+                AfterBuild = buildFirst,
+            }, registry.Get(r, common), reporter, ct);
             return 0;
         }));
         return command;
@@ -102,7 +103,7 @@ internal static class DappCommandLine
         var command = ProjectCommand(common, "push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE", [args], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+            return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
         });
         registry.AddTo(command);
         return command;
@@ -117,7 +118,7 @@ internal static class DappCommandLine
             [args, all], (project, reporter, r, ct) =>
             {
                 var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-                return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+                return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
             });
         registry.AddTo(command);
         return command;
@@ -128,7 +129,7 @@ internal static class DappCommandLine
         var repo = new Argument<string>("REPO") { Description = "The repository" };
         var registry = new RegistryOptionSet();
         var command = ProjectCommand(common, "repo", "Delete the stages (dimgstage-* tags) of REPO", [repo],
-            (project, reporter, r, ct) => FlushRepoCommands.StagesFlushRepoAsync(project, r.GetValue(repo)!, r.GetValue(common.DryRun), registry.Get(r), reporter, ct));
+            (project, reporter, r, ct) => FlushRepoCommands.StagesFlushRepoAsync(project, r.GetValue(repo)!, r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct));
         registry.AddTo(command);
         return command;
     }
@@ -141,7 +142,7 @@ internal static class DappCommandLine
         var command = ProjectCommand(common, "repo", "Delete the dimg images of REPO", [args, withStages], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            return FlushRepoCommands.FlushRepoAsync(project, dimgs, repo, r.GetValue(withStages), r.GetValue(common.DryRun), registry.Get(r), reporter, ct);
+            return FlushRepoCommands.FlushRepoAsync(project, dimgs, repo, r.GetValue(withStages), r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
         });
         registry.AddTo(command);
         return command;
@@ -232,6 +233,12 @@ internal sealed class BuildOptionSet
     private readonly Option<int> _lockTimeout = new("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
     private readonly Option<bool> _forceSaveCache = new("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
 
+    public BuildOptionSet() => _lockTimeout.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int>() < 0)
+            result.AddError($"--lock-timeout must be 0 or more seconds, got {result.GetValueOrDefault<int>()}");
+    });
+
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _network, _lockTimeout, _forceSaveCache }) command.Add(option);
@@ -254,24 +261,42 @@ internal sealed class RegistryOptionSet
     private readonly Option<int> _parallel = new("--parallel") { Description = "Stage transfers at a time", DefaultValueFactory = _ => 4 };
     private readonly Option<string> _transfer = new("--transfer") { Description = "How pulled stages enter the engine: engine (its own pull) or load (our client and the engine's load API)", DefaultValueFactory = _ => "engine" };
 
-    public RegistryOptionSet() => _transfer.AcceptOnlyFromAmong("engine", "load");
+    /// <summary>More transfers at once only queue at the engine and the registry; this bound catches a typo.</summary>
+    public const int MaxParallel = 64;
+
+    public RegistryOptionSet()
+    {
+        _transfer.AcceptOnlyFromAmong("engine", "load");
+        _parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > MaxParallel)
+                result.AddError($"--parallel must be from 1 to {MaxParallel}, got {result.GetValueOrDefault<int>()}");
+        });
+        _insecure.Validators.Add(result =>
+        {
+            foreach (var host in result.GetValueOrDefault<string[]>() ?? [])
+                if (!Dapp.Registry.Names.DockerNames.IsValidRegistryHost(host))
+                    result.AddError($"--insecure-registry '{host}': expected HOST or HOST:PORT (for example registry.local:5000)");
+        });
+    }
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _username, _password, _insecure, _parallel, _transfer }) command.Add(option);
     }
 
-    public RegistryOptions Get(ParseResult r) => new()
+    public RegistryOptions Get(ParseResult r, CommonOptions common) => new()
     {
+        Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(line) : null,
         Username = r.GetValue(_username),
         Password = r.GetValue(_password),
         InsecureRegistries = r.GetValue(_insecure) ?? [],
-        ParallelTransfers = Math.Max(1, r.GetValue(_parallel)),
+        ParallelTransfers = r.GetValue(_parallel),
         Transfer = r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
     };
 }
 
-/// <summary>The tag options of reference §3.</summary>
+/// <summary>The tag options (docs/commands.md).</summary>
 internal sealed class TagOptionSet
 {
     private readonly Option<string[]> _tag = new("--tag", "--tag-slug") { Description = "Tag (slugified); repeatable", AllowMultipleArgumentsPerToken = false };

@@ -17,6 +17,13 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
 {
     public const string ContainerPrefix = "dapp.build.";
 
+    /// <summary>The labels of every container dapp makes: whose project, and which process (to find leftovers of killed ones).</summary>
+    public static Dictionary<string, string> ContainerLabels(string project) => new()
+    {
+        [DappLabels.BuildContainer] = project,
+        [DappLabels.Owner] = ProcessOwner.Current.ToString(),
+    };
+
     public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct)
     {
         var previous = await engine.InspectImageAsync(previousImage, ct)
@@ -31,6 +38,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = $"{ContainerPrefix}{storage.Project}.{Guid.NewGuid():N}",
+                Labels = ContainerLabels(storage.Project),
                 Image = previousImage,
                 Entrypoint = ["/bin/sh", "-ec", script ?? "true"],
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
@@ -134,7 +142,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         var artifactImage = storage.ImageName(artifact.LastSignature);
         var inspected = await engine.InspectImageAsync(artifactImage, ct)
             ?? throw new DappException($"artifact {artifact.Image.Name}: its image {artifactImage} is missing");
-        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ct);
+        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ContainerLabels(storage.Project), ct);
         try
         {
             Stream archive;

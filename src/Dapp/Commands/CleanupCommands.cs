@@ -4,7 +4,7 @@ using Dapp.Storage;
 
 namespace Dapp.Commands;
 
-/// <summary>The local part of reference §10: flushing the project's images and removing build leftovers.</summary>
+/// <summary>The local flush and cleanup commands (docs/commands.md): flushing the project's images and removing build leftovers.</summary>
 public static class CleanupCommands
 {
     /// <summary><c>dimg stages flush local</c>.</summary>
@@ -34,16 +34,10 @@ public static class CleanupCommands
         else await CleanupAsync(project, dryRun, reporter, ct);
     }
 
-    /// <summary><c>dimg cleanup</c>: leftover build containers (of a killed build) and dangling project images.</summary>
+    /// <summary><c>dimg cleanup</c>: leftovers of killed dapp processes (build containers, stage push names) and dangling project images.</summary>
     public static async Task CleanupAsync(DappProject project, bool dryRun, IReporter reporter, CancellationToken ct)
     {
-        var prefix = $"/{StageImageBuilder.ContainerPrefix}{project.Name}.";
-        var containers = await project.Engine.ListContainersAsync(Filters.Of("name", StageImageBuilder.ContainerPrefix + project.Name + "."), ct);
-        foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
-        {
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} container {container.Names[0].TrimStart('/')}");
-            if (!dryRun) await project.Engine.RemoveContainerAsync(container.ID, ct);
-        }
+        await new Leftovers(project.Engine, project.Stages).RemoveAsync(reporter, all: true, dryRun, ct);
         var dangling = new Dictionary<string, IDictionary<string, bool>>(Filters.Labels($"{DappLabels.Project}={project.Name}"))
         {
             ["dangling"] = new Dictionary<string, bool> { ["true"] = true },

@@ -1,4 +1,6 @@
+using Dapp.Build;
 using Dapp.Config;
+using Dapp.Reporting;
 using Dapp.Git;
 using Dapp.Engine;
 using Dapp.Stages;
@@ -68,6 +70,16 @@ public sealed class DappProject : IDisposable
             foreach (var dependency in conveyor.Dependencies) pending.Enqueue(dependency);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Checks that the engine answers, and removes what killed dapp processes of this project left in it (their build
+    /// containers, stage push names): every command that uses the engine starts here.
+    /// </summary>
+    public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct)
+    {
+        await Engine.PingAsync(ct);
+        await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
     }
 
     public void Dispose()

@@ -5,7 +5,7 @@ using Dapp.Storage;
 
 namespace Dapp.Commands;
 
-/// <summary>The registry part of reference §10: deleting stages and dimg images by digest through the registry API.</summary>
+/// <summary>The registry part of the flush commands (docs/commands.md): deleting stages and dimg images by digest through the registry API.</summary>
 public static class FlushRepoCommands
 {
     /// <summary><c>dapp dimg stages flush repo REPO</c>: deletes every <c>dimgstage-*</c> tag of REPO.</summary>

@@ -15,10 +15,13 @@ public sealed record PushOptions
     public bool Simple { get; init; }
 
     public bool DryRun { get; init; }
+
+    /// <summary><c>bp</c>: the build just ran (or, with --dry-run, would have run), so unbuilt dimgs are not an error in a dry run.</summary>
+    public bool AfterBuild { get; init; }
 }
 
 /// <summary>
-/// <c>dapp dimg push [--with-stages] [DIMG...] REPO</c> and <c>dapp dimg spush [DIMG] REPO</c> (reference §8): each dimg
+/// <c>dapp dimg push [--with-stages] [DIMG...] REPO</c> and <c>dapp dimg spush [DIMG] REPO</c> (docs/push.md): each dimg
 /// image is the last stage plus the dimg labels. A tag the registry already has for the same content (the same last
 /// stage and dimg labels) is <c>[EXIST]</c> and not pushed again.
 /// </summary>
@@ -30,13 +33,14 @@ public static class PushCommand
         var conveyors = options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
         DockerNames.EnsureValidRepo(repo);
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
+        var assumeBuilt = options.DryRun && options.AfterBuild;
         foreach (var conveyor in conveyors)
-            if (!await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
+            if (!assumeBuilt && !await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
                 throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build first)");
 
         using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
         if (options.WithStages)
-            await StagesPushCommand.PushAsync(project, DappProject.WithDependencies(conveyors), registry, options.DryRun, registryOptions, reporter, ct);
+            await StagesPushCommand.PushAsync(project, DappProject.WithDependencies(conveyors), registry, options.DryRun, registryOptions, reporter, ct, assumeBuilt);
 
         var tagger = new DimgImageTagger(project.Engine, project.Name);
         var work = new List<(Conveyor Conveyor, DimgTag Tag, string Target)>();
@@ -50,16 +54,19 @@ public static class PushCommand
             }
         if (options.DryRun) return;
 
+        var transfer = registry.Transfer(project, reporter);
         await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
         {
-            await tagger.TagAsync(project.Stages.ImageName(item.Conveyor.LastSignature), item.Target, item.Tag.Scheme, token);
+            // The dimg image is made under a name of this process's own, then pushed under its target name.
+            var made = $"dapp-dimg-{project.Name}:{Guid.NewGuid():N}";
+            await tagger.TagAsync(project.Stages.ImageName(item.Conveyor.LastSignature), made, item.Tag.Scheme, token);
             try
             {
-                await project.Engine.PushAsync(item.Target, registry.EngineAuth, token);
+                await transfer.PushAsync(made, item.Target, null, token);
             }
             finally
             {
-                await project.Engine.RemoveImageAsync(item.Target, force: false, CancellationToken.None);
+                await project.Engine.RemoveImageAsync(made, force: false, CancellationToken.None);
             }
         }, item => item.Target, "dimg pushes", ct);
     }

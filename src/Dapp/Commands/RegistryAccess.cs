@@ -1,5 +1,6 @@
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Reporting;
 using Dapp.Storage;
 using Docker.DotNet.Models;
 
@@ -45,6 +46,10 @@ public sealed class RegistryAccess : IDisposable
             throw;
         }
     }
+
+    /// <summary>Image pulls and pushes between the project's engine and this registry, retried by dapp's policy.</summary>
+    public ImageTransfer Transfer(DappProject project, IReporter reporter) =>
+        new(project.Engine, Client, EngineAuth, ImageTransfer.DefaultPolicy, reporter.Warning);
 
     public void Dispose() => Client.Dispose();
 }

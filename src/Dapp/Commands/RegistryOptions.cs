@@ -15,8 +15,12 @@ public sealed record RegistryOptions
     /// <summary>How pulled stages get into the engine: its own pull (default), or our client feeding its load API.</summary>
     public PullTransfer Transfer { get; init; } = PullTransfer.Engine;
 
+    /// <summary>Where one line per registry request goes (--verbose); null for nowhere.</summary>
+    public Action<string>? Log { get; init; }
+
     public RegistryClientOptions ClientOptions(Func<string, string?> environment) => new()
     {
+        Log = Log,
         // Used only when both are given, as dapp did.
         Credential = Username is { Length: > 0 } && Password is { Length: > 0 } ? new RegistryCredential(Username, Password) : null,
         InsecureRegistries = InsecureRegistries,

@@ -6,7 +6,7 @@ using Dapp.Storage;
 namespace Dapp.Commands;
 
 /// <summary>
-/// <c>dapp dimg stages push [DIMG...] REPO</c> (reference §8): every stage of the selected dimgs' chains (and of the
+/// <c>dapp dimg stages push [DIMG...] REPO</c> (docs/stages-push.md): every stage of the selected dimgs' chains (and of the
 /// images they are built from) that is present locally goes to <c>REPO:dimgstage-&lt;signature&gt;</c>, unless the
 /// registry has it. Nothing is built. The engine writes a tag only after all its layers are in the registry.
 /// </summary>
@@ -21,11 +21,12 @@ public static class StagesPushCommand
     }
 
     internal static async Task<IReadOnlyList<string>> PushAsync(DappProject project, IReadOnlyList<Conveyor> conveyors,
-        RegistryAccess registry, bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+        RegistryAccess registry, bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct, bool assumeBuilt = false)
     {
-        await project.Engine.PingAsync(ct);
+        await project.PrepareEngineAsync(reporter, ct);
         var clock = Stopwatch.StartNew();
-        var local = await project.Stages.ListSignaturesAsync(ct);
+        // bp --dry-run: every stage of the chains would be local once the build had run.
+        var local = assumeBuilt ? conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet() : await project.Stages.ListSignaturesAsync(ct);
         var remote = await registry.Stages.HeadAsync(conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).Where(local.Contains), ct);
 
         var toPush = new List<string>();
@@ -46,24 +47,12 @@ public static class StagesPushCommand
         using (var display = reporter.BeginTransfers("push", toPush.Count))
         {
             var totals = new TransferTotals(display);
+            var transfer = registry.Transfer(project, reporter);
             await ParallelTransfers.RunAsync(toPush, registryOptions.ParallelTransfers, async (signature, token) =>
             {
-                var remoteName = registry.Stages.ImageName(signature);
                 var label = RegistryStagesStorage.ShortName(signature);
-                await project.Engine.TagAsync(project.Stages.ImageName(signature), remoteName, token);
-                try
-                {
-                    await project.Engine.PushAsync(remoteName, registry.EngineAuth, token, layers =>
-                    {
-                        var (done, total) = layers.Totals;
-                        totals.Update(label, done, total);
-                    });
-                    display.Finished(label);
-                }
-                finally
-                {
-                    await project.Engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
-                }
+                await transfer.PushAsync(project.Stages.ImageName(signature), registry.Stages.ImageName(signature), (done, total) => totals.Update(label, done, total), token);
+                display.Finished(label);
             }, signature => registry.Stages.ImageName(signature), "stage pushes", ct);
             bytes = totals.Bytes;
         }

@@ -7,7 +7,7 @@ namespace Dapp.Commands;
 /// <summary>A tag and the scheme recorded in the <c>dapp-tag-scheme</c> label.</summary>
 public sealed record DimgTag(string Tag, string Scheme);
 
-/// <summary>The tag options of reference §3; none at all means <c>latest</c>.</summary>
+/// <summary>The tag options (docs/commands.md); none at all means <c>latest</c>.</summary>
 public sealed record TagOptions
 {
     public IReadOnlyList<string> Tags { get; init; } = [];

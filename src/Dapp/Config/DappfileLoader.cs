@@ -5,11 +5,40 @@ public static class DappfileLoader
 {
     public static readonly string[] FileNames = ["dappfile.yml", "dappfile.yaml"];
 
+    /// <summary>Real dappfiles are a few KiB; anything near this is a mistake (a binary, a log) that should fail fast.</summary>
+    public const int MaxSize = 4 << 20;
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The text of the dappfile: UTF-8 (a BOM is allowed) without NUL characters, else an error at the first bad byte.</summary>
+    internal static string Decode(byte[] bytes, string file)
+    {
+        var start = bytes.AsSpan().StartsWith((byte[])[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            var valid = StrictUtf8.GetString(bytes, start, Math.Max(0, e.Index));
+            throw new DappfileException(DappfileTemplate.LocationOf(valid + "x", valid.Length, file), "the file is not valid UTF-8 text (is it a binary file?)");
+        }
+        var nul = text.IndexOf('\0');
+        if (nul >= 0)
+            throw new DappfileException(DappfileTemplate.LocationOf(text, nul, file), "the file contains a NUL character (is it a binary file?)");
+        return text;
+    }
+
     public static async Task<Dappfile> LoadAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken)
     {
         var path = FileNames.Select(n => Path.Combine(workDir, n)).FirstOrDefault(File.Exists)
             ?? throw new DappException($"No dappfile.yml or dappfile.yaml in {workDir}");
-        var text = await File.ReadAllTextAsync(path, cancellationToken);
+        var file = Path.GetFileName(path);
+        var info = new FileInfo(path);
+        if (info.Length > MaxSize)
+            throw new DappfileException(new SourceLocation(file, 1, 1), $"the file is {info.Length} bytes, more than the {MaxSize >> 20} MiB a dappfile may have");
+        var text = Decode(await File.ReadAllBytesAsync(path, cancellationToken), file);
         var rendered = DappfileTemplate.Render(text, Path.GetFileName(path), environment);
         return DappfileParser.Parse(rendered, path);
     }

@@ -3,7 +3,7 @@ using static Dapp.Config.YamlReader;
 
 namespace Dapp.Config;
 
-/// <summary>Turns rendered dappfile text into a validated <see cref="Dappfile"/> (reference §4).</summary>
+/// <summary>Turns rendered dappfile text into a validated <see cref="Dappfile"/> (docs/dappfile.md).</summary>
 public static class DappfileParser
 {
     private static readonly string[] CommonKeys = ["from", "fromCacheVersion", "fromDimg", "fromDimgArtifact", "git", "shell", "ansible", "mount", "import"];
@@ -13,6 +13,9 @@ public static class DappfileParser
     private static readonly string[] GitKeys = ["url", "add", "to", "owner", "group", "includePaths", "excludePaths", "branch", "tag", "commit", "stageDependencies"];
     private static readonly string[] MountKeys = ["to", "from", "fromPath"];
     private static readonly string[] ImportKeys = ["artifact", "add", "to", "includePaths", "excludePaths", "owner", "group", "before", "after"];
+
+    /// <summary>Dimg and artifact names go into image names (REPO/NAME), which registries limit to 255 characters.</summary>
+    public const int MaxNameLength = 128;
 
     public static Dappfile Parse(string text, string path)
     {
@@ -63,7 +66,9 @@ public static class DappfileParser
             if (name is null && kind == ImageKind.Artifact)
                 throw new DappfileException(location, "an artifact must have a name");
             if (name is not null && !DockerNames.IsValidPathComponent(name))
-                throw new DappfileException(location, $"invalid {what} name '{name}': use lowercase letters, digits and inner '.', '_', '__' or '-'");
+                throw new DappfileException(location, $"invalid {what} name '{Shorten(name)}': use lowercase letters, digits and inner '.', '_', '__' or '-'");
+            if (name is not null && name.Length > MaxNameLength)
+                throw new DappfileException(location, $"{what} name '{Shorten(name)}' is longer than {MaxNameLength} characters (it becomes part of image names)");
         }
         return names;
     }
@@ -81,8 +86,8 @@ public static class DappfileParser
         var fromLocation = doc.Get(fromKeys[0])!.Location;
 
         string? from = doc.Get("from") is { } f ? String(f, "from") : null;
-        if (from is not null && !DockerNames.IsValidImageName(from) && !IsDigestReference(from))
-            throw new DappfileException(fromLocation, $"invalid image name in from: '{from}'");
+        if (from is not null && (from.Length > DockerNames.MaxRepositoryLength + 200 || (!DockerNames.IsValidImageName(from) && !IsDigestReference(from))))
+            throw new DappfileException(fromLocation, $"invalid image name in from: '{Shorten(from)}' (expected NAME[:TAG] or NAME@sha256:DIGEST, for example alpine:3.19)");
         if (doc.Get("fromCacheVersion") is { } fcv && doc.Get("from") is null)
             throw new DappfileException(fcv.Location, "fromCacheVersion goes with from");
 
@@ -107,8 +112,11 @@ public static class DappfileParser
     private static bool IsDigestReference(string from)
     {
         var at = from.IndexOf('@');
-        return at > 0 && DockerNames.IsValidImageName(from[..at]) && from[(at + 1)..].StartsWith("sha256:", StringComparison.Ordinal);
+        return at > 0 && DockerNames.IsValidImageName(from[..at]) && Registry.Model.Digest.TryParse(from[(at + 1)..], out _);
     }
+
+    /// <summary>A value quoted in an error: long ones are cut, so a mistake never prints a page.</summary>
+    internal static string Shorten(string value) => value.Length <= 80 ? value : $"{value[..80]}… ({value.Length} characters)";
 
     private static ShellConfig ParseShell(YNode node, ImageKind kind)
     {
@@ -192,8 +200,8 @@ public static class DappfileParser
             Url: url,
             Add: map.Get("add") is { } add ? AbsolutePath(add, "git.add") : "/",
             To: AbsolutePath(to, "git.to"),
-            Owner: map.Get("owner") is { } o ? OptionalString(o, "git.owner") : null,
-            Group: map.Get("group") is { } g ? OptionalString(g, "git.group") : null,
+            Owner: map.Get("owner") is { } o ? UserOrGroup(o, "git.owner") : null,
+            Group: map.Get("group") is { } g ? UserOrGroup(g, "git.group") : null,
             IncludePaths: map.Get("includePaths") is { } inc ? RelativeGlobs(inc, "git.includePaths") : [],
             ExcludePaths: map.Get("excludePaths") is { } exc ? RelativeGlobs(exc, "git.excludePaths") : [],
             Branch: map.Get("branch") is { } b ? String(b, "git.branch") : null,
@@ -214,15 +222,18 @@ public static class DappfileParser
             throw new DappfileException(fromPath.Location, "mount.from and mount.fromPath cannot be used together");
         if (from is null && fromPath is null)
             throw new DappfileException(map.Location, "mount needs 'from: tmp_dir|build_dir' or 'fromPath: /host/path'");
+        var target = BindPath(to, "mount.to");
+        if (target.TrimEnd('/').Length == 0)
+            throw new DappfileException(to.Location, "mount.to must not be / (the mount would hide the whole image)");
         if (fromPath is not null)
-            return new MountConfig(AbsolutePath(to, "mount.to"), MountSource.HostPath, AbsolutePath(fromPath, "mount.fromPath"), map.Location);
+            return new MountConfig(target, MountSource.HostPath, BindPath(fromPath, "mount.fromPath"), map.Location);
         var source = String(from!, "mount.from") switch
         {
             "tmp_dir" => MountSource.TmpDir,
             "build_dir" => MountSource.BuildDir,
             var other => throw new DappfileException(from!.Location, $"mount.from must be tmp_dir or build_dir, got '{other}'"),
         };
-        return new MountConfig(AbsolutePath(to, "mount.to"), source, null, map.Location);
+        return new MountConfig(target, source, null, map.Location);
     }
 
     private static ImportConfig ParseImport(YNode node)
@@ -254,8 +265,8 @@ public static class DappfileParser
             To: map.Get("to") is { } to ? AbsolutePath(to, "import.to") : addPath,
             IncludePaths: map.Get("includePaths") is { } inc ? RelativeGlobs(inc, "import.includePaths") : [],
             ExcludePaths: map.Get("excludePaths") is { } exc ? RelativeGlobs(exc, "import.excludePaths") : [],
-            Owner: map.Get("owner") is { } o ? OptionalString(o, "import.owner") : null,
-            Group: map.Get("group") is { } g ? OptionalString(g, "import.group") : null,
+            Owner: map.Get("owner") is { } o ? UserOrGroup(o, "import.owner") : null,
+            Group: map.Get("group") is { } g ? UserOrGroup(g, "import.group") : null,
             Point: point,
             Location: artifact.Location);
     }

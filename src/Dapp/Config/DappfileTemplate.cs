@@ -34,11 +34,14 @@ public static partial class DappfileTemplate
                     $"unsupported template action '{{{{{m.Groups[2].Value}}}}}': only {{{{ env \"NAME\" }}}} and {{{{/* comments */}}}} are supported");
             result.Append(environment(env.Groups[1].Value) ?? "");
         }
+        var unclosed = text.IndexOf("{{", last, StringComparison.Ordinal);
+        if (unclosed >= 0)
+            throw new DappfileException(LocationOf(text, unclosed, file), "template action '{{' is not closed with '}}'");
         result.Append(text, last, text.Length - last);
         return result.ToString();
     }
 
-    private static SourceLocation LocationOf(string text, int index, string file)
+    internal static SourceLocation LocationOf(string text, int index, string file)
     {
         int line = 1, col = 1;
         for (int i = 0; i < index; i++)

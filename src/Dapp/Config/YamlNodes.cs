@@ -44,7 +44,8 @@ internal static class YamlDocuments
         catch (YamlException e) when (e is not null)
         {
             var reason = e.InnerException?.Message ?? e.Message;
-            var at = e.Start;
+            // A scanner error is found where the scanner stands (a tab on the next line), not where the token it read began.
+            var at = e is SyntaxErrorException ? e.End : e.Start;
             throw new DappfileException(new SourceLocation(file, (int)at.Line, (int)at.Column), $"invalid YAML: {StripPosition(reason)}");
         }
         return documents;

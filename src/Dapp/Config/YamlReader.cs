@@ -1,7 +1,7 @@
 namespace Dapp.Config;
 
 /// <summary>Typed access to <see cref="YNode"/> values, each failure naming the node's position.</summary>
-internal static class YamlReader
+internal static partial class YamlReader
 {
     public static YMapping Mapping(YNode node, string what) =>
         node as YMapping ?? throw new DappfileException(node.Location, $"{what} must be a mapping");
@@ -51,6 +51,27 @@ internal static class YamlReader
         var value = String(node, what);
         if (!value.StartsWith('/'))
             throw new DappfileException(node.Location, $"{what} must be an absolute path, got '{value}'");
+        return value;
+    }
+
+    /// <summary>A user or group for chown: a name or a numeric id, nothing a shell would read as more.</summary>
+    public static string? UserOrGroup(YNode node, string what)
+    {
+        var value = OptionalString(node, what);
+        if (value is not null && !UserOrGroupPattern().IsMatch(value))
+            throw new DappfileException(node.Location, $"{what} must be a user or group name or a numeric id, got '{DappfileParser.Shorten(value)}'");
+        return value;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?)$")]
+    private static partial System.Text.RegularExpressions.Regex UserOrGroupPattern();
+
+    /// <summary>An absolute path for a bind mount: the engine's bind syntax gives ':' and ',' meanings of their own.</summary>
+    public static string BindPath(YNode node, string what)
+    {
+        var value = AbsolutePath(node, what);
+        if (value.IndexOfAny([':', ',', '\0', '\n']) >= 0)
+            throw new DappfileException(node.Location, $"{what} must not contain ':' or ',' (got '{DappfileParser.Shorten(value)}')");
         return value;
     }
 

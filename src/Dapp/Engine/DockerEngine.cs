@@ -24,17 +24,45 @@ public sealed class DockerEngine : IDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>How long a new engine connection may take to answer before dapp says it does not.</summary>
+    public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(20);
+
+    private static readonly string[] Schemes = ["unix", "tcp", "http", "https", "npipe"];
+
     /// <summary>Connects to <paramref name="endpoint"/>, else <c>DOCKER_HOST</c>, else the default socket.</summary>
     public static DockerEngine Connect(string? endpoint = null)
     {
         endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint;
-        var client = new DockerClientBuilder().WithEndpoint(new Uri(endpoint)).WithTimeout(Timeout.InfiniteTimeSpan).Build();
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || !Schemes.Contains(uri.Scheme)
+            || (uri.Scheme == "unix" ? uri.AbsolutePath.Length <= 1 : string.IsNullOrEmpty(uri.Host)))
+            throw new DappException($"Invalid Docker engine address '{endpoint}' (DOCKER_HOST): expected unix:///path/to/docker.sock or tcp://HOST:PORT");
+        var client = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan).Build();
         return new DockerEngine(client, endpoint);
     }
 
     public void Dispose() => _client.Dispose();
 
-    public Task PingAsync(CancellationToken ct) => Call("connect", () => _client.System.PingAsync(ct));
+    /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>.</summary>
+    public async Task PingAsync(CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(PingTimeout);
+        VersionResponse version;
+        try
+        {
+            version = await Call("connect", () => _client.System.GetVersionAsync(deadline.Token));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new DappException($"The Docker engine at {Endpoint} did not answer within {PingTimeout.TotalSeconds:0} s: is it running, and is DOCKER_HOST right?");
+        }
+        catch (EngineNotFoundException)
+        {
+            throw new DappException($"{Endpoint} does not answer as a Docker engine does (GET /version: not found): is DOCKER_HOST right?");
+        }
+        if (string.IsNullOrEmpty(version.APIVersion))
+            throw new DappException($"{Endpoint} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
+    }
 
     public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)
     {
@@ -50,24 +78,45 @@ public sealed class DockerEngine : IDisposable
 
     public async Task<bool> ImageExistsAsync(string name, CancellationToken ct) => await InspectImageAsync(name, ct) is not null;
 
-    /// <summary>Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.</summary>
-    public async Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
+    /// <summary>
+    /// Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.
+    /// With <paramref name="abandonOnLayerRetry"/>, the pull stops as soon as the engine starts its own slow retry of a
+    /// layer (fixed waits of 5 s and more, blind to Retry-After), so that the caller can take another path.
+    /// </summary>
+    public Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
     {
         var (repository, tag) = SplitTag(image);
-        var watcher = new TransferWatcher(onProgress);
-        await Call($"pull {image}", () => _client.Images.CreateImageAsync(
-            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, ct));
-        watcher.ThrowIfFailed($"pull {image}");
+        return Transfer($"pull {image}", (watcher, token) => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, token), onProgress, abandonOnLayerRetry, ct);
     }
 
     /// <summary>Pushes an image; like a pull, a failed push is reported only in the progress stream.</summary>
-    public async Task PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null)
+    public Task PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
     {
         var (repository, tag) = SplitTag(image);
-        var watcher = new TransferWatcher(onProgress);
-        await Call($"push {image}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
-            auth ?? new AuthConfig(), watcher, ct));
-        watcher.ThrowIfFailed($"push {image}");
+        return Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
+            auth ?? new AuthConfig(), watcher, token), onProgress, abandonOnLayerRetry, ct);
+    }
+
+    /// <summary>A pull or push: its failures, at the start or in the progress stream, become <see cref="EngineTransferException"/>s.</summary>
+    private async Task Transfer(string what, Func<TransferWatcher, CancellationToken, Task> action, Action<LayerProgress>? onProgress,
+        bool abandonOnLayerRetry, CancellationToken ct)
+    {
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watcher = new TransferWatcher(onProgress, abandonOnLayerRetry ? abandon.Cancel : null);
+        try
+        {
+            await Call(what, () => action(watcher, abandon.Token));
+        }
+        catch (OperationCanceledException) when (watcher.RetryingLayer && !ct.IsCancellationRequested)
+        {
+            throw new EngineTransferException($"{what}: the registry failed a layer transfer and the engine began its own retries (Retrying in 5 seconds)", transient: true);
+        }
+        catch (DappException e) when (e is not EngineTransferException)
+        {
+            throw new EngineTransferException(e.Message, e);
+        }
+        watcher.ThrowIfFailed(what);
     }
 
     /// <summary>Loads images from a docker-save tar stream; failures come only in the progress messages.</summary>
@@ -78,6 +127,9 @@ public sealed class DockerEngine : IDisposable
         await Call("load images", () => _client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, tar, progress, ct));
         if (error is not null) throw new DappException($"load images: {error}");
     }
+
+    /// <summary>The image as a docker-save tar stream.</summary>
+    public Task<Stream> SaveAsync(string image, CancellationToken ct) => Call($"save {image}", () => _client.Images.SaveImageAsync(image, ct));
 
     /// <summary>The chain IDs of every layer the engine has (from its images' root filesystems).</summary>
     public async Task<IReadOnlySet<string>> LayerChainIdsAsync(CancellationToken ct)
@@ -133,8 +185,8 @@ public sealed class DockerEngine : IDisposable
         (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, ct))).ID;
 
     /// <summary>A container that is never started: a source to copy files from, or a base to commit a relabelled image.</summary>
-    public Task<string> CreateIdleContainerAsync(string image, string name, CancellationToken ct) =>
-        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"] }, ct);
+    public Task<string> CreateIdleContainerAsync(string image, string name, IDictionary<string, string> labels, CancellationToken ct) =>
+        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"], Labels = labels }, ct);
 
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
@@ -224,10 +276,20 @@ public sealed class DockerEngine : IDisposable
         {
             throw new DappException($"{what}: {MessageOf(e)}");
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or AggregateException or TimeoutException or JsonException)
         {
-            throw new DappException($"Cannot talk to the Docker engine at {Endpoint} ({what}): {e.GetBaseException().Message}", e);
+            // A request cancelled by Ctrl-C can surface as a broken stream: it is an interruption, not an engine fault.
+            if (IsCancellation(e)) throw new OperationCanceledException(what, e);
+            var reason = e is JsonException ? "it answered something that is not JSON: is this a Docker engine?" : e.GetBaseException().Message;
+            throw new DappException($"Cannot talk to the Docker engine at {Endpoint} ({what}): {reason}", e);
         }
+    }
+
+    private static bool IsCancellation(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is OperationCanceledException) return true;
+        return e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsCancellation);
     }
 
     private static string MessageOf(DockerApiException e)
@@ -248,20 +310,28 @@ public sealed class DockerEngine : IDisposable
 /// Watches the progress messages of an engine transfer: the engine reports a failed pull or push only there, so the
 /// first error is kept; layer progress is summed for the caller. Reports synchronously (see <see cref="SyncProgress{T}"/>).
 /// </summary>
-internal sealed class TransferWatcher(Action<LayerProgress>? onProgress) : IProgress<JSONMessage>
+internal sealed class TransferWatcher(Action<LayerProgress>? onProgress, Action? onLayerRetry = null) : IProgress<JSONMessage>
 {
     private readonly LayerProgress _layers = new();
     private string? _error;
 
+    /// <summary>The engine announced a retry of a layer ("Retrying in 5 seconds").</summary>
+    public bool RetryingLayer { get; private set; }
+
     public void Report(JSONMessage message)
     {
         _error ??= message.Error?.Message;
+        if (message.Status?.StartsWith("Retrying in", StringComparison.Ordinal) == true && !RetryingLayer)
+        {
+            RetryingLayer = true;
+            onLayerRetry?.Invoke();
+        }
         if (_layers.Add(message)) onProgress?.Invoke(_layers);
     }
 
     public void ThrowIfFailed(string what)
     {
-        if (_error is not null) throw new DappException($"{what}: {_error}");
+        if (_error is not null) throw new EngineTransferException($"{what}: {_error}");
     }
 }
 

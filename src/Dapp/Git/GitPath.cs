@@ -50,6 +50,9 @@ public sealed class GitPath
     /// <summary>The label in which a stage image records the commit this git path was applied at.</summary>
     public string CommitLabel => $"dapp-git-{Id}-commit";
 
+    /// <summary>Whether <c>add</c> names something in the current commit (else the git path adds nothing).</summary>
+    public bool AddExists => _add.Length == 0 || _current.Tree[_add] is not null;
+
     public bool HasCommit(string sha) => _repository.Lookup<Commit>(sha) is not null;
 
     /// <summary>Commits reachable from the current one whose message asks to reset the archive.</summary>

@@ -12,5 +12,8 @@ public static class DappLabels
     public const string StageSignature = "dapp-stage-signature";
     public const string BuildContainer = "dapp-build-container";
 
+    /// <summary>On build containers: the dapp process that made it (<see cref="ProcessOwner"/>).</summary>
+    public const string Owner = "dapp-owner";
+
     public static string Artifact(string name) => $"dapp-artifact-{name}";
 }

@@ -34,6 +34,14 @@ public static class DockerCli
         return result.Stdout.TrimEnd('\n');
     }
 
+    /// <summary>Like <see cref="ShellAsync"/>, on another engine.</summary>
+    public static async Task<string> ShellAsyncOn(string host, string image, string script)
+    {
+        var result = await RunAsync("-H", host, "run", "--rm", "--network=none", "--entrypoint", "/bin/sh", image, "-c", script);
+        Assert.True(result.ExitCode == 0, $"docker run {image} failed: {result.Stderr}");
+        return result.Stdout.TrimEnd('\n');
+    }
+
     public static async Task<IReadOnlyList<string>> ContainerNamesAsync(string prefix)
     {
         var result = await RunAsync("ps", "-a", "--format", "{{.Names}}");

@@ -456,6 +456,11 @@ public sealed class RegistryClient : IDisposable
             throw new RegistryException($"{what}: the registry {registry} did not answer ({e.Message}, {budget.Retries + 1} time(s)): is it a Docker registry, and is it up?",
                 RegistryErrorCode.Unreachable, null, e);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.InvalidResponse && !ct.IsCancellationRequested)
+        {
+            throw new RegistryException($"{what}: {request.RequestUri?.GetLeftPart(UriPartial.Authority)} does not look like a Docker registry: it answered something that is not HTTP. Check the host and port of REPO.",
+                RegistryErrorCode.NotARegistry, null, e);
+        }
         catch (Exception e) when (e is HttpRequestException or IOException or SocketException && !ct.IsCancellationRequested)
         {
             throw new RegistryException($"{what}: cannot reach the registry {registry} ({e.GetBaseException().Message}; gave up after {budget.Retries} retries)",

@@ -191,6 +191,8 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             var read = await stream.ReadAsync(buffer);
             if (read == 0) return (null, []);
+            // A TLS handshake (the engine tries https first): close at once, as a plain-HTTP registry does.
+            if (bytes.Count == 0 && buffer[0] == 0x16) return (null, []);
             bytes.AddRange(buffer.AsSpan(0, read).ToArray());
             var end = IndexOfHeadEnd(bytes);
             if (end >= 0) return (Encoding.ASCII.GetString(bytes.GetRange(0, end - 4).ToArray()), bytes.GetRange(end, bytes.Count - end).ToArray());

@@ -63,7 +63,9 @@ internal sealed class RetryHandler : DelegatingHandler
     {
         null => outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
         TimeoutException => RetryCause.Timeout,
-        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded } => null,
+        // Answers that are not HTTP (a wrong port), TLS failures and limits do not mend by themselves.
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded
+            or HttpRequestError.InvalidResponse } => null,
         HttpRequestException or IOException or SocketException => RetryCause.Transient,
         _ => null,
     };

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+using Dapp.Engine;
+using Dapp.Reporting;
+using Dapp.Storage;
+using Docker.DotNet.Models;
+
+namespace Dapp.Build;
+
+/// <summary>What a killed dapp process of the project can leave in the engine.</summary>
+public sealed record LeftoverItem(string Kind, string Name, string Id, string? Owner, bool OwnerEnded);
+
+/// <summary>
+/// Finds and removes what killed dapp processes of a project left in the engine: build containers (labelled with
+/// their owner process, see <see cref="ProcessOwner"/>), and the registry names (<c>REPO:dimgstage-SIGNATURE</c>)
+/// that a stage push gives a stage for the engine's push. Every command that uses the engine removes those of
+/// processes known to have ended; <c>cleanup</c> lists all and removes every one not owned by a live process.
+/// </summary>
+public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage stages)
+{
+    [GeneratedRegex("^(?<repo>.+):dimgstage-(?<signature>[0-9a-f]{64})$")]
+    private static partial Regex PushName();
+
+    public async Task<IReadOnlyList<LeftoverItem>> FindAsync(CancellationToken ct)
+    {
+        var current = ProcessOwner.Current;
+        var items = new List<LeftoverItem>();
+        var prefix = $"/{StageImageBuilder.ContainerPrefix}{stages.Project}.";
+        var containers = await engine.ListContainersAsync(Filters.Of("name", StageImageBuilder.ContainerPrefix + stages.Project + "."), ct);
+        foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
+        {
+            var label = (container.Labels is { } cl && cl.TryGetValue(DappLabels.Owner, out var o) ? o : null);
+            var owner = ProcessOwner.Parse(label);
+            items.Add(new LeftoverItem("container", container.Names[0].TrimStart('/'), container.ID, label,
+                owner is null || owner.HasEnded(current)));
+        }
+        // A push name is in use only for the length of a push; a live pusher that loses it tags it again.
+        foreach (var image in await engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={stages.Project}"), ct))
+            foreach (var tag in image.RepoTags ?? [])
+                if (PushName().Match(tag) is { Success: true } m && m.Groups["repo"].Value != stages.Repository
+                    && image.Labels is { } il && il.TryGetValue(DappLabels.StageSignature, out var sig) && sig == m.Groups["signature"].Value)
+                    items.Add(new LeftoverItem("stage push name", tag, image.ID, null, OwnerEnded: true));
+        return items;
+    }
+
+    /// <summary>Removes the leftovers of processes that have ended (<paramref name="all"/>: also those whose owner is unknown).</summary>
+    public async Task<int> RemoveAsync(IReporter reporter, bool all, bool dryRun, CancellationToken ct)
+    {
+        int removed = 0;
+        foreach (var item in await FindAsync(ct))
+        {
+            var owner = item.Owner is null ? "" : $" (left by dapp process {ProcessOwner.Parse(item.Owner)?.Pid.ToString() ?? item.Owner})";
+            if (!item.OwnerEnded || (!all && item.Owner is null && item.Kind == "container"))
+            {
+                if (all) reporter.Info($"keep {item.Kind} {item.Name}: in use by a running dapp process{owner}");
+                continue;
+            }
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.Kind} {item.Name}{owner}");
+            if (dryRun) continue;
+            if (item.Kind == "container") await engine.RemoveContainerAsync(item.Id, ct);
+            else await engine.RemoveImageAsync(item.Name, force: false, ct);
+            removed++;
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Text.RegularExpressions;
+
+namespace Dapp.Engine;
+
+/// <summary>
+/// The engine's pull or push of an image failed. The engine reports registry failures only as text; this tells the
+/// transient ones (408, 429, 5xx, broken or refused connections, timeouts), worth another try, from the others
+/// (unknown manifest, denied, unauthorized), which fail at once.
+/// </summary>
+public sealed partial class EngineTransferException : DappException
+{
+    private readonly bool? _transient;
+
+    /// <param name="transient">What dapp knows of the failure; null to read it from the engine's message.</param>
+    public EngineTransferException(string message, Exception? inner = null, bool? transient = null) : base(message, inner!) => _transient = transient;
+
+    /// <remarks>
+    /// "blob unknown to registry" and "digest invalid" count as transient: two pushers of the same image (two jobs, or
+    /// two hosts) race on its blobs, and the loser's manifest finds a blob not yet linked; a retry finds it.
+    /// </remarks>
+    public bool IsTransient => _transient ?? (!Permanent().IsMatch(Message) && Transient().IsMatch(Message));
+
+    /// <summary>The local name to push was removed (by another dapp process that pushed the same stage): tag it again.</summary>
+    public bool IsMissingLocalImage => MissingLocal().IsMatch(Message);
+
+    [GeneratedRegex(@"HTTP (status:? )?(408|429|5\d\d)\b|\b(408|429|5\d\d) (Request Timeout|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|toomanyrequests|too many requests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timeout exceeded|TLS handshake timeout|timed out|temporarily unavailable|server misbehaving|blob unknown to registry|digest invalid",
+        RegexOptions.IgnoreCase)]
+    private static partial Regex Transient();
+
+    [GeneratedRegex(@"manifest unknown|name unknown|unauthorized|denied|authentication required|no basic auth credentials|invalid reference|repository .* not found|does not exist locally|tag does not exist|no such host", RegexOptions.IgnoreCase)]
+    private static partial Regex Permanent();
+
+    [GeneratedRegex(@"does not exist locally|tag does not exist|No such image", RegexOptions.IgnoreCase)]
+    private static partial Regex MissingLocal();
+}

@@ -1,0 +1,115 @@
+using Dapp.Engine;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+using Docker.DotNet.Models;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// Moves one image between the engine and a registry. The engine's own pull and push go first (the faster path,
+/// bench/README.md); when the registry fails them transiently they are retried (the engine keeps what it already
+/// moved), and when they keep failing, dapp's own client moves the image instead, whose retries work request by
+/// request (<see cref="LoadTransfer"/> for pulls, <see cref="SaveTransfer"/> for pushes). Each retry and each change of
+/// path is announced in a one-line warning. Failures that are not transient fail at once, naming the registry's error.
+/// </summary>
+public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, AuthConfig? auth, RetryPolicy policy, Action<string> warn)
+{
+    /// <summary>The engine's attempts before dapp's own client takes over: one whole-image attempt costs many requests.</summary>
+    public static RetryPolicy DefaultPolicy { get; } = new() { MaxRetries = 1, BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Tagging again after another process removed the push name costs nothing; the bound only stops a loop.</summary>
+    private static RetryPolicy Retag { get; } = new() { MaxRetries = 10 };
+
+    /// <summary>
+    /// Pulls <paramref name="remote"/> (by digest: the engine records no name for it that another process could
+    /// remove) and names it <paramref name="localName"/> from the pulled image's ID, only once the image is whole.
+    /// </summary>
+    public async Task PullAsync(ImageReference remote, string localName, Action<long, long> progress, CancellationToken ct)
+    {
+        var reference = remote.ToString();
+        try
+        {
+            await WithRetriesAsync(() => engine.PullAsync(reference, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true), ct);
+        }
+        catch (EngineTransferException e) when (e.IsTransient)
+        {
+            warn($"{e.Message}: pulling {reference} with dapp's own client instead");
+            await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);
+            return;
+        }
+        if ((await engine.InspectImageAsync(reference, ct))?.ID is { } id)
+        {
+            await engine.TagAsync(id, localName, ct);
+            // The digest reference goes; the image stays under its local name.
+            await engine.RemoveImageAsync(reference, force: false, CancellationToken.None);
+        }
+        else if (!await engine.ImageExistsAsync(localName, ct))
+        {
+            // Only another dapp process pulling the same image removes the digest reference, after naming the image.
+            throw new DappException($"pull {reference}: the pulled image disappeared before it was named {localName}");
+        }
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="localImage"/> as <paramref name="remoteName"/>. The engine pushes only what carries the
+    /// remote name, so the image gets that name for the push and loses it after (tagged again when another process
+    /// removed it meanwhile). Either path writes the registry's tag only once every layer is there.
+    /// </summary>
+    public async Task PushAsync(string localImage, string remoteName, Action<long, long>? progress, CancellationToken ct)
+    {
+        try
+        {
+            var missingName = Retag.NewBudget();
+            await WithRetriesAsync(async () =>
+            {
+                while (true)
+                {
+                    await engine.TagAsync(localImage, remoteName, ct);
+                    try
+                    {
+                        await engine.PushAsync(remoteName, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
+                        return;
+                    }
+                    catch (EngineTransferException e) when (e.IsMissingLocalImage && missingName.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
+                    {
+                    }
+                }
+            }, ct);
+        }
+        catch (EngineTransferException e) when (e.IsTransient)
+        {
+            warn($"{e.Message}: pushing {remoteName} with dapp's own client instead");
+            await new SaveTransfer(engine, client).PushAsync(localImage, ImageReference.Parse(remoteName), progress, ct);
+        }
+        finally
+        {
+            await engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
+        }
+    }
+
+    private async Task WithRetriesAsync(Func<Task> transfer, CancellationToken ct)
+    {
+        var budget = policy.NewBudget();
+        while (true)
+        {
+            try
+            {
+                await transfer();
+                return;
+            }
+            catch (EngineTransferException e) when (e.IsTransient)
+            {
+                if (!budget.TryTake(RetryCause.Transient, null, out var delay))
+                    throw new EngineTransferException($"{e.Message} (the engine tried {budget.Retries + 1} times)", e, transient: true);
+                warn($"{e.Message}: retrying in {delay.TotalSeconds:0.0} s ({budget.Retries} of {policy.MaxRetries})");
+                await Task.Delay(delay, ct);
+            }
+        }
+    }
+
+    private static void Report(LayerProgress layers, Action<long, long>? progress)
+    {
+        var (done, total) = layers.Totals;
+        progress?.Invoke(done, total);
+    }
+}

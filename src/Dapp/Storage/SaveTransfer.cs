@@ -1,0 +1,125 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dapp.Engine;
+using Dapp.Registry.Model;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// Pushes an image with dapp's own client: the engine saves it (a docker-save tar), each layer is compressed into a
+/// spool, and blobs the registry lacks are uploaded (each request retried on its own) before the manifest is written
+/// under the tag: the tag never names an incomplete image. The path taken when the engine's own push keeps failing.
+/// </summary>
+public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
+{
+    public async Task PushAsync(string localImage, ImageReference target, Action<long, long>? progress, CancellationToken ct)
+    {
+        var files = new Dictionary<string, FileStream>();
+        try
+        {
+            // The engine's save stream is spooled first: tar reads of exact sizes break on its chunked answer.
+            await using var saved = TempSpool.Create("save");
+            await using (var stream = await engine.SaveAsync(localImage, ct)) await stream.CopyToAsync(saved, ct);
+            saved.Position = 0;
+            byte[]? manifestJson = null;
+            var links = new Dictionary<string, string>();
+            await using (var tar = new TarReader(saved, leaveOpen: true))
+            {
+                while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
+                {
+                    if (entry.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink)
+                    {
+                        links[entry.Name] = entry.EntryType == TarEntryType.HardLink ? entry.LinkName
+                            : Path.GetRelativePath(".", Path.Combine(Path.GetDirectoryName(entry.Name) ?? "", entry.LinkName)).Replace('\\', '/');
+                        continue;
+                    }
+                    if (entry.DataStream is null) continue;
+                    if (entry.Name == "manifest.json") manifestJson = await ReadAllAsync(entry.DataStream, ct);
+                    else if (entry.Name.EndsWith("/layer.tar", StringComparison.Ordinal)) files[entry.Name] = await CompressAsync(entry.DataStream, ct);
+                    else if (entry.Name.EndsWith(".json", StringComparison.Ordinal) && !entry.Name.Contains('/')) files[entry.Name] = await SpoolAsync(entry.DataStream, ct);
+                }
+            }
+            var saveManifest = ParseSaveManifest(manifestJson, localImage);
+            FileStream File(string name) => files.TryGetValue(name, out var f) ? f
+                : links.TryGetValue(name, out var link) && files.TryGetValue(link, out var linked) ? linked
+                : throw new DappException($"save {localImage}: the engine's archive lacks {name}");
+
+            var config = await DescriptorAsync(File(saveManifest.Config), MediaTypes.DockerConfig, ct);
+            var layers = new List<Descriptor>();
+            foreach (var layer in saveManifest.Layers) layers.Add(await DescriptorAsync(File(layer), MediaTypes.DockerLayer, ct));
+
+            long total = layers.Sum(l => l.Size) + config.Size, done = 0;
+            var sent = new SyncProgress<long>(n => progress?.Invoke(Interlocked.Add(ref done, n), total));
+            var blobs = layers.Prepend(config).DistinctBy(d => d.Digest).ToList();
+            var byDigest = new Dictionary<string, FileStream>();
+            foreach (var (descriptor, name) in layers.Zip(saveManifest.Layers).Prepend((config, saveManifest.Config))) byDigest[descriptor.Digest] = File(name);
+            await Task.WhenAll(blobs.Select(blob =>
+                client.UploadBlobAsync(target.Repository, blob, (offset, _) => Task.FromResult<Stream>(OpenAt(byDigest[blob.Digest], offset)), null, sent, ct)));
+            var manifest = new Manifest(2, MediaTypes.DockerManifest, config, layers);
+            await client.PutManifestAsync(target.Repository, target.Identifier, RawManifest.From(manifest), ct);
+        }
+        finally
+        {
+            foreach (var file in files.Values) await file.DisposeAsync();
+        }
+    }
+
+    private sealed record SaveManifest(string Config, IReadOnlyList<string> Layers);
+
+    private static SaveManifest ParseSaveManifest(byte[]? json, string image)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json ?? throw new JsonException("no manifest.json"));
+            var first = document.RootElement[0];
+            return new SaveManifest(first.GetProperty("Config").GetString()!,
+                first.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToList());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            throw new DappException($"save {image}: the engine's archive has no valid manifest.json ({e.Message})");
+        }
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream data, CancellationToken ct)
+    {
+        using var memory = new MemoryStream();
+        await data.CopyToAsync(memory, ct);
+        return memory.ToArray();
+    }
+
+    private static async Task<FileStream> SpoolAsync(Stream data, CancellationToken ct)
+    {
+        var spool = TempSpool.Create("blob", shared: true);
+        await data.CopyToAsync(spool, ct);
+        await spool.FlushAsync(ct);
+        return spool;
+    }
+
+    /// <summary>A layer as the registry stores it: gzip, with no timestamp in its header, so the same layer compresses the same way each time.</summary>
+    private static async Task<FileStream> CompressAsync(Stream data, CancellationToken ct)
+    {
+        var spool = TempSpool.Create("layer", shared: true);
+        await using (var gzip = new GZipStream(spool, CompressionLevel.Fastest, leaveOpen: true)) await data.CopyToAsync(gzip, ct);
+        await spool.FlushAsync(ct);
+        return spool;
+    }
+
+    private static async Task<Descriptor> DescriptorAsync(FileStream file, string mediaType, CancellationToken ct)
+    {
+        await using var view = OpenAt(file, 0);
+        return new Descriptor(mediaType, Digest.FromHash(await SHA256.HashDataAsync(view, ct)), view.Length);
+    }
+
+    /// <summary>A read handle of its own on a spool, so parallel uploads and retries do not move each other's position.</summary>
+    private static FileStream OpenAt(FileStream spool, long offset)
+    {
+        var view = new FileStream(spool.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
+        view.Position = offset;
+        return view;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>
+/// A bad server on a loopback port, for the probes: one that answers every request with the same HTTP answer (an HTML
+/// page, a registry challenge naming a hostile realm), one that answers bytes that are not HTTP, or one that accepts
+/// connections and never answers. It records the requests it read.
+/// </summary>
+public sealed class FakeServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly Func<string, byte[]?> _answer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly ConcurrentBag<TcpClient> _held = [];
+
+    private FakeServer(Func<string, byte[]?> answer)
+    {
+        _answer = answer;
+        _listener.Start();
+        _loop = Task.Run(AcceptAsync);
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public string Host => $"127.0.0.1:{Port}";
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Every request gets this status, headers and body.</summary>
+    public static FakeServer Http(int status, string contentType, string body, params string[] headers) => new(_ =>
+        Encoding.UTF8.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: {contentType}\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n"
+            + string.Concat(headers.Select(h => h + "\r\n")) + "Connection: close\r\n\r\n" + body));
+
+    /// <summary>Bytes that are not HTTP at all (a wrong port: an SSH or database server).</summary>
+    public static FakeServer Garbage() => new(_ => Encoding.ASCII.GetBytes("SSH-2.0-OpenSSH_9.2\r\n\u0001\u0002\u0003garbage\r\n\r\n"));
+
+    /// <summary>Accepts connections and never answers.</summary>
+    public static FakeServer Silent() => new(_ => null);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            _ = Task.Run(() => HandleAsync(client));
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client)
+    {
+        try
+        {
+            var stream = client.GetStream();
+            var head = new StringBuilder();
+            var buffer = new byte[8192];
+            while (!head.ToString().Contains("\r\n\r\n"))
+            {
+                var read = await stream.ReadAsync(buffer, _stop.Token);
+                if (read == 0) break;
+                head.Append(Encoding.Latin1.GetString(buffer, 0, read));
+            }
+            Requests.Enqueue(head.ToString());
+            var answer = _answer(head.ToString());
+            if (answer is null)
+            {
+                _held.Add(client);
+                return;
+            }
+            await stream.WriteAsync(answer, _stop.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        client.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        await _loop;
+        foreach (var client in _held) client.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using Dapp.Reporting;
+using Dapp.Tests.Integration.Registry;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>
+/// The commands on their default path (the engine moves the bytes) through a registry that fails: every 7th request
+/// answers 503, 429 with Retry-After or 429 without, and every 3rd blob download is cut in the middle.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public class FaultToleranceTests : IAsyncLifetime
+{
+    public Task InitializeAsync() => SecondEngine.EnsureUpAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static readonly string Dappfile = $"""
+        artifact: tools
+        from: {EngineFixture.BaseImage}
+        shell:
+          install: mkdir -p /out && head -c 300000 /dev/urandom > /out/tool
+        ---
+        dimg: app
+        from: {EngineFixture.BaseImage}
+        import:
+        - {"{"}artifact: tools, add: /out, to: /opt/tools, after: install{"}"}
+        shell:
+          install: head -c 200000 /dev/urandom > /data
+          setup: echo ready > /ready
+        """;
+
+    /// <summary>The faults of the acceptance criteria, counted over every request the proxy sees.</summary>
+    private static void Faulty(FaultProxy proxy)
+    {
+        var requests = 0;
+        var blobs = 0;
+        proxy.Rule = r =>
+        {
+            var n = Interlocked.Increment(ref requests);
+            if (n % 7 == 0)
+                return (n / 7 % 3) switch { 0 => new StatusFault(503), 1 => new StatusFault(429, RetryAfterSeconds: 1), _ => new StatusFault(429) };
+            if (r.Method == "GET" && r.Path.Contains("/blobs/sha256:") && Interlocked.Increment(ref blobs) % 3 == 0)
+                return new ResetFault(512);
+            return null;
+        };
+    }
+
+    [Fact]
+    public async Task Push_with_stages_and_stages_pull_succeed_through_faults_and_the_next_build_rebuilds_nothing()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        await using var proxy = new FaultProxy(5000);
+        Faulty(proxy);
+        var repo = $"{proxy.Host}/faults/{Guid.NewGuid():N}";
+
+        // Ten pushes, each into a repository of its own, so that each one moves every stage and the dimg.
+        for (int i = 0; i < 10; i++)
+        {
+            var push = await DappCli.RunAsync(test, "dimg", "push", "--with-stages", $"{repo}-{i}");
+            Assert.True(push.ExitCode == 0, $"push {i}: {push.Stderr}");
+        }
+        Assert.True(proxy.Seen.Count > 100, $"the pushes went through the proxy ({proxy.Seen.Count} requests)");
+
+        // Twenty pulls on a host whose stages cache is empty before each.
+        test.AlsoUsed.Add((SecondEngine.Host, test.Name));
+        using var b = await test.LoadAsync(SecondEngine.Host);
+        var expected = (await b.SelectConveyorsAsync([], default)).Select(c => c.LastSignature)
+            .Append((await b.Conveyors.ForAsync(b.Dappfile.FindArtifact("tools")!, default)).LastSignature).Order().ToList();
+        for (int i = 0; i < 20; i++)
+        {
+            await b.Stages.FlushAsync(default);
+            var pull = await DappCli.RunAsync(test.Dir, SecondEngine.Environment(test), "dimg", "stages", "pull", $"{repo}-{i % 10}", "--name", test.Name);
+            Assert.True(pull.ExitCode == 0, $"pull {i}: {pull.Stderr}");
+            Assert.Equal(expected, (await b.Stages.ListAsync(default)).SelectMany(s => s.RepoTags).Select(t => t.Split(':')[1]).Order());
+        }
+        var build = await test.BuildOnAsync(SecondEngine.Host, null);
+        Assert.DoesNotContain(build.Stages, s => s.State == StageState.Build);
+        foreach (var signature in expected)
+            Assert.NotEmpty(await DockerCli.ShellAsyncOn(SecondEngine.Host, b.Stages.ImageName(signature), "ls /"));
+    }
+}
