@@ -5,7 +5,9 @@ using Dapp.Bench;
 var options = Options.Parse(args);
 var preset = Preset.Named(options.Preset);
 var root = FindRoot();
-var dapp = options.Dapp ?? Path.Combine(root, "artifacts", "dapp", "dapp");
+if (args.Contains("--startup")) return await Startup.RunAsync(root, options.Runs, options.Registry, options.Out);
+// The entry point users run (README): scripts/dapp, which runs the AOT binary built once per source change.
+var dapp = options.Dapp ?? Path.Combine(root, "scripts", "dapp");
 var docker = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "docker")).First(File.Exists);
 var tools = new Tools(dapp, docker, "unix:///var/run/docker.sock", options.EngineB);
 var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");

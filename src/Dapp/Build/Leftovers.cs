@@ -12,13 +12,27 @@ public sealed record LeftoverItem(string Kind, string Name, string Id, string? O
 /// <summary>
 /// Finds and removes what killed dapp processes of a project left in the engine: build containers (labelled with
 /// their owner process, see <see cref="ProcessOwner"/>), and the registry names (<c>REPO:dimgstage-SIGNATURE</c>)
-/// that a stage push gives a stage for the engine's push. Every command that uses the engine removes those of
+/// that a stage push gives a stage for the engine's push, and the names dimg images are made under before their push
+/// (<c>dapp-dimg-&lt;project&gt;:&lt;id&gt;</c>, once older than a push can be). Every command that uses the engine removes those of
 /// processes known to have ended; <c>cleanup</c> lists all and removes every one not owned by a live process.
 /// </summary>
 public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage stages)
 {
     [GeneratedRegex("^(?<repo>.+):dimgstage-(?<signature>[0-9a-f]{64})$")]
     private static partial Regex PushName();
+
+    /// <summary>The name a dimg image is made under before its push (<see cref="DimgPushName"/>).</summary>
+    [GeneratedRegex("^dapp-dimg-(?<project>[a-z0-9-]+):[0-9a-f]{32}$")]
+    private static partial Regex DimgMadeName();
+
+    /// <summary>A name of this process's own for a dimg image about to be pushed: no other process uses or removes it.</summary>
+    public static string DimgPushName(string project) => $"dapp-dimg-{project}:{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// A dimg push name names a new image made for one push, whose maker's process is not recorded in it; one older than
+    /// any push is left over.
+    /// </summary>
+    private static readonly TimeSpan StaleDimgPushName = TimeSpan.FromHours(6);
 
     public async Task<IReadOnlyList<LeftoverItem>> FindAsync(CancellationToken ct)
     {
@@ -39,6 +53,9 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
                 if (PushName().Match(tag) is { Success: true } m && m.Groups["repo"].Value != stages.Repository
                     && image.Labels is { } il && il.TryGetValue(DappLabels.StageSignature, out var sig) && sig == m.Groups["signature"].Value)
                     items.Add(new LeftoverItem("stage push name", tag, image.ID, null, OwnerEnded: true));
+                else if (DimgMadeName().Match(tag) is { Success: true } d && d.Groups["project"].Value == stages.Project
+                         && image.Created < DateTime.UtcNow - StaleDimgPushName)
+                    items.Add(new LeftoverItem("dimg push name", tag, image.ID, null, OwnerEnded: true));
         return items;
     }
 
@@ -48,13 +65,14 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
         int removed = 0;
         foreach (var item in await FindAsync(ct))
         {
-            var owner = item.Owner is null ? "" : $" (left by dapp process {ProcessOwner.Parse(item.Owner)?.Pid.ToString() ?? item.Owner})";
+            var owner = ProcessOwner.Parse(item.Owner);
             if (!item.OwnerEnded || (!all && item.Owner is null && item.Kind == "container"))
             {
-                if (all) reporter.Info($"keep {item.Kind} {item.Name}: in use by a running dapp process{owner}");
+                if (all && owner is not null)
+                    reporter.Info($"keep {item.Kind} {item.Name}: made by dapp process {owner.Pid} on {owner.Host}, still running (or on another host)");
                 continue;
             }
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.Kind} {item.Name}{owner}");
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.Kind} {item.Name}{(owner is null ? "" : $" (left by dapp process {owner.Pid}, which has ended)")}");
             if (dryRun) continue;
             if (item.Kind == "container") await engine.RemoveContainerAsync(item.Id, ct);
             else await engine.RemoveImageAsync(item.Name, force: false, ct);

@@ -33,6 +33,7 @@ public static class PushCommand
         var conveyors = options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
         DockerNames.EnsureValidRepo(repo);
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
+        await project.PrepareEngineAsync(reporter, ct);
         var assumeBuilt = options.DryRun && options.AfterBuild;
         foreach (var conveyor in conveyors)
             if (!assumeBuilt && !await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
@@ -58,7 +59,7 @@ public static class PushCommand
         await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
         {
             // The dimg image is made under a name of this process's own, then pushed under its target name.
-            var made = $"dapp-dimg-{project.Name}:{Guid.NewGuid():N}";
+            var made = Leftovers.DimgPushName(project.Name);
             await tagger.TagAsync(project.Stages.ImageName(item.Conveyor.LastSignature), made, item.Tag.Scheme, token);
             try
             {

@@ -17,13 +17,13 @@ public static class StagesPushCommand
     {
         var conveyors = DappProject.WithDependencies(await project.SelectConveyorsAsync(patterns, ct));
         using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
+        await project.PrepareEngineAsync(reporter, ct);
         return await PushAsync(project, conveyors, registry, dryRun, registryOptions, reporter, ct);
     }
 
     internal static async Task<IReadOnlyList<string>> PushAsync(DappProject project, IReadOnlyList<Conveyor> conveyors,
         RegistryAccess registry, bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct, bool assumeBuilt = false)
     {
-        await project.PrepareEngineAsync(reporter, ct);
         var clock = Stopwatch.StartNew();
         // bp --dry-run: every stage of the chains would be local once the build had run.
         var local = assumeBuilt ? conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet() : await project.Stages.ListSignaturesAsync(ct);

@@ -126,14 +126,28 @@ public class CommandTests(EngineFixture fixture)
         using var project = await test.LoadAsync();
         Assert.Equal(4, (await project.Stages.ListAsync(default)).Count);
 
+        // A container without an owner (an older dapp's), one of a process that has ended (same pid, another start
+        // time), and one of a live process (this test's).
         var leftover = $"{StageImageBuilder.ContainerPrefix}{test.Name}.leftover";
+        var ended = $"{StageImageBuilder.ContainerPrefix}{test.Name}.ended";
+        var live = $"{StageImageBuilder.ContainerPrefix}{test.Name}.live";
+        var current = ProcessOwner.Current;
         Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", leftover, EngineFixture.BaseImage, "true")).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", ended, "--label", $"dapp-owner={current with { StartTicks = current.StartTicks + 1 }}", EngineFixture.BaseImage, "true")).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", live, "--label", $"dapp-owner={current}", EngineFixture.BaseImage, "true")).ExitCode);
         var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
-        Assert.Contains($"would remove container {leftover}", dry.Stdout);
-        Assert.Single(await DockerCli.ContainerNamesAsync(leftover));
+        Assert.Contains($"would remove leftover container {leftover}", dry.Stdout);
+        Assert.Contains($"would remove leftover container {ended} (left by dapp process {current.Pid}, which has ended)", dry.Stdout);
+        Assert.Contains($"keep container {live}", dry.Stdout);
+        Assert.Equal(3, (await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}.")).Count);
         var cleanup = await DappCli.RunAsync(test, "dimg", "cleanup");
         Assert.True(cleanup.ExitCode == 0, cleanup.Stderr);
-        Assert.Empty(await DockerCli.ContainerNamesAsync(leftover));
+        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        // A build, like every command that uses the engine, removes what ended processes left, and keeps the rest.
+        Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", ended, "--label", $"dapp-owner={current with { StartTicks = current.StartTicks + 1 }}", EngineFixture.BaseImage, "true")).ExitCode);
+        Assert.Equal(0, (await DappCli.RunAsync(test, "dimg", "build")).ExitCode);
+        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        await DockerCli.RunAsync("rm", "-f", live);
 
         var flush = await DappCli.RunAsync(test, "dimg", "stages", "flush", "local");
         Assert.True(flush.ExitCode == 0, flush.Stderr);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Dapp.Tests.Integration.Registry;
 
 namespace Dapp.Tests.Integration;
 
@@ -22,7 +23,7 @@ public sealed class FakeServer : IAsyncDisposable
     {
         _answer = answer;
         _listener.Start();
-        _loop = Task.Run(AcceptAsync);
+        _loop = Task.Run(() => LoopbackServer.AcceptAsync(_listener, HandleAsync, _stop.Token));
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -39,23 +40,6 @@ public sealed class FakeServer : IAsyncDisposable
 
     /// <summary>Accepts connections and never answers.</summary>
     public static FakeServer Silent() => new(_ => null);
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(client));
-        }
-    }
 
     private async Task HandleAsync(TcpClient client)
     {

@@ -58,6 +58,7 @@ public class FaultToleranceTests : IAsyncLifetime
         {
             var push = await DappCli.RunAsync(test, "dimg", "push", "--with-stages", $"{repo}-{i}");
             Assert.True(push.ExitCode == 0, $"push {i}: {push.Stderr}");
+            Assert.Equal(5, await StageTags.AssertCompleteAsync($"{repo}-{i}", $"push {i}"));
         }
         Assert.True(proxy.Seen.Count > 100, $"the pushes went through the proxy ({proxy.Seen.Count} requests)");
 

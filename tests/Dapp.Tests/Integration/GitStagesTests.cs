@@ -283,4 +283,16 @@ public class GitStagesTests
         Assert.Equal(1, detached.ExitCode);
         Assert.Contains("HEAD is detached", detached.Stderr);
     }
+
+    [Fact]
+    public async Task A_git_add_path_missing_from_the_commit_is_warned_about_by_name()
+    {
+        await using var test = new TestProject("dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /sources\n  to: /app\n");
+        var repo = await GitRepo.InitAsync(test.Dir);
+        repo.Write("src/main.c", "int main;");
+        await repo.CommitAsync("the code is in src, not sources");
+        var result = await DappCli.RunAsync(test, "dimg", "build");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("git add '/sources' (dappfile.yml:4:3) does not exist in the project's repository", result.Stderr);
+    }
 }

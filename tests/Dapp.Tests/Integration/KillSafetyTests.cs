@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Dapp.Build;
-using Dapp.Registry.Names;
-using Dapp.Registry.Remote;
 using Dapp.Reporting;
 using Dapp.Storage;
 
@@ -45,30 +43,6 @@ public class KillSafetyTests : IAsyncLifetime
         await process.WaitForExitAsync();
     }
 
-    /// <summary>Every stage tag of the repository names a manifest whose config and layers the registry has, whole.</summary>
-    private static async Task<int> AssertStageTagsCompleteAsync(string repo, string context)
-    {
-        using var client = new RegistryClient();
-        var repository = RepositoryName.Parse(repo);
-        IReadOnlyList<string> tags;
-        try
-        {
-            tags = await client.ListTagsAsync(repository, 1000, default);
-        }
-        catch (RegistryException e) when (e.IsNotFound)
-        {
-            return 0;
-        }
-        var stageTags = tags.Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
-        foreach (var tag in stageTags)
-        {
-            var manifest = (await client.GetManifestAsync(ImageReference.WithTag(repository, tag), null, default)).AsManifest();
-            foreach (var blob in manifest.Layers.Prepend(manifest.Config))
-                Assert.True(await client.HeadBlobAsync(repository, blob.Digest, default) == blob.Size, $"{context}: {tag} names {blob.Digest}, which the registry lacks");
-        }
-        return stageTags.Count;
-    }
-
     /// <summary>Every local stage name of the project names an image built for that signature.</summary>
     private static async Task AssertLocalStagesRightAsync(Dapp.Commands.DappProject project, string context)
     {
@@ -93,10 +67,10 @@ public class KillSafetyTests : IAsyncLifetime
             var moment = _random.Next(0, 2500);
             using (var process = DappCli.Start(test.Dir, new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir }, "dimg", "stages", "push", repo, "--name", test.Name))
                 await KillAtAsync(process, moment);
-            await AssertStageTagsCompleteAsync(repo, $"killed at {moment} ms");
+            await StageTags.AssertCompleteAsync(repo, $"killed at {moment} ms");
             var rerun = await DappCli.RunAsync(test, "dimg", "stages", "push", repo);
             Assert.True(rerun.ExitCode == 0, rerun.Stderr);
-            Assert.Equal((await stages).Count, await AssertStageTagsCompleteAsync(repo, $"rerun after a kill at {moment} ms"));
+            Assert.Equal((await stages).Count, await StageTags.AssertCompleteAsync(repo, $"rerun after a kill at {moment} ms"));
         }
         // The reruns removed the push names the killed processes left in the engine.
         var names = await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}");

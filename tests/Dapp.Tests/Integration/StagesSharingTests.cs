@@ -219,6 +219,24 @@ public class StagesSharingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bp_dry_run_on_a_project_not_built_says_what_would_be_built_and_pushed_and_exits_0()
+    {
+        await using var test = new TestProject(Dappfile());
+        var result = await DappCli.RunAsync(test, "dimg", "bp", "--dry-run", "--with-stages", _repo);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var project = await test.LoadAsync();
+        var conveyors = DappProject.WithDependencies(await project.SelectConveyorsAsync([], default));
+        var stages = conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet();
+        Assert.Equal(stages, Lines(result, "[BUILD]").Select(SignatureOf).ToHashSet());
+        Assert.Equal(stages, Lines(result, "[PUSH]").Select(SignatureOf).Where(stages.Contains).ToHashSet());
+        Assert.Contains(result.StdoutLines, l => l.Contains($"{_repo}/api:latest") && l.EndsWith("[PUSH]"));
+        Assert.Contains(result.StdoutLines, l => l.Contains($"{_repo}/web:latest") && l.EndsWith("[PUSH]"));
+        Assert.Empty(await project.Stages.ListAsync(default));
+        using var client = new Dapp.Registry.Remote.RegistryClient();
+        Assert.Empty(await new Dapp.Storage.RegistryStagesStorage(client, Dapp.Registry.Names.RepositoryName.Parse(_repo)).ListStageTagsAsync(default));
+    }
+
+    [Fact]
     public async Task Errors_fail_before_any_transfer_and_tag_nothing()
     {
         await using var test = new TestProject(Dappfile());

@@ -34,7 +34,7 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         _upstreamPort = upstreamPort;
         _listener.Start();
-        _loop = Task.Run(AcceptLoopAsync);
+        _loop = Task.Run(() => LoopbackServer.AcceptAsync(_listener, HandleAsync, _stop.Token));
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -42,23 +42,6 @@ public sealed class FaultProxy : IAsyncDisposable
     public Func<ProxyRequest, Fault?> Rule { get; set; } = _ => null;
     public ConcurrentQueue<ProxyRequest> Seen { get; } = new();
     public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(client));
-        }
-    }
 
     private async Task HandleAsync(TcpClient client)
     {
