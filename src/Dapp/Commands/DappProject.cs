@@ -25,6 +25,8 @@ public sealed class DappProject : IDisposable
             async (signature, ct) => (await Stages.InspectAsync(signature, ct))?.Config?.Labels?.AsReadOnly()));
     }
 
+    private bool _engineReady;
+
     public string WorkDir { get; }
     public string Name { get; }
     public Dappfile Dappfile { get; }
@@ -78,6 +80,9 @@ public sealed class DappProject : IDisposable
     /// </summary>
     public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct)
     {
+        // bp is a build and a push: once per command is enough.
+        if (_engineReady) return;
+        _engineReady = true;
         await Engine.PingAsync(ct);
         await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
     }
