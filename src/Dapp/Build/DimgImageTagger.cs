@@ -12,7 +12,7 @@ public sealed class DimgImageTagger(DockerEngine engine, string project)
         var stage = await engine.InspectImageAsync(stageImage, ct)
             ?? throw new DappException($"{stageImage} disappeared");
         var container = await engine.CreateIdleContainerAsync(stageImage, $"{StageImageBuilder.ContainerPrefix}{project}.tag.{Guid.NewGuid():N}",
-            StageImageBuilder.ContainerLabels(project), ct);
+            StageImageBuilder.ContainerLabels(project));
         try
         {
             var labels = new Dictionary<string, string> { [DappLabels.Dimg] = "true", [DappLabels.TagScheme] = tagScheme };

@@ -45,9 +45,10 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
                 HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image), NetworkMode = options.Network! },
-            }, ct);
+            });
             try
             {
+                ct.ThrowIfCancellationRequested();
                 foreach (var archive in gitArchives) await engine.PutArchiveAsync(containerId, "/", archive, ct);
                 var artifactLabels = new Dictionary<string, string>(gitLabels);
                 foreach (var (import, artifact) in work.Imports)
@@ -142,7 +143,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         var artifactImage = storage.ImageName(artifact.LastSignature);
         var inspected = await engine.InspectImageAsync(artifactImage, ct)
             ?? throw new DappException($"artifact {artifact.Image.Name}: its image {artifactImage} is missing");
-        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ContainerLabels(storage.Project), ct);
+        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ContainerLabels(storage.Project));
         try
         {
             Stream archive;

@@ -181,12 +181,17 @@ public sealed class DockerEngine : IDisposable
     public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct) =>
         Call("list containers", () => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct));
 
-    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct) =>
-        (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, ct))).ID;
+    /// <summary>
+    /// Creates a container; not cancellable: a creation cancelled in flight can still be carried out by the engine,
+    /// leaving a container whose ID the caller never learns and so cannot remove (a leak seen on Ctrl-C). The caller
+    /// gets the ID and meets the cancellation in its next call, inside the try whose finally removes the container.
+    /// </summary>
+    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters) =>
+        (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, CancellationToken.None))).ID;
 
     /// <summary>A container that is never started: a source to copy files from, or a base to commit a relabelled image.</summary>
-    public Task<string> CreateIdleContainerAsync(string image, string name, IDictionary<string, string> labels, CancellationToken ct) =>
-        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"], Labels = labels }, ct);
+    public Task<string> CreateIdleContainerAsync(string image, string name, IDictionary<string, string> labels) =>
+        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"], Labels = labels });
 
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
