@@ -1,0 +1,142 @@
+using System.Net;
+using Dapp.Engine;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Tests.Unit;
+
+public class RetryBudgetTests
+{
+    private static readonly RetryPolicy Policy = new() { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(250) };
+
+    [Fact]
+    public void A_budget_gives_max_retries_with_growing_bounded_delays_then_no_more()
+    {
+        var budget = Policy.NewBudget();
+        var delays = new List<TimeSpan>();
+        while (budget.TryTake(RetryCause.Transient, null, out var delay)) delays.Add(delay);
+        Assert.Equal(3, delays.Count);
+        Assert.Equal(3, budget.Retries);
+        Assert.InRange(delays[0].TotalMilliseconds, 50, 150);
+        Assert.All(delays, d => Assert.True(d <= Policy.MaxDelay));
+    }
+
+    [Fact]
+    public void Retry_after_is_honoured_and_a_wait_beyond_the_limit_is_refused()
+    {
+        var budget = Policy.NewBudget();
+        Assert.True(budget.TryTake(RetryCause.Transient, TimeSpan.FromSeconds(7), out var delay));
+        Assert.Equal(TimeSpan.FromSeconds(7), delay);
+        Assert.False(budget.TryTake(RetryCause.Transient, TimeSpan.FromHours(1), out _));
+    }
+
+    [Fact]
+    public void Only_one_timeout_is_retried_per_operation()
+    {
+        var budget = Policy.NewBudget();
+        Assert.True(budget.TryTake(RetryCause.Timeout, null, out _));
+        Assert.False(budget.TryTake(RetryCause.Timeout, null, out _));
+        Assert.True(budget.TryTake(RetryCause.Transient, null, out _));
+    }
+}
+
+public class EngineTransferErrorTests
+{
+    [Theory]
+    [InlineData("pull x: error parsing HTTP 429 response body: unexpected end of JSON input: \"\"", true)]
+    [InlineData("push x: received unexpected HTTP status: 503 Service Unavailable", true)]
+    [InlineData("pull x: toomanyrequests: You have reached your pull rate limit", true)]
+    [InlineData("pull x: Get \"http://127.0.0.1:5012/v2/\": dial tcp 127.0.0.1:5012: connect: connection refused", true)]
+    [InlineData("push x: read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", true)]
+    [InlineData("push x: errors:\ndigest invalid\nmanifest blob unknown: blob unknown to registry", true)]
+    [InlineData("pull x: manifest unknown: manifest unknown", false)]
+    [InlineData("pull x: unauthorized: authentication required", false)]
+    [InlineData("push x: denied: requested access to the resource is denied", false)]
+    [InlineData("pull x: Get \"https://nohost.invalid/v2/\": dial tcp: lookup nohost.invalid: no such host", false)]
+    [InlineData("push 127.0.0.1:5000/a:dimgstage-1500: An image does not exist locally with the tag: 127.0.0.1:5000/a", false)]
+    public void Engine_messages_are_told_transient_or_not(string message, bool transient) =>
+        Assert.Equal(transient, new EngineTransferException(message).IsTransient);
+
+    [Theory]
+    [InlineData("push x: An image does not exist locally with the tag: x")]
+    [InlineData("push x: tag does not exist: 127.0.0.1:5000/a:dimgstage-00")]
+    public void A_removed_push_name_is_recognised(string message) => Assert.True(new EngineTransferException(message).IsMissingLocalImage);
+}
+
+public class RealmAndNameTests
+{
+    [Theory]
+    [InlineData("https://localhost/token", false, true)]
+    [InlineData("http://127.0.0.1:5001/token", true, true)]
+    [InlineData("http://auth.example.com/token", false, false)]
+    [InlineData("file:///etc/passwd", true, false)]
+    [InlineData("http://169.254.169.254/latest/api/token", true, false)]
+    [InlineData("https://[fe80::1]/token", false, false)]
+    [InlineData("https://user:pw@auth.example.com/token", false, false)]
+    [InlineData("/token", true, false)]
+    public async Task Token_realms_are_accepted_only_when_safe(string realm, bool registryIsPlainHttp, bool accepted)
+    {
+        if (accepted) Assert.Equal(new Uri(realm), await TokenRealm.ValidateAsync("reg", realm, registryIsPlainHttp, default));
+        else Assert.Equal(RegistryErrorCode.RealmRefused, (await Assert.ThrowsAsync<RegistryException>(() => TokenRealm.ValidateAsync("reg", realm, registryIsPlainHttp, default))).Code);
+    }
+
+    [Fact]
+    public void Link_local_addresses_are_recognised()
+    {
+        Assert.True(TokenRealm.IsLinkLocal(IPAddress.Parse("169.254.169.254")));
+        Assert.True(TokenRealm.IsLinkLocal(IPAddress.Parse("::ffff:169.254.1.1")));
+        Assert.True(TokenRealm.IsLinkLocal(IPAddress.Parse("fe80::1")));
+        Assert.False(TokenRealm.IsLinkLocal(IPAddress.Parse("127.0.0.1")));
+        Assert.False(TokenRealm.IsLinkLocal(IPAddress.Parse("10.0.0.1")));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:5000/taxi", true)]
+    [InlineData("127.0.0.1:65535/taxi", true)]
+    [InlineData("127.0.0.1:99999/taxi", false)]
+    [InlineData("127.0.0.1:0/taxi", false)]
+    public void Repo_ports_are_1_to_65535(string repo, bool valid) => Assert.Equal(valid, DockerNames.IsValidRepo(repo));
+
+    [Fact]
+    public void Repository_names_are_at_most_255_characters_after_the_host()
+    {
+        var path = string.Join("/", Enumerable.Repeat(new string('a', 50), 5));
+        Assert.True(DockerNames.IsValidRepo("registry.example.com:5000/" + path + "a"));
+        Assert.False(DockerNames.IsValidRepo("registry.example.com:5000/" + path + "/a"));
+    }
+
+    [Theory]
+    [InlineData("registry.local", true)]
+    [InlineData("registry.local:5000", true)]
+    [InlineData("http://registry.local", false)]
+    [InlineData("registry.local/path", false)]
+    [InlineData("registry.local:70000", false)]
+    public void Insecure_registry_values_are_hosts(string host, bool valid) => Assert.Equal(valid, DockerNames.IsValidRegistryHost(host));
+
+    [Theory]
+    [InlineData("MANIFEST_UNKNOWN", RegistryErrorCode.ManifestUnknown)]
+    [InlineData("toomanyrequests", RegistryErrorCode.TooManyRequests)]
+    [InlineData("SOMETHING_NEW", RegistryErrorCode.Unknown)]
+    [InlineData(null, RegistryErrorCode.Unknown)]
+    public void Registry_error_codes_are_typed(string? wire, RegistryErrorCode code)
+    {
+        Assert.Equal(code, RegistryErrorCodes.Parse(wire));
+        if (code != RegistryErrorCode.Unknown) Assert.Equal(wire!.ToUpperInvariant(), code.WireName());
+    }
+}
+
+public class ProcessOwnerTests
+{
+    [Fact]
+    public void The_owner_label_round_trips_and_tells_live_from_ended_processes()
+    {
+        var current = ProcessOwner.Current;
+        Assert.Equal(current, ProcessOwner.Parse(current.ToString()));
+        Assert.False(current.HasEnded(current));
+        Assert.True((current with { StartTicks = current.StartTicks + 1 }).HasEnded(current));
+        Assert.True((current with { BootId = "another-boot" }).HasEnded(current));
+        Assert.False((current with { Host = "another-host", Pid = 1 }).HasEnded(current));
+        Assert.Null(ProcessOwner.Parse("not/an/owner"));
+        Assert.Null(ProcessOwner.Parse(null));
+    }
+}
