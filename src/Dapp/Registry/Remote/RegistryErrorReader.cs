@@ -34,6 +34,10 @@ internal static class RegistryErrorReader
         var text = errors.Count > 0
             ? string.Join("; ", errors.Select(e => $"{e.Message ?? e.WireCode.ToLowerInvariant().Replace('_', ' ')} ({e.WireCode})"))
             : $"{(int)response.StatusCode} {response.ReasonPhrase ?? response.StatusCode.ToString()}{(code == RegistryErrorCode.Unknown ? "" : $" ({code.WireName()})")}";
+        // A transient status that is still there was retried as long as the operation's budget allowed: say so.
+        if (Handlers.RetryHandler.IsTransientStatus(response.StatusCode)
+            && response.RequestMessage?.Options.TryGetValue(Handlers.RegistryRequest.Budget, out var budget) == true && budget.Retries > 0)
+            text += $" (still, after {budget.Retries} retries)";
         return new RegistryException($"{what}: {text}", code, response.StatusCode, errors: errors);
     }
 

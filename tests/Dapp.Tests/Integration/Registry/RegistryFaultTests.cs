@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Dapp.Registry.Model;
@@ -114,6 +115,20 @@ public class RegistryFaultTests
         Assert.Contains($"cannot reach the registry 127.0.0.1:{port}", e.Message);
         Assert.Contains("gave up after 3 retries", e.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task A_status_that_stays_transient_fails_after_the_budget_saying_how_often_it_was_tried()
+    {
+        var (direct, blob, _) = await StoredBlobAsync(256);
+        await using var proxy = new FaultProxy(5000);
+        proxy.Rule = r => r.Method == "HEAD" ? new StatusFault(503) : null;
+        using var client = new RegistryClient(Fast with { MaxRetries = 3 });
+        var e = await Assert.ThrowsAsync<RegistryException>(() => client.HeadBlobAsync(Via(proxy, direct), blob.Digest, default));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, e.Status);
+        Assert.Contains("503", e.Message);
+        Assert.Contains("still, after 3 retries", e.Message);
+        Assert.Equal(4, proxy.Seen.Count(r => r.Method == "HEAD"));
     }
 
     [Fact]
