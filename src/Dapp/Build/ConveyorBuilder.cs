@@ -95,7 +95,7 @@ public sealed class ConveyorBuilder
             await BuildAsync(import.Artifact, ct);
     }
 
-    /// <summary>The image the from stage starts from; a missing <c>from</c> image is pulled.</summary>
+    /// <summary>The image the from stage starts from; a missing <c>from</c> image is pulled (transient registry faults retried).</summary>
     private async Task<string> BaseImageAsync(Conveyor conveyor, CancellationToken ct)
     {
         if (conveyor.From.BaseConveyor is { } baseConveyor)
@@ -105,7 +105,7 @@ public sealed class ConveyorBuilder
         _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}");
         try
         {
-            await _engine.PullAsync(image, null, ct);
+            await ImageTransfer.RetryEngineAsync(ImageTransfer.EngineOnlyPolicy, _reporter.Warning, () => _engine.PullAsync(image, null, ct), ct);
         }
         catch (DappException e)
         {

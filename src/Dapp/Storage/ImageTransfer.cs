@@ -87,7 +87,13 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         }
     }
 
-    private async Task WithRetriesAsync(Func<Task> transfer, CancellationToken ct)
+    private Task WithRetriesAsync(Func<Task> transfer, CancellationToken ct) => RetryEngineAsync(policy, warn, transfer, ct);
+
+    /// <summary>For engine transfers with no other path to take (a base image from any registry): more attempts.</summary>
+    public static RetryPolicy EngineOnlyPolicy { get; } = new() { MaxRetries = 3, BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(15) };
+
+    /// <summary>Runs an engine transfer, retrying its transient failures as <paramref name="policy"/> allows, each retry announced.</summary>
+    public static async Task RetryEngineAsync(RetryPolicy policy, Action<string> warn, Func<Task> transfer, CancellationToken ct)
     {
         var budget = policy.NewBudget();
         while (true)

@@ -79,4 +79,31 @@ public class FaultToleranceTests : IAsyncLifetime
         foreach (var signature in expected)
             Assert.NotEmpty(await DockerCli.ShellAsyncOn(SecondEngine.Host, b.Stages.ImageName(signature), "ls /"));
     }
+
+    [Fact]
+    public async Task A_base_image_pulled_through_a_failing_registry_is_retried_and_the_build_succeeds()
+    {
+        var repository = $"faults-base/{Guid.NewGuid():N}";
+        Assert.Equal(0, (await DockerCli.RunAsync("tag", EngineFixture.BaseImage, $"127.0.0.1:5000/{repository}:1")).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("push", $"127.0.0.1:5000/{repository}:1")).ExitCode);
+        await DockerCli.RunAsync("rmi", $"127.0.0.1:5000/{repository}:1");
+        await using var proxy = new FaultProxy(5000);
+        var manifests = 0;
+        proxy.Rule = r => r.Path.Contains("/manifests/") && Interlocked.Increment(ref manifests) <= 2 ? new StatusFault(503) : null;
+        var from = $"{proxy.Host}/{repository}:1";
+        await using var test = new TestProject($"dimg: app\nfrom: {from}\nshell:\n  install: echo ok > /ok\n");
+        test.AlsoUsed.Add((SecondEngine.Host, test.Name));
+        try
+        {
+            var build = await DappCli.RunAsync(test.Dir, SecondEngine.Environment(test), "dimg", "build", "--name", test.Name);
+            Assert.True(build.ExitCode == 0, build.Stderr);
+            Assert.Contains("503", build.Stderr);
+            Assert.Contains("retrying in", build.Stderr);
+            Assert.True(manifests >= 3, $"{manifests} manifest requests");
+        }
+        finally
+        {
+            await DockerCli.RunAsync("-H", SecondEngine.Host, "rmi", from);
+        }
+    }
 }
