@@ -22,8 +22,6 @@ internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryCli
 
     public void Learn(string registry, AuthChallenge challenge) => _challenges[registry] = challenge;
 
-    public bool KnowsChallenge(string registry) => _challenges.ContainsKey(registry);
-
     /// <summary>The Authorization header for a request; null when the registry asked for nothing (yet) or nothing can be sent.</summary>
     public async Task<AuthenticationHeaderValue?> HeaderAsync(string registry, IReadOnlyList<string> scopes, bool renew, CancellationToken ct)
     {
