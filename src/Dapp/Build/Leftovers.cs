@@ -6,8 +6,32 @@ using Docker.DotNet.Models;
 
 namespace Dapp.Build;
 
-/// <summary>What a killed dapp process of the project can leave in the engine.</summary>
-public sealed record LeftoverItem(string Kind, string Name, string Id, string? Owner, bool OwnerEnded);
+public enum LeftoverKind
+{
+    /// <summary>A build container (<c>dapp.build.&lt;project&gt;.*</c>), labelled with its owner process.</summary>
+    Container,
+
+    /// <summary><c>REPO:dimgstage-&lt;signature&gt;</c>: a stage's name for the engine's push.</summary>
+    StagePushName,
+
+    /// <summary><c>dapp-dimg-&lt;project&gt;:&lt;id&gt;</c>: a dimg image made for one push.</summary>
+    DimgPushName,
+}
+
+/// <summary>
+/// What a killed dapp process of the project can leave in the engine; <paramref name="Owner"/> is the process that
+/// made it when recorded (build containers of older dapps have none), <paramref name="OwnerEnded"/> whether that
+/// process is known to have ended (names, recorded by nobody, count as ended).
+/// </summary>
+public sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, ProcessOwner? Owner, bool OwnerEnded)
+{
+    public string What => Kind switch
+    {
+        LeftoverKind.Container => "container",
+        LeftoverKind.StagePushName => "stage push name",
+        _ => "dimg push name",
+    };
+}
 
 /// <summary>
 /// Finds and removes what killed dapp processes of a project left in the engine: build containers (labelled with
@@ -42,9 +66,8 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
         var containers = await engine.ListContainersAsync(Filters.Of("name", StageImageBuilder.ContainerPrefix + stages.Project + "."), ct);
         foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
         {
-            var label = (container.Labels is { } cl && cl.TryGetValue(DappLabels.Owner, out var o) ? o : null);
-            var owner = ProcessOwner.Parse(label);
-            items.Add(new LeftoverItem("container", container.Names[0].TrimStart('/'), container.ID, label,
+            var owner = ProcessOwner.Parse(container.Labels is { } labels && labels.TryGetValue(DappLabels.Owner, out var o) ? o : null);
+            items.Add(new LeftoverItem(LeftoverKind.Container, container.Names[0].TrimStart('/'), container.ID, owner,
                 owner is null || owner.HasEnded(current)));
         }
         // A push name is in use only for the length of a push; a live pusher that loses it tags it again.
@@ -52,10 +75,10 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
             foreach (var tag in image.RepoTags ?? [])
                 if (PushName().Match(tag) is { Success: true } m && m.Groups["repo"].Value != stages.Repository
                     && image.Labels is { } il && il.TryGetValue(DappLabels.StageSignature, out var sig) && sig == m.Groups["signature"].Value)
-                    items.Add(new LeftoverItem("stage push name", tag, image.ID, null, OwnerEnded: true));
+                    items.Add(new LeftoverItem(LeftoverKind.StagePushName, tag, image.ID, null, OwnerEnded: true));
                 else if (DimgMadeName().Match(tag) is { Success: true } d && d.Groups["project"].Value == stages.Project
                          && image.Created < DateTime.UtcNow - StaleDimgPushName)
-                    items.Add(new LeftoverItem("dimg push name", tag, image.ID, null, OwnerEnded: true));
+                    items.Add(new LeftoverItem(LeftoverKind.DimgPushName, tag, image.ID, null, OwnerEnded: true));
         return items;
     }
 
@@ -65,16 +88,16 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
         int removed = 0;
         foreach (var item in await FindAsync(ct))
         {
-            var owner = ProcessOwner.Parse(item.Owner);
-            if (!item.OwnerEnded || (!all && item.Owner is null && item.Kind == "container"))
+            var owner = item.Owner;
+            if (!item.OwnerEnded || (!all && owner is null && item.Kind == LeftoverKind.Container))
             {
                 if (all && owner is not null)
-                    reporter.Info($"keep {item.Kind} {item.Name}: made by dapp process {owner.Pid} on {owner.Host}, still running (or on another host)");
+                    reporter.Info($"keep {item.What} {item.Name}: made by dapp process {owner.Pid} on {owner.Host}, still running (or on another host)");
                 continue;
             }
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.Kind} {item.Name}{(owner is null ? "" : $" (left by dapp process {owner.Pid}, which has ended)")}");
+            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.What} {item.Name}{(owner is null ? "" : $" (left by dapp process {owner.Pid}, which has ended)")}");
             if (dryRun) continue;
-            if (item.Kind == "container") await engine.RemoveContainerAsync(item.Id, ct);
+            if (item.Kind == LeftoverKind.Container) await engine.RemoveContainerAsync(item.Id, ct);
             else await engine.RemoveImageAsync(item.Name, force: false, ct);
             removed++;
         }

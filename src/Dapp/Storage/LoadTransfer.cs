@@ -117,8 +117,7 @@ public sealed class LoadTransfer(DockerEngine engine, RegistryClient client)
                 foreach (var layer in manifest.Layers.Where(l => files.ContainsKey(l.Digest)))
                 {
                     // Each image reads its own view of a shared spool, so parallel loads do not move each other's position.
-                    var spool = (FileStream)files[layer.Digest];
-                    await using var view = new FileStream(spool.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    await using var view = TempSpool.OpenView((FileStream)files[layer.Digest]);
                     await tar.WriteEntryAsync(File(layer.Digest["sha256:".Length..] + "/layer.tar", view), ct);
                 }
             }

@@ -48,18 +48,16 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
                 : links.TryGetValue(name, out var link) && files.TryGetValue(link, out var linked) ? linked
                 : throw new DappException($"save {localImage}: the engine's archive lacks {name}");
 
-            var config = await DescriptorAsync(File(saveManifest.Config), MediaTypes.DockerConfig, ct);
-            var layers = new List<Descriptor>();
-            foreach (var layer in saveManifest.Layers) layers.Add(await DescriptorAsync(File(layer), MediaTypes.DockerLayer, ct));
+            var config = (Descriptor: await DescriptorAsync(File(saveManifest.Config), MediaTypes.DockerConfig, ct), File: File(saveManifest.Config));
+            var layers = new List<(Descriptor Descriptor, FileStream File)>();
+            foreach (var layer in saveManifest.Layers) layers.Add((await DescriptorAsync(File(layer), MediaTypes.DockerLayer, ct), File(layer)));
 
-            long total = layers.Sum(l => l.Size) + config.Size, done = 0;
+            var blobs = layers.Prepend(config).DistinctBy(b => b.Descriptor.Digest).ToList();
+            long total = blobs.Sum(b => b.Descriptor.Size), done = 0;
             var sent = new SyncProgress<long>(n => progress?.Invoke(Interlocked.Add(ref done, n), total));
-            var blobs = layers.Prepend(config).DistinctBy(d => d.Digest).ToList();
-            var byDigest = new Dictionary<string, FileStream>();
-            foreach (var (descriptor, name) in layers.Zip(saveManifest.Layers).Prepend((config, saveManifest.Config))) byDigest[descriptor.Digest] = File(name);
-            await Task.WhenAll(blobs.Select(blob =>
-                client.UploadBlobAsync(target.Repository, blob, (offset, _) => Task.FromResult<Stream>(OpenAt(byDigest[blob.Digest], offset)), null, sent, ct)));
-            var manifest = new Manifest(2, MediaTypes.DockerManifest, config, layers);
+            await Task.WhenAll(blobs.Select(blob => client.UploadBlobAsync(target.Repository, blob.Descriptor,
+                (offset, _) => Task.FromResult<Stream>(TempSpool.OpenView(blob.File, offset)), null, sent, ct)));
+            var manifest = new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers.Select(l => l.Descriptor).ToList());
             await client.PutManifestAsync(target.Repository, target.Identifier, RawManifest.From(manifest), ct);
         }
         finally
@@ -111,15 +109,7 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
 
     private static async Task<Descriptor> DescriptorAsync(FileStream file, string mediaType, CancellationToken ct)
     {
-        await using var view = OpenAt(file, 0);
+        await using var view = TempSpool.OpenView(file);
         return new Descriptor(mediaType, Digest.FromHash(await SHA256.HashDataAsync(view, ct)), view.Length);
-    }
-
-    /// <summary>A read handle of its own on a spool, so parallel uploads and retries do not move each other's position.</summary>
-    private static FileStream OpenAt(FileStream spool, long offset)
-    {
-        var view = new FileStream(spool.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
-        view.Position = offset;
-        return view;
     }
 }
