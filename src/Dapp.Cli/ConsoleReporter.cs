@@ -13,7 +13,7 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
         var color = stage.State switch
         {
             StageState.Build or StageState.Push or StageState.Pull => "yellow",
-            StageState.UsingCache or StageState.Exist => "green",
+            StageState.UsingCache or StageState.Exist or StageState.InRepo => "green",
             _ => "grey",
         };
         lock (_lock)

@@ -50,11 +50,13 @@ internal static class DappCommandLine
         var command = new Command("build", "Build the dimgs' stages that are not in the local stages cache");
         var dimgs = Positionals.Dimgs();
         var build = new BuildOptionSet();
+        var storage = new StagesStorageOptionSet();
         command.Add(dimgs);
         build.AddTo(command);
+        storage.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
-            await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], build.Get(r, common), reporter, ct);
+            await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], build.Get(r, common), storage.Get(r, common), reporter, ct);
             return 0;
         }));
         return command;
@@ -71,18 +73,19 @@ internal static class DappCommandLine
         var command = new Command(name, description);
         var args = Positionals.DimgsThenRepo();
         var tags = new TagOptionSet();
-        var registry = new RegistryOptionSet();
+        var storage = new StagesStorageOptionSet();
         var withStages = new Option<bool>("--with-stages") { Description = "Push the dimgs' stages first (dapp dimg stages push)" };
         var build = new BuildOptionSet();
         command.Add(args);
         tags.AddTo(command);
-        registry.AddTo(command);
+        storage.AddTo(command);
         if (!simple) command.Add(withStages);
         if (buildFirst) build.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            if (buildFirst) await BuildCommand.RunAsync(project, dimgs, build.Get(r, common), reporter, ct);
+            var stagesStorage = storage.Get(r, common);
+            if (buildFirst) await BuildCommand.RunAsync(project, dimgs, build.Get(r, common), stagesStorage with { Summary = false }, reporter, ct);
             await PushCommand.RunAsync(project, dimgs, repo, new PushOptions
             {
                 Tags = tags.Get(r),
@@ -90,7 +93,7 @@ internal static class DappCommandLine
                 Simple = simple,
                 DryRun = r.GetValue(common.DryRun),
                 AfterBuild = buildFirst,
-            }, registry.Get(r, common), reporter, ct);
+            }, stagesStorage, reporter, ct);
             return 0;
         }));
         return command;
@@ -294,6 +297,30 @@ internal sealed class RegistryOptionSet
         ParallelTransfers = r.GetValue(_parallel),
         Transfer = r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
     };
+}
+
+/// <summary>
+/// <c>--stages-storage REPO</c> (docs/distributed.md) with the registry options it needs; on push and bp the registry
+/// options serve both REPOs.
+/// </summary>
+internal sealed class StagesStorageOptionSet
+{
+    private readonly Option<string?> _repo = new("--stages-storage") { Description = "REPO that is the stages cache (REPO:dimgstage-SIGNATURE): stages are looked up there, only what a build needs is pulled, new stages are pushed as they are built, dimg images are made inside the registry" };
+    private readonly RegistryOptionSet _registry = new();
+
+    public StagesStorageOptionSet() => _repo.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<string?>() is { } repo && !Dapp.Registry.Names.DockerNames.IsValidRepo(repo))
+            result.AddError($"--stages-storage '{repo}': expected a repository, [HOST[:PORT]/]NAME[/NAME...] in lowercase (for example registry.local:5000/my-project)");
+    });
+
+    public void AddTo(Command command)
+    {
+        command.Add(_repo);
+        _registry.AddTo(command);
+    }
+
+    public StagesStorageOption Get(ParseResult r, CommonOptions common) => new(r.GetValue(_repo), _registry.Get(r, common));
 }
 
 /// <summary>The tag options (docs/commands.md).</summary>

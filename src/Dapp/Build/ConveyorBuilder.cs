@@ -10,30 +10,68 @@ namespace Dapp.Build;
 /// Walks conveyors: reports each stage as cached, not present or to build, builds what is missing from the latest
 /// present stage on (each stage tagged as soon as it is built), and builds the conveyors it depends on only when a
 /// stage that needs them has to be built.
+/// <para>
+/// With a stages storage (distributed mode, docs/distributed.md) the stages present are those of the local engine
+/// and of the storage, found by <see cref="ChainWalk"/>: only a stage that a build needs locally (the one the first
+/// missing stage builds on, an imported artifact, a fromDimg base) is fetched, and each new stage is published as soon
+/// as it is committed, after its parent, while the next one builds.
+/// </para>
 /// </summary>
 public sealed class ConveyorBuilder
 {
     private readonly DockerEngine _engine;
-    private readonly LocalStagesStorage _storage;
+    private readonly LocalStagesStorage _local;
+    private readonly IStagesStorage? _storage;
     private readonly BuildOptions _options;
     private readonly IReporter _reporter;
     private readonly StageImageBuilder _stageBuilder;
     private readonly HashSet<Conveyor> _done = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, Task> _publishing = new();
 
-    public ConveyorBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, IReporter reporter, MountBinds mounts)
+    public ConveyorBuilder(DockerEngine engine, LocalStagesStorage local, IStagesStorage? storage, BuildOptions options, IReporter reporter, MountBinds mounts)
     {
         _engine = engine;
+        _local = local;
         _storage = storage;
         _options = options;
         _reporter = reporter;
-        _stageBuilder = new StageImageBuilder(engine, storage, options, mounts, reporter);
+        _stageBuilder = new StageImageBuilder(engine, local, options, mounts, reporter);
     }
 
-    public async Task BuildAsync(Conveyor conveyor, CancellationToken ct)
+    /// <summary>Builds the conveyors (and what they are built from); with a stages storage, waits for every publication even when a build fails.</summary>
+    public async Task BuildAllAsync(IReadOnlyList<Conveyor> conveyors, CancellationToken ct)
+    {
+        try
+        {
+            if (_storage is not null)
+            {
+                var all = Conveyor.WithDependencies(conveyors);
+                var local = await _local.LookUpAsync(all.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet(), ct);
+                foreach (var plan in await ChainWalk.PlanAsync(all, local, _storage, all: false, ct)) _plans[plan.Conveyor] = plan;
+            }
+            foreach (var conveyor in conveyors) await BuildAsync(conveyor, ct);
+        }
+        finally
+        {
+            // Every stage built before a failure is in the storage too.
+            await Task.WhenAll(_publishing.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+        await Task.WhenAll(_publishing.Values);
+    }
+
+    /// <param name="lastNeeded">The caller needs the last stage locally next (an import, a fromDimg base): it will report the pull.</param>
+    private async Task BuildAsync(Conveyor conveyor, CancellationToken ct, bool lastNeeded = false)
     {
         if (!_done.Add(conveyor)) return;
+        if (_storage is null) await BuildLocalAsync(conveyor, ct);
+        else await BuildDistributedAsync(conveyor, _storage, lastNeeded, ct);
+    }
+
+    private async Task BuildLocalAsync(Conveyor conveyor, CancellationToken ct)
+    {
         var stages = conveyor.Stages;
-        var images = await Task.WhenAll(stages.Select(s => _storage.InspectAsync(s.Signature, ct)));
+        var images = await Task.WhenAll(stages.Select(s => _local.InspectAsync(s.Signature, ct)));
         var (usable, vanished) = UsableStages(conveyor, images);
         var present = images.Take(usable).Select(i => i is not null).ToArray();
         var lastPresent = Array.LastIndexOf(present, true);
@@ -44,7 +82,34 @@ public sealed class ConveyorBuilder
         if (vanished is not null)
             _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[usable].Name.DappName()} {vanished}: rebuilding it and the stages after it");
         for (int i = lastPresent + 1; i < stages.Count; i++)
-            await BuildStageAsync(conveyor, stages[i], i == 0 ? null : stages[i - 1], force: i >= usable, ct);
+            await BuildStageAsync(conveyor, i, force: i >= usable, ct);
+    }
+
+    /// <summary>The stages the walk found: the one found is used (local) or left in the storage until a build needs it; the missing ones are built.</summary>
+    private async Task BuildDistributedAsync(Conveyor conveyor, IStagesStorage storage, bool lastNeeded, CancellationToken ct)
+    {
+        if (!_plans.TryGetValue(conveyor, out var plan))
+        {
+            var local = await _local.LookUpAsync(conveyor.Stages.Select(s => s.Signature).ToHashSet(), ct);
+            plan = _plans[conveyor] = (await ChainWalk.PlanAsync([conveyor], local, storage, all: false, ct))[0];
+        }
+        var first = plan.FirstMissing;
+        if (plan.Found is { } found)
+        {
+            if (found.Source == StageSource.Local)
+            {
+                Report(conveyor, found.Stage, StageState.UsingCache);
+                // The storage may lack a stage this host has (built without --stages-storage): what the chain goes on from goes there too.
+                if (!_options.DryRun) Publish(conveyor, first - 1, built: false, ct);
+            }
+            else if (first < conveyor.Stages.Count || lastNeeded)
+            {
+                if (_options.DryRun) Report(conveyor, found.Stage, StageState.Pull);
+            }
+            else Report(conveyor, found.Stage, StageState.InRepo);
+        }
+        for (int i = first; i < conveyor.Stages.Count; i++)
+            await BuildStageAsync(conveyor, i, force: false, ct);
     }
 
     /// <summary>
@@ -63,8 +128,9 @@ public sealed class ConveyorBuilder
         return (images.Count, null);
     }
 
-    private async Task BuildStageAsync(Conveyor conveyor, ConveyorStage stage, ConveyorStage? previous, bool force, CancellationToken ct)
+    private async Task BuildStageAsync(Conveyor conveyor, int index, bool force, CancellationToken ct)
     {
+        var stage = conveyor.Stages[index];
         await EnsureDependenciesAsync(conveyor, stage, ct);
         if (_options.DryRun)
         {
@@ -72,34 +138,74 @@ public sealed class ConveyorBuilder
             return;
         }
 
-        using var stageLock = await StageLock.AcquireAsync($"{_storage.Project}.{stage.Signature}", _options.LockTimeout,
+        using var stageLock = await StageLock.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
-        if (!force && await _storage.ExistsAsync(stage.Signature, ct))
+        if (!force && await _local.ExistsAsync(stage.Signature, ct))
         {
             Report(conveyor, stage, StageState.UsingCache);
+            Publish(conveyor, index, built: false, ct);
             return;
         }
 
-        var previousImage = previous is not null ? _storage.ImageName(previous.Signature) : await BaseImageAsync(conveyor, ct);
+        var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
         var started = Stopwatch.StartNew();
         var buildEvent = Report(conveyor, stage, StageState.Build);
         await _stageBuilder.BuildAsync(conveyor, stage, previousImage, ct);
         _reporter.StageBuilt(buildEvent, started.Elapsed);
+        Publish(conveyor, index, built: true, ct);
     }
 
     private async Task EnsureDependenciesAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
     {
         if (stage.Stage is FromStage { BaseConveyor: { } baseConveyor })
-            await BuildAsync(baseConveyor, ct);
+            await BuildAsync(baseConveyor, ct, lastNeeded: true);
         foreach (var import in stage.Stage.Work.Imports)
-            await BuildAsync(import.Artifact, ct);
+        {
+            await BuildAsync(import.Artifact, ct, lastNeeded: true);
+            if (!_options.DryRun) await LocalImageAsync(import.Artifact, import.Artifact.Stages[^1], ct);
+        }
+    }
+
+    /// <summary>The local name of a stage a build needs, fetched from the stages storage when only the storage has it.</summary>
+    private async Task<string> LocalImageAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    {
+        if (_storage is not null && !await _local.ExistsAsync(stage.Signature, ct))
+        {
+            Report(conveyor, stage, StageState.Pull);
+            using var display = _reporter.BeginTransfers("pull", 1);
+            await _storage.FetchAsync([stage.Signature], display, ct);
+        }
+        return _local.ImageName(stage.Signature);
+    }
+
+    /// <summary>
+    /// Publishes a stage to the stages storage in the background, after its parent when that is being published too.
+    /// A stage the storage has is left alone: for one this process built, another host's copy published meanwhile is
+    /// kept (<c>[EXIST]</c>); a local stage found is published only if missing (<c>[PUSH]</c>).
+    /// </summary>
+    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct)
+    {
+        if (_storage is null) return;
+        var stage = conveyor.Stages[index];
+        if (_publishing.ContainsKey(stage.Signature)) return;
+        var parent = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
+        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.CompletedTask;
+        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, built, ct);
+    }
+
+    private async Task PublishAfterAsync(Task parent, Conveyor conveyor, ConveyorStage stage, bool built, CancellationToken ct)
+    {
+        await parent;
+        // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
+        var published = await _storage!.PublishAsync(stage.Signature, NoTransferDisplay.Instance, ct);
+        if (published != built) Report(conveyor, stage, published ? StageState.Push : StageState.Exist);
     }
 
     /// <summary>The image the from stage starts from; a missing <c>from</c> image is pulled (transient registry faults retried).</summary>
     private async Task<string> BaseImageAsync(Conveyor conveyor, CancellationToken ct)
     {
         if (conveyor.From.BaseConveyor is { } baseConveyor)
-            return _storage.ImageName(baseConveyor.LastSignature);
+            return await LocalImageAsync(baseConveyor, baseConveyor.Stages[^1], ct);
         var image = conveyor.From.BaseImage!;
         if (await _engine.ImageExistsAsync(image, ct)) return image;
         _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}");

@@ -62,8 +62,8 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
     {
         var current = ProcessOwner.Current;
         var items = new List<LeftoverItem>();
-        var prefix = $"/{StageImageBuilder.ContainerPrefix}{stages.Project}.";
-        var containers = await engine.ListContainersAsync(Filters.Of("name", StageImageBuilder.ContainerPrefix + stages.Project + "."), ct);
+        var prefix = $"/{DappContainers.Prefix}{stages.Project}.";
+        var containers = await engine.ListContainersAsync(Filters.Of("name", DappContainers.Prefix + stages.Project + "."), ct);
         foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
         {
             var owner = ProcessOwner.Parse(container.Labels is { } labels && labels.TryGetValue(DappLabels.Owner, out var o) ? o : null);

@@ -15,15 +15,6 @@ namespace Dapp.Build;
 /// </summary>
 public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter)
 {
-    public const string ContainerPrefix = "dapp.build.";
-
-    /// <summary>The labels of every container dapp makes: whose project, and which process (to find leftovers of killed ones).</summary>
-    public static Dictionary<string, string> ContainerLabels(string project) => new()
-    {
-        [DappLabels.BuildContainer] = project,
-        [DappLabels.Owner] = ProcessOwner.Current.ToString(),
-    };
-
     public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct)
     {
         var previous = await engine.InspectImageAsync(previousImage, ct)
@@ -37,8 +28,8 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             var script = Script(work, gitCommands);
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
-                Name = $"{ContainerPrefix}{storage.Project}.{Guid.NewGuid():N}",
-                Labels = ContainerLabels(storage.Project),
+                Name = DappContainers.Name(storage.Project),
+                Labels = DappContainers.Labels(storage.Project),
                 Image = previousImage,
                 Entrypoint = ["/bin/sh", "-ec", script ?? "true"],
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
@@ -143,7 +134,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         var artifactImage = storage.ImageName(artifact.LastSignature);
         var inspected = await engine.InspectImageAsync(artifactImage, ct)
             ?? throw new DappException($"artifact {artifact.Image.Name}: its image {artifactImage} is missing");
-        var source = await engine.CreateIdleContainerAsync(artifactImage, $"{ContainerPrefix}{storage.Project}.import.{Guid.NewGuid():N}", ContainerLabels(storage.Project));
+        var source = await engine.CreateIdleContainerAsync(artifactImage, DappContainers.Name(storage.Project, "import"), DappContainers.Labels(storage.Project));
         try
         {
             Stream archive;

@@ -3,11 +3,16 @@ using Dapp.Reporting;
 
 namespace Dapp.Commands;
 
-/// <summary><c>dapp dimg build [DIMG...]</c>.</summary>
+/// <summary>
+/// <c>dapp dimg build [--stages-storage REPO] [DIMG...]</c>: builds the stages missing from the local engine, or in
+/// distributed mode from the local engine and REPO together (docs/distributed.md).
+/// </summary>
 public static class BuildCommand
 {
-    public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, BuildOptions options, IReporter reporter, CancellationToken ct)
+    public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, BuildOptions options, StagesStorageOption storage,
+        IReporter reporter, CancellationToken ct)
     {
+        var remote = storage.Repo is { } repo ? await project.OpenStagesStorageAsync(repo, storage.Registry, reporter, ct) : null;
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
         await project.PrepareEngineAsync(reporter, ct);
         foreach (var conveyor in conveyors)
@@ -17,13 +22,21 @@ public static class BuildCommand
         try
         {
             var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir);
-            var builder = new ConveyorBuilder(project.Engine, project.Stages, options, reporter, mounts);
-            foreach (var conveyor in conveyors)
-                await builder.BuildAsync(conveyor, ct);
+            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts).BuildAllAsync(conveyors, ct);
         }
         finally
         {
             if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
         }
+        if (storage.Summary) project.ReportStagesStorage(reporter);
     }
+}
+
+/// <summary><c>--stages-storage REPO</c>: the registry that is the stages cache (null: the local engine alone).</summary>
+public sealed record StagesStorageOption(string? Repo, RegistryOptions Registry)
+{
+    public static StagesStorageOption Local { get; } = new(null, new RegistryOptions());
+
+    /// <summary>Whether this command prints the storage summary (bp prints it once, after the push).</summary>
+    public bool Summary { get; init; } = true;
 }

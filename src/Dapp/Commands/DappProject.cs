@@ -21,11 +21,15 @@ public sealed class DappProject : IDisposable
         Options = options;
         Stages = new LocalStagesStorage(engine, name);
         GitRepositories = new GitRepositories(workDir, Path.Combine(DappInfo.Home, "git_repo"));
-        Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories,
-            async (signature, ct) => (await Stages.InspectAsync(signature, ct))?.Config?.Labels?.AsReadOnly()));
+        Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories, StageLabelsAsync));
     }
 
     private bool _engineReady;
+    private RegistryAccess? _stagesAccess;
+    private readonly System.Diagnostics.Stopwatch _stagesClock = new();
+
+    /// <summary>The registry that is this command's stages cache (<c>--stages-storage</c>); null in local mode.</summary>
+    public RegistryStagesStorage? StagesStorage { get; private set; }
 
     public string WorkDir { get; }
     public string Name { get; }
@@ -60,20 +64,6 @@ public sealed class DappProject : IDisposable
 
     public Task<Conveyor> ConveyorAsync(ImageConfig image, CancellationToken ct) => Conveyors.ForAsync(image, ct);
 
-    /// <summary>The conveyors with everything they are built from: fromDimg bases and imported artifacts, transitively.</summary>
-    public static IReadOnlyList<Conveyor> WithDependencies(IEnumerable<Conveyor> conveyors)
-    {
-        var result = new List<Conveyor>();
-        var pending = new Queue<Conveyor>(conveyors);
-        while (pending.TryDequeue(out var conveyor))
-        {
-            if (result.Contains(conveyor)) continue;
-            result.Add(conveyor);
-            foreach (var dependency in conveyor.Dependencies) pending.Enqueue(dependency);
-        }
-        return result;
-    }
-
     /// <summary>
     /// Checks that the engine answers, and removes what killed dapp processes of this project left in it (their build
     /// containers, stage push names): every command that uses the engine starts here.
@@ -87,8 +77,38 @@ public sealed class DappProject : IDisposable
         await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
     }
 
+    /// <summary>
+    /// Opens REPO as the stages storage of this command (distributed mode, docs/distributed.md), before any conveyor is
+    /// made: signatures that depend on a stage's labels read them from there when the engine lacks the stage. A build
+    /// and a push in one command (bp) share it.
+    /// </summary>
+    public async Task<RegistryStagesStorage> OpenStagesStorageAsync(string repo, RegistryOptions options, IReporter reporter, CancellationToken ct)
+    {
+        if (StagesStorage is { } open) return open;
+        _stagesClock.Start();
+        _stagesAccess = await options.OpenAsync(repo, Options.Environment, ct);
+        return StagesStorage = RegistryStages(_stagesAccess, options, reporter);
+    }
+
+    /// <summary>REPO's stages, moved to and from this project's engine.</summary>
+    public RegistryStagesStorage RegistryStages(RegistryAccess registry, RegistryOptions options, IReporter reporter) =>
+        new(registry, Stages, Engine, options.TransferOptions, reporter.Warning);
+
+    /// <summary>One line on what distributed mode cost: stages and layer bytes moved, registry requests, time.</summary>
+    public void ReportStagesStorage(IReporter reporter)
+    {
+        if (StagesStorage is not { } storage) return;
+        var t = storage.Totals;
+        reporter.Info($"stages storage {storage.Location}: pulled {t.StagesPulled} stage(s), {TransferTotals.Format(t.BytesPulled)}; " +
+            $"pushed {t.StagesPushed} stage(s), {TransferTotals.Format(t.BytesPushed)}; {t.Requests} registry request(s) by dapp; {_stagesClock.Elapsed.TotalSeconds:0.00} s");
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>?> StageLabelsAsync(string signature, CancellationToken ct) =>
+        await Stages.GetLabelsAsync(signature, ct) ?? (StagesStorage is { } storage ? await storage.GetLabelsAsync(signature, ct) : null);
+
     public void Dispose()
     {
+        _stagesAccess?.Dispose();
         GitRepositories.Dispose();
         Engine.Dispose();
     }

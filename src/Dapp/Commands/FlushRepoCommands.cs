@@ -12,8 +12,8 @@ public static class FlushRepoCommands
     public static async Task<int> StagesFlushRepoAsync(DappProject project, string repo, bool dryRun, RegistryOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
-        using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
-        var tags = await registry.Stages.ListStageTagsAsync(ct);
+        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        var tags = await RegistryStagesStorage.ListStageTagsAsync(registry.Client, registry.Repository, ct);
         return await DeleteTagsAsync(registry.Client, registry.Repository, tags, dryRun, reporter, ct);
     }
 
@@ -22,7 +22,7 @@ public static class FlushRepoCommands
         bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
     {
         var dimgs = project.Dappfile.SelectDimgs(patterns);
-        using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
+        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
         int deleted = 0;
         foreach (var dimg in dimgs)
         {
@@ -40,7 +40,7 @@ public static class FlushRepoCommands
             deleted += await DeleteTagsAsync(registry.Client, repository, dimgTags, dryRun, reporter, ct);
         }
         if (withStages)
-            deleted += await DeleteTagsAsync(registry.Client, registry.Repository, await registry.Stages.ListStageTagsAsync(ct), dryRun, reporter, ct);
+            deleted += await DeleteTagsAsync(registry.Client, registry.Repository, await RegistryStagesStorage.ListStageTagsAsync(registry.Client, registry.Repository, ct), dryRun, reporter, ct);
         return deleted;
     }
 

@@ -28,10 +28,21 @@ public sealed record PushOptions
 public static class PushCommand
 {
     public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, PushOptions options,
-        RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+        StagesStorageOption storage, IReporter reporter, CancellationToken ct)
     {
-        var conveyors = options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
         DockerNames.EnsureValidRepo(repo);
+        if (storage.Repo is { } stagesRepo)
+        {
+            if (options.WithStages)
+                throw new DappException($"--with-stages: with --stages-storage the stages are in {stagesRepo} already (dapp dimg stages push copies local stages to a registry)");
+            var remote = await project.OpenStagesStorageAsync(stagesRepo, storage.Registry, reporter, ct);
+            await TagInStorageAsync(project, await SelectAsync(project, patterns, options, ct), repo, options, remote, storage.Registry, reporter, ct);
+            if (storage.Summary) project.ReportStagesStorage(reporter);
+            return;
+        }
+
+        var conveyors = await SelectAsync(project, patterns, options, ct);
+        var registryOptions = storage.Registry;
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
         await project.PrepareEngineAsync(reporter, ct);
         var assumeBuilt = options.DryRun && options.AfterBuild;
@@ -39,28 +50,28 @@ public static class PushCommand
             if (!assumeBuilt && !await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
                 throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build first)");
 
-        using var registry = await RegistryAccess.OpenAsync(repo, registryOptions, project.Options.Environment, ct);
+        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
         if (options.WithStages)
-            await StagesPushCommand.PushAsync(project, DappProject.WithDependencies(conveyors), registry, options.DryRun, registryOptions, reporter, ct, assumeBuilt);
+            await StagesPushCommand.PushAsync(project, Conveyor.WithDependencies(conveyors), project.RegistryStages(registry, registryOptions, reporter),
+                options.DryRun, registryOptions.ParallelTransfers, reporter, ct, assumeBuilt);
 
-        var tagger = new DimgImageTagger(project.Engine, project.Name);
         var work = new List<(Conveyor Conveyor, DimgTag Tag, string Target)>();
         foreach (var conveyor in conveyors)
             foreach (var tag in tags)
             {
-                var target = options.Simple ? $"{repo}:{tag.Tag}" : DimgImageNames.For(repo, conveyor.Image, tag.Tag);
+                var target = Target(repo, conveyor, tag, options);
                 var exists = await IsSameImageAsync(registry, target, conveyor, tag, ct);
                 reporter.Stage(new StageEvent(conveyor.Image.DisplayName, target, conveyor.LastSignature, exists ? StageState.Exist : StageState.Push));
                 if (!exists) work.Add((conveyor, tag, target));
             }
         if (options.DryRun) return;
 
-        var transfer = registry.Transfer(project, reporter);
+        var transfer = registry.Transfer(project.Engine, reporter.Warning);
         await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
         {
             // The dimg image is made under a name of this process's own, then pushed under its target name.
             var made = Leftovers.DimgPushName(project.Name);
-            await tagger.TagAsync(project.Stages.ImageName(item.Conveyor.LastSignature), made, item.Tag.Scheme, token);
+            await project.Stages.TagAsync(item.Conveyor.LastSignature, made, item.Tag.Scheme, dryRun: false, token);
             try
             {
                 await transfer.PushAsync(made, item.Target, null, token);
@@ -72,9 +83,40 @@ public static class PushCommand
         }, item => item.Target, "dimg pushes", ct);
     }
 
+    private static async Task<IReadOnlyList<Conveyor>> SelectAsync(DappProject project, IReadOnlyCollection<string> patterns, PushOptions options, CancellationToken ct) =>
+        options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
+
+    private static string Target(string repo, Conveyor conveyor, DimgTag tag, PushOptions options) =>
+        options.Simple ? $"{repo}:{tag.Tag}" : DimgImageNames.For(repo, conveyor.Image, tag.Tag);
+
+    /// <summary>
+    /// Distributed mode: each dimg image is made inside the registry from the last stage in the stages storage, never
+    /// through the engine; a tag that already is that image (same digest) is <c>[EXIST]</c>.
+    /// </summary>
+    private static async Task TagInStorageAsync(DappProject project, IReadOnlyList<Conveyor> conveyors, string repo, PushOptions options,
+        RegistryStagesStorage storage, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    {
+        var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
+        var stored = await storage.LookUpAsync(conveyors.Select(c => c.LastSignature).ToList(), ct);
+        var assumeBuilt = options.DryRun && options.AfterBuild;
+        foreach (var conveyor in conveyors.Where(c => !stored.Contains(c.LastSignature) && !assumeBuilt))
+            throw new DappException(await project.Stages.ExistsAsync(conveyor.LastSignature, ct)
+                ? $"{conveyor.Image.DisplayName}: its last stage is in the local engine but not in the stages storage {storage.Location} (build with --stages-storage {storage.Location}, or copy the stages there with dapp dimg stages push {storage.Location})"
+                : $"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build --stages-storage {storage.Location} first)");
+
+        var work = conveyors.SelectMany(c => tags.Select(t => (Conveyor: c, Tag: t, Target: Target(repo, c, t, options)))).ToList();
+        await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
+        {
+            var signature = item.Conveyor.LastSignature;
+            // bp --dry-run: a stage not built yet makes a new image.
+            var made = !stored.Contains(signature) || await storage.TagAsync(signature, item.Target, item.Tag.Scheme, options.DryRun, token);
+            reporter.Stage(new StageEvent(item.Conveyor.Image.DisplayName, item.Target, signature, made ? StageState.Push : StageState.Exist));
+        }, item => item.Target, "dimg tags", ct);
+    }
+
     private static async Task<bool> IsSameImageAsync(RegistryAccess registry, string target, Conveyor conveyor, DimgTag tag, CancellationToken ct)
     {
-        var labels = await RegistryImageLabels.ReadAsync(registry.Client, ImageReference.Parse(target), ct);
+        var labels = await RegistryImage.ReadLabelsAsync(registry.Client, ImageReference.Parse(target), ct);
         return labels is not null
             && labels.GetValueOrDefault(DappLabels.StageSignature) == conveyor.LastSignature
             && labels.GetValueOrDefault(DappLabels.Dimg) == "true"

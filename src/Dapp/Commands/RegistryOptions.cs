@@ -1,4 +1,5 @@
 using Dapp.Registry.Remote;
+using Dapp.Storage;
 
 namespace Dapp.Commands;
 
@@ -17,6 +18,12 @@ public sealed record RegistryOptions
 
     /// <summary>Where one line per registry request goes (--verbose); null for nowhere.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Opens REPO: validated, pinged, credentials accepted.</summary>
+    public Task<RegistryAccess> OpenAsync(string repo, Func<string, string?> environment, CancellationToken ct) =>
+        RegistryAccess.OpenAsync(repo, ClientOptions(environment), ct);
+
+    public StagesTransferOptions TransferOptions => new() { Parallel = ParallelTransfers, LoadPath = Transfer == PullTransfer.Load };
 
     public RegistryClientOptions ClientOptions(Func<string, string?> environment) => new()
     {

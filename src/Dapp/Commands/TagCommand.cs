@@ -1,4 +1,3 @@
-using Dapp.Build;
 using Dapp.Registry.Names;
 using Dapp.Reporting;
 
@@ -13,18 +12,16 @@ public static class TagCommand
         DockerNames.EnsureValidRepo(repo);
         var tags = tagOptions.Resolve(project.Repository, project.Options.Environment);
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
-        var tagger = new DimgImageTagger(project.Engine, project.Name);
         var tagged = new List<string>();
         foreach (var conveyor in conveyors)
         {
-            var stageImage = project.Stages.ImageName(conveyor.LastSignature);
-            if (!await project.Engine.ImageExistsAsync(stageImage, ct))
+            if (!await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
                 throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build first)");
             foreach (var tag in tags)
             {
                 var target = DimgImageNames.For(repo, conveyor.Image, tag.Tag);
                 reporter.Info($"{conveyor.Image.DisplayName}: {(dryRun ? "would tag" : "tag")} {target}");
-                if (!dryRun) await tagger.TagAsync(stageImage, target, tag.Scheme, ct);
+                await project.Stages.TagAsync(conveyor.LastSignature, target, tag.Scheme, dryRun, ct);
                 tagged.Add(target);
             }
         }

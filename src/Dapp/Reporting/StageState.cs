@@ -10,6 +10,8 @@ public enum StageState
     Push,
     Exist,
     NotExist,
+    /// <summary>Distributed mode: the stages storage has it and nothing needs it locally.</summary>
+    InRepo,
 }
 
 public static class StageStateNames
@@ -23,6 +25,7 @@ public static class StageStateNames
         StageState.Push => "[PUSH]",
         StageState.Exist => "[EXIST]",
         StageState.NotExist => "[NOT EXIST]",
+        StageState.InRepo => "[IN REPO]",
         _ => throw new ArgumentOutOfRangeException(nameof(state)),
     };
 }

@@ -42,4 +42,18 @@ public sealed class Conveyor
     public string SignatureOf(StageName name) =>
         AllStages.FirstOrDefault(s => s.Name == name)?.Signature
         ?? throw new DappException($"{Image.DisplayName} has no stage '{name.DappName()}' (stages: {string.Join(", ", AllStages.Select(s => s.Name.DappName()))})");
+
+    /// <summary>The conveyors with everything they are built from: fromDimg bases and imported artifacts, transitively.</summary>
+    public static IReadOnlyList<Conveyor> WithDependencies(IEnumerable<Conveyor> conveyors)
+    {
+        var result = new List<Conveyor>();
+        var pending = new Queue<Conveyor>(conveyors);
+        while (pending.TryDequeue(out var conveyor))
+        {
+            if (result.Contains(conveyor)) continue;
+            result.Add(conveyor);
+            foreach (var dependency in conveyor.Dependencies) pending.Enqueue(dependency);
+        }
+        return result;
+    }
 }

@@ -1,12 +1,15 @@
 using Dapp.Engine;
+using Dapp.Reporting;
 using Docker.DotNet.Models;
 
 namespace Dapp.Storage;
 
 /// <summary>The project's stages in the local engine: <c>dimgstage-&lt;project&gt;:&lt;signature&gt;</c>.</summary>
-public sealed class LocalStagesStorage(DockerEngine engine, string project)
+public sealed class LocalStagesStorage(DockerEngine engine, string project) : IStagesStorage
 {
     public string Project => project;
+
+    public string Location => "the local engine";
 
     public string Repository => $"dimgstage-{project}";
 
@@ -26,6 +29,44 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project)
             .Where(t => t.StartsWith(Repository + ":", StringComparison.Ordinal))
             .Select(t => t[(Repository.Length + 1)..])
             .ToHashSet();
+
+    public async Task<IReadOnlySet<string>> LookUpAsync(IReadOnlyCollection<string> signatures, CancellationToken ct)
+    {
+        var local = await ListSignaturesAsync(ct);
+        return signatures.Where(local.Contains).ToHashSet();
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetLabelsAsync(string signature, CancellationToken ct) =>
+        (await InspectAsync(signature, ct)) is { } image ? (image.Config?.Labels ?? new Dictionary<string, string>()).AsReadOnly() : null;
+
+    /// <summary>Nothing to move: the stages must be here already.</summary>
+    public async Task FetchAsync(IReadOnlyList<string> signatures, ITransferDisplay display, CancellationToken ct)
+    {
+        foreach (var signature in signatures)
+            if (!await ExistsAsync(signature, ct))
+                throw new DappException($"stage {ImageName(signature)} is not in the local engine");
+    }
+
+    /// <summary>Stages are committed into the engine as they are built: there is nothing to store.</summary>
+    public Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct) => Task.FromResult(false);
+
+    /// <summary>Commits the stage image, unchanged but for the dimg labels, as <paramref name="target"/>.</summary>
+    public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)
+    {
+        if (dryRun) return true;
+        var stage = await InspectAsync(signature, ct) ?? throw new DappException($"stage {ImageName(signature)} disappeared");
+        var container = await engine.CreateIdleContainerAsync(ImageName(signature), DappContainers.Name(project, "tag"), DappContainers.Labels(project));
+        try
+        {
+            var labels = new Dictionary<string, string> { [DappLabels.Dimg] = "true", [DappLabels.TagScheme] = tagScheme };
+            await engine.CommitAsync(container, CommitConfigs.From(stage.Config ?? new DockerOCIImageConfig(), null, labels), target, ct);
+        }
+        finally
+        {
+            await engine.RemoveContainerAsync(container, CancellationToken.None);
+        }
+        return true;
+    }
 
     /// <summary>Removes every stage tag of the project; returns how many were removed.</summary>
     public async Task<int> FlushAsync(CancellationToken ct)

@@ -1,33 +1,153 @@
+using System.Collections.Concurrent;
+using Dapp.Engine;
 using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Reporting;
 
 namespace Dapp.Storage;
 
-/// <summary>Stages in a registry: <c>REPO:dimgstage-&lt;signature&gt;</c>, the stages of every dimg and artifact flat in REPO.</summary>
-public sealed class RegistryStagesStorage(RegistryClient client, RepositoryName repository)
+/// <summary>How stages move between a registry and the engine.</summary>
+public sealed record StagesTransferOptions
+{
+    /// <summary>Stage transfers at a time.</summary>
+    public int Parallel { get; init; } = 4;
+
+    /// <summary>Pulled stages enter the engine through our client and its load API instead of its own pull.</summary>
+    public bool LoadPath { get; init; }
+}
+
+/// <summary>What a registry stages storage moved and asked in a command, for its summary line.</summary>
+public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, int StagesPushed, long BytesPushed, long Requests);
+
+/// <summary>
+/// Stages in a registry: <c>REPO:dimgstage-&lt;signature&gt;</c>, the stages of every dimg and artifact flat in REPO.
+/// Lookups are manifest HEADs by tag (never a tag listing), each signature asked once per command; a stage is pulled
+/// by the digest its lookup resolved, so a tag overwritten meanwhile cannot mix two images; a stage is published only
+/// after a HEAD right before the push finds its tag free; dimg images are made inside the registry
+/// (<see cref="RegistryDimgImages"/>).
+/// </summary>
+public sealed class RegistryStagesStorage : IStagesStorage
 {
     public const string TagPrefix = "dimgstage-";
 
-    public RepositoryName Repository => repository;
+    private readonly RegistryAccess _registry;
+    private readonly LocalStagesStorage _local;
+    private readonly DockerEngine _engine;
+    private readonly StagesTransferOptions _options;
+    private readonly ImageTransfer _transfer;
+    /// <summary>What each lookup found: the manifest, or null for "not there".</summary>
+    private readonly ConcurrentDictionary<string, ManifestInfo?> _known = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<RegistryImage?>>> _images = new();
+    private readonly RegistryDimgImages _dimgs;
+    private int _stagesPulled, _stagesPushed;
+    private long _bytesPulled, _bytesPushed;
+
+    public RegistryStagesStorage(RegistryAccess registry, LocalStagesStorage local, DockerEngine engine, StagesTransferOptions options, Action<string> warn)
+    {
+        _registry = registry;
+        _local = local;
+        _engine = engine;
+        _options = options;
+        _transfer = registry.Transfer(engine, warn);
+        _dimgs = new RegistryDimgImages(registry.Client, registry.Repository);
+    }
+
+    public RepositoryName Repository => _registry.Repository;
+
+    public string Location => Repository.ToString();
 
     public static string Tag(string signature) => TagPrefix + signature;
 
-    public string ImageName(string signature) => $"{repository}:{Tag(signature)}";
+    public string ImageName(string signature) => $"{Repository}:{Tag(signature)}";
 
     /// <summary>How progress displays name a stage: <c>dimgstage-&lt;12 hex&gt;</c>.</summary>
     public static string ShortName(string signature) => TagPrefix + signature[..12];
 
-    /// <summary>Which of the signatures the registry has: one manifest HEAD each, all at once. A missing repository has none.</summary>
-    public async Task<IReadOnlyDictionary<string, ManifestInfo?>> HeadAsync(IEnumerable<string> signatures, CancellationToken ct)
+    public StagesTransferTotals Totals => new(_stagesPulled, Interlocked.Read(ref _bytesPulled), _stagesPushed, Interlocked.Read(ref _bytesPushed),
+        _registry.Client.RequestCount);
+
+    /// <summary>One manifest HEAD per signature not asked about before in this command, all at once. A missing repository has none.</summary>
+    public async Task<IReadOnlySet<string>> LookUpAsync(IReadOnlyCollection<string> signatures, CancellationToken ct)
     {
-        var distinct = signatures.Distinct().ToList();
-        var answers = await Task.WhenAll(distinct.Select(s => client.HeadManifestAsync(ImageReference.WithTag(repository, Tag(s)), ct)));
-        return distinct.Zip(answers).ToDictionary(p => p.First, p => p.Second);
+        var ask = signatures.Distinct().Where(s => !_known.ContainsKey(s)).ToList();
+        var answers = await Task.WhenAll(ask.Select(s => _registry.Client.HeadManifestAsync(Reference(s), ct)));
+        foreach (var (signature, info) in ask.Zip(answers)) _known[signature] = info;
+        return signatures.Where(s => _known.GetValueOrDefault(s) is not null).ToHashSet();
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetLabelsAsync(string signature, CancellationToken ct) =>
+        (await ImageAsync(signature, ct))?.Labels;
+
+    /// <summary>Pulls each stage by the digest its lookup resolved: by the engine, or with <see cref="StagesTransferOptions.LoadPath"/> through the load API.</summary>
+    public async Task FetchAsync(IReadOnlyList<string> signatures, ITransferDisplay display, CancellationToken ct)
+    {
+        var unknown = signatures.Where(s => _known.GetValueOrDefault(s) is null).ToList();
+        var missing = unknown.Except(await LookUpAsync(unknown, ct)).ToList();
+        if (missing.Count > 0)
+            throw new DappException($"{missing.Count} stage(s) are not in {Location}: {string.Join(", ", missing.Select(ImageName))}");
+        var items = signatures.Distinct().Select(s => (Signature: s, Remote: ImageReference.WithDigest(Repository, _known[s]!.Digest))).ToList();
+        var totals = new TransferTotals(display);
+        try
+        {
+            if (_options.LoadPath)
+                await new LoadTransfer(_engine, _registry.Client).RunAsync(
+                    items.Select(i => new LoadItem(i.Remote, _local.ImageName(i.Signature), ShortName(i.Signature))).ToList(), _options.Parallel, totals.Update, ct);
+            else
+                await ParallelTransfers.RunAsync(items, _options.Parallel, async (item, token) =>
+                {
+                    var label = ShortName(item.Signature);
+                    // The local name is given only once the engine has the whole image.
+                    await _transfer.PullAsync(item.Remote, _local.ImageName(item.Signature), (done, total) => totals.Update(label, done, total), token);
+                    display.Finished(label);
+                }, item => ImageName(item.Signature), "stage pulls", ct);
+            Interlocked.Add(ref _stagesPulled, items.Count);
+        }
+        finally
+        {
+            Interlocked.Add(ref _bytesPulled, totals.Bytes);
+        }
+    }
+
+    /// <summary>
+    /// Pushes the local stage unless its tag exists, asked right before the push (another host may have published it
+    /// since the lookup: theirs is kept). The engine writes the tag only once every layer is in the registry.
+    /// </summary>
+    public async Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct)
+    {
+        if (await _registry.Client.HeadManifestAsync(Reference(signature), ct) is { } existing)
+        {
+            _known[signature] = existing;
+            return false;
+        }
+        var label = ShortName(signature);
+        var totals = new TransferTotals(display);
+        try
+        {
+            await _transfer.PushAsync(_local.ImageName(signature), ImageName(signature), (done, total) => totals.Update(label, done, total), ct);
+            display.Finished(label);
+        }
+        finally
+        {
+            Interlocked.Add(ref _bytesPushed, totals.Bytes);
+        }
+        Interlocked.Increment(ref _stagesPushed);
+        // Its digest is asked for when needed.
+        _known.TryRemove(signature, out _);
+        _images.TryRemove(signature, out _);
+        return true;
+    }
+
+    public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)
+    {
+        var stage = await ImageAsync(signature, ct) ?? throw new DappException($"stage {ImageName(signature)} is not in {Location}");
+        return await _dimgs.MakeAsync(stage, ImageReference.Parse(target), tagScheme, dryRun, ct);
     }
 
     /// <summary>The stage tags of the repository; none when it does not exist.</summary>
-    public async Task<IReadOnlyList<string>> ListStageTagsAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<string>> ListStageTagsAsync(CancellationToken ct) => await ListStageTagsAsync(_registry.Client, Repository, ct);
+
+    public static async Task<IReadOnlyList<string>> ListStageTagsAsync(RegistryClient client, RepositoryName repository, CancellationToken ct)
     {
         try
         {
@@ -37,5 +157,28 @@ public sealed class RegistryStagesStorage(RegistryClient client, RepositoryName 
         {
             return [];
         }
+    }
+
+    private ImageReference Reference(string signature) => ImageReference.WithTag(Repository, Tag(signature));
+
+    /// <summary>The stage's manifest and config, read once per command (by the digest a lookup resolved, else by tag); null when absent.</summary>
+    private Task<RegistryImage?> ImageAsync(string signature, CancellationToken ct) =>
+        _images.GetOrAdd(signature, s => new Lazy<Task<RegistryImage?>>(() => ReadImageAsync(s, ct))).Value;
+
+    private async Task<RegistryImage?> ReadImageAsync(string signature, CancellationToken ct)
+    {
+        if (_known.TryGetValue(signature, out var info) && info is null) return null;
+        var reference = info is not null ? ImageReference.WithDigest(Repository, info.Digest) : Reference(signature);
+        RegistryImage? image;
+        try
+        {
+            image = await RegistryImage.ReadAsync(_registry.Client, reference, ct);
+        }
+        catch (RegistryException e) when (e.IsNotFound)
+        {
+            image = null;
+        }
+        _known[signature] = image is null ? null : new ManifestInfo(image.Raw.Digest, image.Raw.Content.Length, image.Raw.MediaType);
+        return image;
     }
 }

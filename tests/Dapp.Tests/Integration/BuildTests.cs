@@ -1,3 +1,4 @@
+using Dapp.Storage;
 using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
@@ -122,7 +123,7 @@ public class BuildTests(EngineFixture fixture)
         Assert.True(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.From), default));
         Assert.True(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.BeforeInstall), default));
         Assert.False(await project.Stages.ExistsAsync(conveyor.SignatureOf(StageName.Install), default));
-        Assert.Empty(await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Empty(await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
 
         var again = await DappCli.RunAsync(test, "dimg", "build");
         Assert.Contains(again.StdoutLines, l => l.Contains("before_install") && l.Contains("[USING CACHE]"));
@@ -281,7 +282,7 @@ public class BuildTests(EngineFixture fixture)
         await using var test = new TestProject(TwoDimgsAndAnArtifact);
         using var project = await test.LoadAsync();
         var reporter = new RecordingReporter();
-        await BuildCommand.RunAsync(project, ["api"], new BuildOptions { DryRun = true }, reporter, default);
+        await BuildCommand.RunAsync(project, ["api"], new BuildOptions { DryRun = true }, StagesStorageOption.Local, reporter, default);
         Assert.Contains(reporter.Stages, s => s.Image == "artifact builder" && s.State == StageState.Build);
         Assert.Empty(await project.Stages.ListAsync(default));
     }
@@ -298,11 +299,11 @@ public class BuildTests(EngineFixture fixture)
             if (line.Contains("started")) break;
         }
         Assert.Contains(stdout, l => l.Contains("started"));
-        Assert.Single(await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Single(await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
         System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(timeout.Token);
         Assert.Equal(130, process.ExitCode);
-        Assert.Empty(await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Empty(await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
     }
 }

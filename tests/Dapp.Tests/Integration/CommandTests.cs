@@ -1,3 +1,4 @@
+using Dapp.Storage;
 using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
@@ -128,9 +129,9 @@ public class CommandTests(EngineFixture fixture)
 
         // A container without an owner (an older dapp's), one of a process that has ended (same pid, another start
         // time), and one of a live process (this test's).
-        var leftover = $"{StageImageBuilder.ContainerPrefix}{test.Name}.leftover";
-        var ended = $"{StageImageBuilder.ContainerPrefix}{test.Name}.ended";
-        var live = $"{StageImageBuilder.ContainerPrefix}{test.Name}.live";
+        var leftover = $"{DappContainers.Prefix}{test.Name}.leftover";
+        var ended = $"{DappContainers.Prefix}{test.Name}.ended";
+        var live = $"{DappContainers.Prefix}{test.Name}.live";
         var current = ProcessOwner.Current;
         Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", leftover, EngineFixture.BaseImage, "true")).ExitCode);
         Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", ended, "--label", $"dapp-owner={current with { StartTicks = current.StartTicks + 1 }}", EngineFixture.BaseImage, "true")).ExitCode);
@@ -139,14 +140,14 @@ public class CommandTests(EngineFixture fixture)
         Assert.Contains($"would remove leftover container {leftover}", dry.Stdout);
         Assert.Contains($"would remove leftover container {ended} (left by dapp process {current.Pid}, which has ended)", dry.Stdout);
         Assert.Contains($"keep container {live}", dry.Stdout);
-        Assert.Equal(3, (await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}.")).Count);
+        Assert.Equal(3, (await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}.")).Count);
         var cleanup = await DappCli.RunAsync(test, "dimg", "cleanup");
         Assert.True(cleanup.ExitCode == 0, cleanup.Stderr);
-        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
         // A build, like every command that uses the engine, removes what ended processes left, and keeps the rest.
         Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", ended, "--label", $"dapp-owner={current with { StartTicks = current.StartTicks + 1 }}", EngineFixture.BaseImage, "true")).ExitCode);
         Assert.Equal(0, (await DappCli.RunAsync(test, "dimg", "build")).ExitCode);
-        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Equal([live], await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
         await DockerCli.RunAsync("rm", "-f", live);
 
         var flush = await DappCli.RunAsync(test, "dimg", "stages", "flush", "local");

@@ -78,7 +78,7 @@ public class KillSafetyTests : IAsyncLifetime
     }
 
     private static async Task<IReadOnlySet<string>> DappProjectStages(Dapp.Commands.DappProject project) =>
-        (await project.SelectConveyorsAsync([], default)).SelectMany(c => Dapp.Commands.DappProject.WithDependencies([c]))
+        (await project.SelectConveyorsAsync([], default)).SelectMany(c => Dapp.Stages.Conveyor.WithDependencies([c]))
             .SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet();
 
     [Fact]
@@ -112,7 +112,7 @@ public class KillSafetyTests : IAsyncLifetime
         var marker = Guid.NewGuid().ToString("N");
         await using var test = new TestProject(Dappfile(marker).Replace("setup: echo", "setup: sleep 1 && echo"));
         using var project = await test.LoadAsync();
-        var prefix = $"{StageImageBuilder.ContainerPrefix}{test.Name}.";
+        var prefix = $"{DappContainers.Prefix}{test.Name}.";
         for (int i = 0; i < 10; i++)
         {
             await project.Stages.FlushAsync(default);
@@ -183,6 +183,6 @@ public class KillSafetyTests : IAsyncLifetime
             stop.Cancel();
             await Task.WhenAll(load);
         }
-        Assert.Empty(await DockerCli.ContainerNamesAsync($"{StageImageBuilder.ContainerPrefix}{test.Name}."));
+        Assert.Empty(await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}."));
     }
 }

@@ -225,7 +225,7 @@ public class StagesSharingTests : IAsyncLifetime
         var result = await DappCli.RunAsync(test, "dimg", "bp", "--dry-run", "--with-stages", _repo);
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var project = await test.LoadAsync();
-        var conveyors = DappProject.WithDependencies(await project.SelectConveyorsAsync([], default));
+        var conveyors = Conveyor.WithDependencies(await project.SelectConveyorsAsync([], default));
         var stages = conveyors.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet();
         Assert.Equal(stages, Lines(result, "[BUILD]").Select(SignatureOf).ToHashSet());
         Assert.Equal(stages, Lines(result, "[PUSH]").Select(SignatureOf).Where(stages.Contains).ToHashSet());
@@ -233,7 +233,7 @@ public class StagesSharingTests : IAsyncLifetime
         Assert.Contains(result.StdoutLines, l => l.Contains($"{_repo}/web:latest") && l.EndsWith("[PUSH]"));
         Assert.Empty(await project.Stages.ListAsync(default));
         using var client = new Dapp.Registry.Remote.RegistryClient();
-        Assert.Empty(await new Dapp.Storage.RegistryStagesStorage(client, Dapp.Registry.Names.RepositoryName.Parse(_repo)).ListStageTagsAsync(default));
+        Assert.Empty(await Dapp.Storage.RegistryStagesStorage.ListStageTagsAsync(client, Dapp.Registry.Names.RepositoryName.Parse(_repo), default));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class TestProject : IAsyncDisposable
     {
         using var project = await LoadAsync(dockerHost, name);
         var reporter = new RecordingReporter();
-        await BuildCommand.RunAsync(project, patterns, new BuildOptions(), reporter, default);
+        await BuildCommand.RunAsync(project, patterns, new BuildOptions(), StagesStorageOption.Local, reporter, default);
         return reporter;
     }
 

@@ -33,6 +33,9 @@ public sealed class RegistryClient : IDisposable
 
     public void Dispose() => _transport.Dispose();
 
+    /// <summary>The requests this client has sent to registries and token servers, retries included.</summary>
+    public long RequestCount => _transport.Requests.Count;
+
     /// <summary>The credentials used for a registry (from the options or the Docker config), for the engine's own transfers.</summary>
     public Task<RegistryCredential?> CredentialAsync(string registry, CancellationToken ct) => _transport.Auth.CredentialAsync(registry, ct);
 

@@ -39,6 +39,8 @@ internal sealed class RegistryTransport : IDisposable
 
     public RetryPolicy Policy { get; }
 
+    public RequestCounter Requests { get; } = new();
+
     public void Dispose()
     {
         Http.Dispose();
@@ -47,7 +49,7 @@ internal sealed class RegistryTransport : IDisposable
 
     private HttpMessageHandler Chain(HttpMessageHandler sockets, bool authenticate)
     {
-        HttpMessageHandler handler = new TimeoutHandler(_options.RequestTimeout, sockets);
+        HttpMessageHandler handler = new TimeoutHandler(_options.RequestTimeout, new CountingHandler(Requests, sockets));
         if (_options.Log is { } log) handler = new LoggingHandler(log, handler);
         if (authenticate)
         {

@@ -1,14 +1,13 @@
+using Dapp.Engine;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
-using Dapp.Reporting;
-using Dapp.Storage;
 using Docker.DotNet.Models;
 
-namespace Dapp.Commands;
+namespace Dapp.Storage;
 
 /// <summary>
-/// A command's way to one REPO: our registry client (existence checks, listings, deletes) and the credentials
-/// the engine needs for the transfers it does itself (X-Registry-Auth).
+/// A command's way to one REPO: our registry client (lookups, configs, blobs, manifests, listings, deletes) and the
+/// credentials the engine needs for the transfers it does itself (X-Registry-Auth).
 /// </summary>
 public sealed class RegistryAccess : IDisposable
 {
@@ -17,20 +16,18 @@ public sealed class RegistryAccess : IDisposable
         Client = client;
         Repository = repository;
         EngineAuth = engineAuth;
-        Stages = new RegistryStagesStorage(client, repository);
     }
 
     public RegistryClient Client { get; }
     public RepositoryName Repository { get; }
     public AuthConfig EngineAuth { get; }
-    public RegistryStagesStorage Stages { get; }
 
     /// <summary>Validates REPO and checks that the registry answers and accepts the credentials, before any transfer.</summary>
-    public static async Task<RegistryAccess> OpenAsync(string repo, RegistryOptions options, Func<string, string?> environment, CancellationToken ct)
+    public static async Task<RegistryAccess> OpenAsync(string repo, RegistryClientOptions options, CancellationToken ct)
     {
         DockerNames.EnsureValidRepo(repo);
         var repository = RepositoryName.Parse(repo);
-        var client = new RegistryClient(options.ClientOptions(environment));
+        var client = new RegistryClient(options);
         try
         {
             await client.PingAsync(repository, ct);
@@ -47,9 +44,9 @@ public sealed class RegistryAccess : IDisposable
         }
     }
 
-    /// <summary>Image pulls and pushes between the project's engine and this registry, retried by dapp's policy.</summary>
-    public ImageTransfer Transfer(DappProject project, IReporter reporter) =>
-        new(project.Engine, Client, EngineAuth, ImageTransfer.DefaultPolicy, reporter.Warning);
+    /// <summary>Image pulls and pushes between an engine and this registry, retried by dapp's policy.</summary>
+    public ImageTransfer Transfer(DockerEngine engine, Action<string> warn) =>
+        new(engine, Client, EngineAuth, ImageTransfer.DefaultPolicy, warn);
 
     public void Dispose() => Client.Dispose();
 }

@@ -1,4 +1,4 @@
-namespace Dapp.Commands;
+namespace Dapp.Storage;
 
 /// <summary>
 /// Runs transfers a few at a time. Every transfer is finished or abandoned before the failures, each naming its

@@ -1,7 +1,7 @@
 using Dapp.Config;
 using Docker.DotNet.Models;
 
-namespace Dapp.Build;
+namespace Dapp.Storage;
 
 /// <summary>
 /// The config of an image committed from a build container: the previous image's, with docker changes and labels.

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapp.Registry.Model;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// Makes dimg images inside the registry, without the engine: a stage's config plus the dimg labels as a new config
+/// blob, and a manifest of the same type with the stage's own layers (mounted from the stages repository when the
+/// dimg repository is another; streamed through only where the registry refuses a mount). Nothing else changes, not
+/// even a timestamp, so the same stage and tag scheme always give the same manifest digest: a tag that already names
+/// it is left alone.
+/// </summary>
+public sealed class RegistryDimgImages(RegistryClient client, RepositoryName stagesRepository)
+{
+    /// <summary>Writes <paramref name="target"/>; false when it already is this image.</summary>
+    public async Task<bool> MakeAsync(RegistryImage stage, ImageReference target, string tagScheme, bool dryRun, CancellationToken ct)
+    {
+        var config = DimgConfig(stage.Config, tagScheme);
+        var configDescriptor = stage.Manifest.Config with { Digest = Digest.Of(config), Size = config.Length };
+        var content = WithConfig(stage.Raw.Content, configDescriptor);
+        var manifest = new RawManifest(content, stage.Raw.MediaType, Digest.Of(content));
+
+        if ((await client.HeadManifestAsync(target, ct))?.Digest == manifest.Digest) return false;
+        if (dryRun) return true;
+
+        var repository = target.Repository;
+        var uploads = new List<Task>
+        {
+            client.UploadBlobAsync(repository, configDescriptor, (offset, _) => Task.FromResult<Stream>(new MemoryStream(config, (int)offset, config.Length - (int)offset)),
+                null, null, ct),
+        };
+        if (repository != stagesRepository)
+            uploads.AddRange(stage.Manifest.Layers.DistinctBy(l => l.Digest).Select(layer => CopyLayerAsync(layer, repository, ct)));
+        await Task.WhenAll(uploads);
+        await client.PutManifestAsync(repository, target.Identifier, manifest, ct);
+        return true;
+    }
+
+    /// <summary>A mount when the registry allows it; else the layer goes through a spool, downloaded only if the upload asks for it.</summary>
+    private async Task CopyLayerAsync(Descriptor layer, RepositoryName repository, CancellationToken ct)
+    {
+        FileStream? spool = null;
+        try
+        {
+            await client.UploadBlobAsync(repository, layer, async (offset, token) =>
+            {
+                if (spool is null)
+                {
+                    spool = TempSpool.Create("layer", shared: true);
+                    await client.DownloadBlobAsync(stagesRepository, layer, spool, null, token);
+                    await spool.FlushAsync(token);
+                }
+                return TempSpool.OpenView(spool, offset);
+            }, stagesRepository, null, ct);
+        }
+        finally
+        {
+            if (spool is not null) await spool.DisposeAsync();
+        }
+    }
+
+    /// <summary>The stage's config with <c>dapp-dimg=true</c> and the tag scheme among its labels; every other byte of meaning kept.</summary>
+    public static byte[] DimgConfig(byte[] stageConfig, string tagScheme)
+    {
+        var root = JsonNode.Parse(stageConfig) as JsonObject ?? throw new DappException("a stage's image config is not a JSON object");
+        if (root["config"] is not JsonObject config) root["config"] = config = new JsonObject();
+        if (config["Labels"] is not JsonObject labels) config["Labels"] = labels = new JsonObject();
+        labels[DappLabels.Dimg] = "true";
+        labels[DappLabels.TagScheme] = tagScheme;
+        return Serialize(root);
+    }
+
+    /// <summary>The manifest with another config descriptor: digest and size replaced, everything else as it was.</summary>
+    public static byte[] WithConfig(byte[] manifest, Descriptor config)
+    {
+        var root = JsonNode.Parse(manifest) as JsonObject ?? throw new DappException("a stage's manifest is not a JSON object");
+        var descriptor = root["config"] as JsonObject ?? throw new DappException("a stage's manifest has no config");
+        descriptor["digest"] = config.Digest;
+        descriptor["size"] = config.Size;
+        return Serialize(root);
+    }
+
+    private static byte[] Serialize(JsonNode node)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer)) node.WriteTo(writer);
+        return buffer.ToArray();
+    }
+}
