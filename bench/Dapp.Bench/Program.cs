@@ -11,6 +11,7 @@ var dapp = options.Dapp ?? Path.Combine(root, "scripts", "dapp");
 var docker = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "docker")).First(File.Exists);
 var tools = new Tools(dapp, docker, "unix:///var/run/docker.sock", options.EngineB);
 var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+if (args.Contains("--distributed")) return await Distributed.RunAsync(root, tools, preset, options.Runs, options.Registry, options.Out);
 var project = $"bench-{preset.Name}";
 var work = Directory.CreateTempSubdirectory("dapp-bench-").FullName;
 var results = new Dictionary<string, List<double>>();

@@ -12,7 +12,8 @@ public static class ProjectGenerator
     private static readonly string[] ShellStages = ["beforeInstall", "install", "beforeSetup", "setup"];
     private static readonly string[] ImportPoints = ["before: install", "after: install", "before: setup", "after: setup"];
 
-    public static string Dappfile(Preset preset, string cacheVersion)
+    /// <param name="changedDimg">A dimg whose last data stage gets <paramref name="change"/> in its seed: a one-stage change.</param>
+    public static string Dappfile(Preset preset, string cacheVersion, int changedDimg = -1, string change = "")
     {
         if (preset.StagesPerDimg is < 2 or > 10) throw new ArgumentException("2 to 10 stages per dimg");
         var dataStages = Math.Min(4, preset.StagesPerDimg - 2);
@@ -31,7 +32,7 @@ public static class ProjectGenerator
             }
             sb.Append("shell:\n");
             for (int s = 0; s < dataStages; s++)
-                sb.Append($"  {ShellStages[s]}: {DataCommand(preset, $"/data/{ShellStages[s]}", $"{cacheVersion}-{d}-{s}")}\n");
+                sb.Append($"  {ShellStages[s]}: {DataCommand(preset, $"/data/{ShellStages[s]}", $"{cacheVersion}-{d}-{s}{(d == changedDimg && s == dataStages - 1 ? change : "")}")}\n");
             sb.Append($"docker:\n  ENV: {{BENCH_DIMG: app{d:00}}}\n---\n");
         }
         return sb.ToString();

@@ -1,0 +1,135 @@
+using System.Text;
+using System.Text.Json;
+using Dapp.Build;
+using Dapp.Config;
+using Dapp.Registry.Model;
+using Dapp.Reporting;
+using Dapp.Stages;
+using Dapp.Storage;
+
+namespace Dapp.Tests.Unit;
+
+public class ChainWalkTests
+{
+    /// <summary>A storage that has some signatures and records every lookup.</summary>
+    private sealed class FakeStorage(IEnumerable<string> has) : IStagesStorage
+    {
+        private readonly HashSet<string> _has = has.ToHashSet();
+        public List<IReadOnlyCollection<string>> Rounds { get; } = [];
+        public string Location => "fake";
+        public Task<IReadOnlySet<string>> LookUpAsync(IReadOnlyCollection<string> signatures, CancellationToken ct)
+        {
+            Rounds.Add(signatures.ToList());
+            return Task.FromResult<IReadOnlySet<string>>(signatures.Where(_has.Contains).ToHashSet());
+        }
+        public Task<IReadOnlyDictionary<string, string>?> GetLabelsAsync(string signature, CancellationToken ct) => throw new NotSupportedException();
+        public Task FetchAsync(IReadOnlyList<string> signatures, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct) => throw new NotSupportedException();
+    }
+
+    private static async Task<IReadOnlyList<Conveyor>> ConveyorsAsync()
+    {
+        var dappfile = DappfileParser.Parse("""
+            dimg: a
+            from: busybox
+            shell:
+              install: echo a
+              setup: echo a
+            ---
+            dimg: b
+            from: busybox
+            shell:
+              install: echo a
+              setup: echo b
+            """, "/p/dappfile.yml");
+        var factory = new ConveyorFactory(dappfile);
+        return [await factory.ForAsync(dappfile.FindDimg("a")!, default), await factory.ForAsync(dappfile.FindDimg("b")!, default)];
+    }
+
+    [Fact]
+    public async Task Walks_back_in_rounds_asking_each_signature_once_and_stops_at_the_first_stage_found()
+    {
+        var conveyors = await ConveyorsAsync();
+        var (a, b) = (conveyors[0], conveyors[1]);
+        // a: from, install, setup, (no docker) — b shares from and install with a.
+        var storage = new FakeStorage([a.SignatureOf(StageName.Install)]);
+        var plans = await ChainWalk.PlanAsync(conveyors, new HashSet<string>(), storage, all: false, default);
+
+        Assert.Equal([a.Stages[^1].Signature, b.Stages[^1].Signature], storage.Rounds[0]);
+        // Round 2: both walks reach the shared install stage, asked once.
+        Assert.Equal([a.SignatureOf(StageName.Install)], storage.Rounds[1]);
+        Assert.Equal(2, storage.Rounds.Count);
+        foreach (var plan in plans)
+        {
+            Assert.Equal(plan.Conveyor.Stages.Count - 1, plan.FirstMissing);
+            Assert.Equal((plan.Conveyor.SignatureOf(StageName.Install), StageSource.Storage), (plan.Found!.Value.Stage.Signature, plan.Found.Value.Source));
+        }
+    }
+
+    [Fact]
+    public async Task A_local_stage_ends_the_walk_without_asking_and_a_chain_with_nothing_ends_at_zero()
+    {
+        var conveyors = await ConveyorsAsync();
+        var storage = new FakeStorage([]);
+        var plans = await ChainWalk.PlanAsync(conveyors, new HashSet<string> { conveyors[0].Stages[^1].Signature }, storage, all: false, default);
+        Assert.Equal(conveyors[0].Stages.Count, plans[0].FirstMissing);
+        Assert.Equal(StageSource.Local, plans[0].Found!.Value.Source);
+        Assert.Equal(0, plans[1].FirstMissing);
+        Assert.Null(plans[1].Found);
+        Assert.DoesNotContain(storage.Rounds, r => r.Contains(conveyors[0].Stages[^1].Signature));
+        Assert.Equal(conveyors[1].Stages.Select(s => s.Signature).Distinct().Count(), storage.Rounds.Sum(r => r.Count));
+    }
+}
+
+public class RegistryDimgImageTests
+{
+    private static readonly byte[] StageConfig = Encoding.UTF8.GetBytes(
+        """{"architecture":"amd64","created":"2026-11-28T10:00:00.123Z","config":{"Env":["A=1"],"Labels":{"dapp":"p","dapp-dimg":"false","dapp-stage-signature":"abc"}},"rootfs":{"type":"layers","diff_ids":["sha256:aa"]},"history":[{"created":"2026-11-28T10:00:00Z"}]}""");
+
+    [Fact]
+    public void The_dimg_config_is_the_stage_config_with_the_dimg_labels_and_is_the_same_every_time()
+    {
+        var config = RegistryDimgImages.DimgConfig(StageConfig, "git_branch");
+        Assert.Equal(config, RegistryDimgImages.DimgConfig(StageConfig, "git_branch"));
+        Assert.NotEqual(Digest.Of(config), Digest.Of(RegistryDimgImages.DimgConfig(StageConfig, "custom")));
+        using var json = JsonDocument.Parse(config);
+        var root = json.RootElement;
+        Assert.Equal("2026-11-28T10:00:00.123Z", root.GetProperty("created").GetString());
+        var labels = root.GetProperty("config").GetProperty("Labels");
+        Assert.Equal("true", labels.GetProperty("dapp-dimg").GetString());
+        Assert.Equal("git_branch", labels.GetProperty("dapp-tag-scheme").GetString());
+        Assert.Equal("abc", labels.GetProperty("dapp-stage-signature").GetString());
+        Assert.Equal("A=1", root.GetProperty("config").GetProperty("Env")[0].GetString());
+        Assert.Equal("sha256:aa", root.GetProperty("rootfs").GetProperty("diff_ids")[0].GetString());
+    }
+
+    [Fact]
+    public void A_config_without_labels_gets_them()
+    {
+        var config = RegistryDimgImages.DimgConfig(Encoding.UTF8.GetBytes("""{"rootfs":{"type":"layers","diff_ids":[]}}"""), "custom");
+        using var json = JsonDocument.Parse(config);
+        Assert.Equal("true", json.RootElement.GetProperty("config").GetProperty("Labels").GetProperty("dapp-dimg").GetString());
+    }
+
+    [Fact]
+    public void The_manifest_keeps_its_type_and_layers_and_takes_the_new_config_descriptor()
+    {
+        var manifest = Encoding.UTF8.GetBytes("""
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:old","size":10},
+             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:l1","size":5}],
+             "annotations":{"a":"b"}}
+            """);
+        var result = RegistryDimgImages.WithConfig(manifest, new Descriptor(MediaTypes.OciConfig, "sha256:new", 42));
+        using var json = JsonDocument.Parse(result);
+        var root = json.RootElement;
+        Assert.Equal(MediaTypes.OciManifest, root.GetProperty("mediaType").GetString());
+        Assert.Equal(MediaTypes.OciConfig, root.GetProperty("config").GetProperty("mediaType").GetString());
+        Assert.Equal("sha256:new", root.GetProperty("config").GetProperty("digest").GetString());
+        Assert.Equal(42, root.GetProperty("config").GetProperty("size").GetInt64());
+        Assert.Equal("sha256:l1", root.GetProperty("layers")[0].GetProperty("digest").GetString());
+        Assert.Equal("b", root.GetProperty("annotations").GetProperty("a").GetString());
+        Assert.Equal(result, RegistryDimgImages.WithConfig(manifest, new Descriptor(MediaTypes.OciConfig, "sha256:new", 42)));
+    }
+}
