@@ -10,7 +10,8 @@ namespace Dapp.Bench;
 /// <c>bp --stages-storage R R</c>; then, on engine B reset before each measurement, our no-op
 /// <c>bp --stages-storage R R</c> against dapp's way (a sequential <c>docker pull</c> of each last stage, tagged as the
 /// local stage, then <c>bp --with-stages R</c>), and a one-stage change (a new seed in one dimg's last data stage) built
-/// in distributed mode, whose pulled bytes are compared with the layers of the stage it builds on. Figures from our
+/// in distributed mode, whose pulled bytes are compared with the layers of the stage it builds on. Engine B is emptied
+/// before each measurement, base image included: a fresh CI host. Figures from our
 /// summary line: stages and layer bytes moved, requests dapp made.
 /// </summary>
 public static partial class Distributed
@@ -44,7 +45,7 @@ public static partial class Distributed
             for (int run = 1; run <= runs; run++)
             {
                 Console.WriteLine($"run {run}/{runs}");
-                await tools.ResetAsync(tools.EngineB);
+                await tools.ResetAsync(tools.EngineB, keepBase: false);
                 var ours = await tools.MustAsync(Dapp(tools.EngineB, "dimg", "bp", "--stages-storage", repo, repo), "no-op bp --stages-storage");
                 var summary = Summary.Parse(ours.Stdout);
                 Record("ours: no-op bp --stages-storage", ours.Elapsed.TotalSeconds);
@@ -55,7 +56,7 @@ public static partial class Distributed
                 Record("ours: no-op request bound (2/stage walked + 3/tag)", 2 * walked + 3 * tags, "");
                 if (Lines(ours.Stdout, "[BUILD]").Count > 0) throw new InvalidOperationException("the no-op built something:\n" + ours.Stdout);
 
-                await tools.ResetAsync(tools.EngineB);
+                await tools.ResetAsync(tools.EngineB, keepBase: false);
                 var plan = await tools.MustAsync(Dapp(tools.EngineB, "dimg", "stages", "pull", "--dry-run", repo), "dry run");
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 foreach (var signature in Signatures(plan.Stdout, "[PULL]"))
@@ -69,8 +70,9 @@ public static partial class Distributed
                 Record("dapp's way: docker pull each last stage + bp --with-stages", clock.Elapsed.TotalSeconds);
 
                 await WriteAsync(changedDimg: 0, change: $"-change-{run}");
-                await tools.ResetAsync(tools.EngineB);
-                var change = await tools.MustAsync(Dapp(tools.EngineB, "dimg", "bp", "--stages-storage", repo, repo), "one-stage change");
+                await tools.ResetAsync(tools.EngineB, keepBase: false);
+                // Its own tag: the no-op of the next run finds the dimg tags as they were.
+                var change = await tools.MustAsync(Dapp(tools.EngineB, "dimg", "bp", "--stages-storage", repo, repo, "--tag-plain", "change"), "one-stage change");
                 var changed = Summary.Parse(change.Stdout);
                 var parent = Signatures(change.Stdout, "[PULL]");
                 if (parent.Count != 1) throw new InvalidOperationException("the one-stage change pulled other than one stage:\n" + change.Stdout);
@@ -84,7 +86,7 @@ public static partial class Distributed
         finally
         {
             await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
-            await tools.ResetAsync(tools.EngineB);
+            await tools.ResetAsync(tools.EngineB, keepBase: false);
             Directory.Delete(work, true);
         }
 

@@ -36,12 +36,12 @@ public sealed class Tools(string dapp, string docker, string engineA, string eng
         return result;
     }
 
-    /// <summary>Engine B back to a fresh state: only the base image left.</summary>
-    public async Task ResetAsync(string engine)
+    /// <summary>Engine B back to a fresh state: only the base image left (nothing at all without <paramref name="keepBase"/>).</summary>
+    public async Task ResetAsync(string engine, bool keepBase = true)
     {
         var images = await DockerAsync(engine, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}");
         var remove = images.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(l => !l.StartsWith("dapp-examples/busybox:", StringComparison.Ordinal))
+            .Where(l => !keepBase || !l.StartsWith("dapp-examples/busybox:", StringComparison.Ordinal))
             .Select(l => l.Split(' ')[0].EndsWith(":<none>") ? l.Split(' ')[1] : l.Split(' ')[0]).ToList();
         if (remove.Count > 0) await DockerAsync(engine, ["rmi", "-f", .. remove]);
         await DockerAsync(engine, "image", "prune", "-f");

@@ -163,6 +163,45 @@ public class DistributedTests
     }
 
     [Fact]
+    public async Task A_dimg_repo_elsewhere_gets_the_stage_layers_by_mount_on_the_same_registry_and_streamed_from_another()
+    {
+        await using var test = new TestProject(Dappfile());
+        await using var proxy = new FaultProxy(5000);
+        // Through the proxy, the stages repo and one dimg repo are on one registry (mounts), and 127.0.0.1:5000 is another.
+        var stages = _repo.Replace("127.0.0.1:5000", proxy.Host) + "/stages";
+        var mounted = _repo.Replace("127.0.0.1:5000", proxy.Host) + "/mounted";
+        var bp = await DappCli.RunAsync(test, "dimg", "bp", "--stages-storage", stages, "api", mounted);
+        Assert.True(bp.ExitCode == 0, bp.Stderr + bp.Stdout);
+        var mounts = proxy.Seen.Where(r => r.Method == "POST" && r.Path.Contains("/mounted/api/blobs/uploads/?mount=")).ToList();
+        Assert.NotEmpty(mounts);
+        Assert.DoesNotContain(proxy.Seen, r => r.Method == "PATCH" && r.Path.Contains("/mounted/"));
+
+        var streamed = _repo + "/streamed";
+        var push = await DappCli.RunAsync(test, "dimg", "push", "--stages-storage", stages, "api", streamed);
+        Assert.True(push.ExitCode == 0, push.Stderr + push.Stdout);
+        Assert.Single(Lines(push, "[PUSH]"));
+
+        using var client = new RegistryClient();
+        var stage = (await client.GetManifestAsync(ImageReference.WithTag(RepositoryName.Parse(_repo + "/stages"),
+            RegistryStagesStorage.Tag((await ChainsAsync(test)).First(c => c.Image.Name == "api").LastSignature)), null, default)).AsManifest();
+        // Another registry: each layer was read from the stages repo to be uploaded there.
+        foreach (var layer in stage.Layers)
+            Assert.Contains(proxy.Seen, r => r.Method == "GET" && r.Path.EndsWith("/stages/blobs/" + layer.Digest));
+        foreach (var target in new[] { $"{_repo}/mounted/api:latest", $"{streamed}/api:latest" })
+        {
+            var dimg = (await client.GetManifestAsync(ImageReference.Parse(target), null, default)).AsManifest();
+            Assert.Equal(stage.Layers, dimg.Layers);
+            Assert.Equal(0, (await DockerCli.RunAsync("pull", target)).ExitCode);
+            Assert.Equal("setup-1", (await DockerCli.RunAsync("run", "--rm", "--network=none", target)).Stdout.Trim());
+            await DockerCli.RunAsync("rmi", target);
+        }
+        // Run again: the same digests, nothing written.
+        var again = await DappCli.RunAsync(test, "dimg", "push", "--stages-storage", stages, "api", streamed);
+        Assert.True(again.ExitCode == 0, again.Stderr + again.Stdout);
+        Assert.Single(Lines(again, "[EXIST]"));
+    }
+
+    [Fact]
     public async Task A_commit_rebuilds_only_g_a_latest_patch_on_a_fresh_host_from_the_commit_the_registry_records()
     {
         await using var test = new TestProject("""
