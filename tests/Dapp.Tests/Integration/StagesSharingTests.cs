@@ -15,28 +15,7 @@ public class StagesSharingTests : IAsyncLifetime
     public Task InitializeAsync() => SecondEngine.EnsureUpAsync();
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private string Dappfile(string setup = "setup-1") => $"""
-        artifact: builder
-        from: dapp-examples/busybox:1.35
-        shell:
-          install: mkdir -p /out && echo tool-{_marker} > /out/tool
-        ---
-        dimg: api
-        from: dapp-examples/busybox:1.35
-        import:
-        - {"{"}artifact: builder, add: /out, to: /opt/tools, after: install{"}"}
-        shell:
-          beforeInstall: echo {_marker} > /marker
-          install: mkdir -p /app && echo api > /app/name
-          setup: echo {setup} > /app/setup
-        docker:
-          CMD: [cat, /app/setup]
-        ---
-        dimg: web
-        from: dapp-examples/busybox:1.35
-        shell:
-          install: echo web-{_marker} > /web
-        """;
+    private string Dappfile(string setup = "setup-1") => SharedDappfiles.ApiWebAndBuilder(_marker, setup);
 
     /// <summary>Host B runs the CLI under <paramref name="name"/> (default: the same project name as A).</summary>
     private static async Task<CliResult> OnB(TestProject test, string? name, params string[] args)
