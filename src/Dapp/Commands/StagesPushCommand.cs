@@ -44,11 +44,13 @@ public static class StagesPushCommand
             return toPush;
         }
 
-        var before = storage.Totals.BytesPushed;
+        var before = storage.Totals;
         using (var display = reporter.BeginTransfers("push", toPush.Count))
             await ParallelTransfers.RunAsync(toPush, parallel, (signature, token) => storage.PublishAsync(signature, display, token),
                 storage.ImageName, "stage pushes", ct);
-        reporter.Info($"pushed {toPush.Count} stage(s), {TransferTotals.Format(storage.Totals.BytesPushed - before)}, to {storage.Location} in {clock.Elapsed.TotalSeconds:0.00} s");
+        // A stage another process published since the lookup was left as it was.
+        var after = storage.Totals;
+        reporter.Info($"pushed {after.StagesPushed - before.StagesPushed} stage(s), {TransferTotals.Format(after.BytesPushed - before.BytesPushed)}, to {storage.Location} in {clock.Elapsed.TotalSeconds:0.00} s");
         return toPush;
     }
 }
