@@ -138,7 +138,7 @@ public sealed class ConveyorBuilder
             return;
         }
 
-        using var stageLock = await StageLock.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
+        using var stageLock = await HostLock.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
         if (!force && await _local.ExistsAsync(stage.Signature, ct))
         {

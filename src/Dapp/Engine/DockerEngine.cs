@@ -90,16 +90,20 @@ public sealed class DockerEngine : IDisposable
             new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, token), onProgress, abandonOnLayerRetry, ct);
     }
 
-    /// <summary>Pushes an image; like a pull, a failed push is reported only in the progress stream.</summary>
-    public Task PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
+    /// <summary>
+    /// Pushes an image; like a pull, a failed push is reported only in the progress stream. Returns the digest of the
+    /// manifest the engine wrote, as it reports it (null if it did not say).
+    /// </summary>
+    public async Task<string?> PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
     {
         var (repository, tag) = SplitTag(image);
-        return Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
+        var watcher = await Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
             auth ?? new AuthConfig(), watcher, token), onProgress, abandonOnLayerRetry, ct);
+        return watcher.PushedDigest;
     }
 
     /// <summary>A pull or push: its failures, at the start or in the progress stream, become <see cref="EngineTransferException"/>s.</summary>
-    private async Task Transfer(string what, Func<TransferWatcher, CancellationToken, Task> action, Action<LayerProgress>? onProgress,
+    private async Task<TransferWatcher> Transfer(string what, Func<TransferWatcher, CancellationToken, Task> action, Action<LayerProgress>? onProgress,
         bool abandonOnLayerRetry, CancellationToken ct)
     {
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -117,6 +121,7 @@ public sealed class DockerEngine : IDisposable
             throw new EngineTransferException(e.Message, e);
         }
         watcher.ThrowIfFailed(what);
+        return watcher;
     }
 
     /// <summary>Loads images from a docker-save tar stream; failures come only in the progress messages.</summary>
@@ -315,8 +320,15 @@ public sealed class DockerEngine : IDisposable
 /// Watches the progress messages of an engine transfer: the engine reports a failed pull or push only there, so the
 /// first error is kept; layer progress is summed for the caller. Reports synchronously (see <see cref="SyncProgress{T}"/>).
 /// </summary>
-internal sealed class TransferWatcher(Action<LayerProgress>? onProgress, Action? onLayerRetry = null) : IProgress<JSONMessage>
+internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress, Action? onLayerRetry = null) : IProgress<JSONMessage>
 {
+    /// <summary>A push's last message: <c>TAG: digest: sha256:… size: N</c>.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"digest: (?<digest>sha256:[0-9a-f]{64}) size: \d+$")]
+    private static partial System.Text.RegularExpressions.Regex PushedLine();
+
+    /// <summary>The digest of the manifest a push wrote, from its last message.</summary>
+    public string? PushedDigest { get; private set; }
+
     private readonly LayerProgress _layers = new();
     private string? _error;
 
@@ -326,6 +338,7 @@ internal sealed class TransferWatcher(Action<LayerProgress>? onProgress, Action?
     public void Report(JSONMessage message)
     {
         _error ??= message.Error?.Message;
+        if (message.Status is { } status && PushedLine().Match(status) is { Success: true } pushed) PushedDigest = pushed.Groups["digest"].Value;
         if (message.Status?.StartsWith("Retrying in", StringComparison.Ordinal) == true && !RetryingLayer)
         {
             RetryingLayer = true;

@@ -1,4 +1,5 @@
 using Dapp.Engine;
+using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Docker.DotNet.Models;
@@ -85,6 +86,58 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         {
             await engine.RemoveImageAsync(remoteName, force: false, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Puts the image's config and layers into <paramref name="repository"/> and returns its manifest, written under
+    /// none of the caller's tags: the caller writes it where and if it wants (a stage tag only while it is free). The
+    /// engine pushes only named images and writes the name it pushes, so it pushes under an <see cref="UploadSlot"/>'s
+    /// scratch tag; the manifest it wrote is read back by the digest it reported and checked to be this image's (a
+    /// process of another DAPP_HOME may have moved the slot's local name). dapp's own client uploads when the engine's
+    /// push keeps failing.
+    /// </summary>
+    public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct)
+    {
+        var id = (await engine.InspectImageAsync(localImage, ct))?.ID ?? throw new DappException($"push {localImage}: the image disappeared");
+        using var slot = await UploadSlot.AcquireAsync(repository, ct);
+        var scratch = $"{repository}:{slot.Tag}";
+        RawManifest? uploaded = null;
+        try
+        {
+            var moved = Retag.NewBudget();
+            await WithRetriesAsync(async () =>
+            {
+                while (uploaded is null)
+                {
+                    await engine.TagAsync(localImage, scratch, ct);
+                    string? digest;
+                    try
+                    {
+                        digest = await engine.PushAsync(scratch, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
+                    }
+                    catch (EngineTransferException e) when (e.IsMissingLocalImage && moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
+                    {
+                        continue;
+                    }
+                    if (digest is null) throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
+                    var manifest = await client.GetManifestExactAsync(ImageReference.WithDigest(repository, digest), ct);
+                    if (manifest.AsManifest().Config.Digest == id) uploaded = manifest;
+                    else if (!moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
+                        throw new DappException($"push {localImage}: the engine kept pushing another image under {scratch} (another dapp process with another DAPP_HOME uses it)");
+                }
+            }, ct);
+        }
+        catch (EngineTransferException e) when (e.IsTransient)
+        {
+            warn($"{e.Message}: uploading {localImage} with dapp's own client instead");
+            uploaded = await new SaveTransfer(engine, client).UploadAsync(localImage, repository, progress, ct);
+        }
+        finally
+        {
+            await engine.RemoveImageAsync(scratch, force: false, CancellationToken.None);
+        }
+        // The loop above ends only once it has the manifest.
+        return uploaded ?? throw new InvalidOperationException("upload ended without a manifest");
     }
 
     private Task WithRetriesAsync(Func<Task> transfer, CancellationToken ct) => RetryEngineAsync(policy, warn, transfer, ct);

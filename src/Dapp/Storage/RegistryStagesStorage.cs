@@ -23,8 +23,8 @@ public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, in
 /// <summary>
 /// Stages in a registry: <c>REPO:dimgstage-&lt;signature&gt;</c>, the stages of every dimg and artifact flat in REPO.
 /// Lookups are manifest HEADs by tag (never a tag listing), each signature asked once per command; a stage is pulled
-/// by the digest its lookup resolved, so a tag overwritten meanwhile cannot mix two images; a stage is published only
-/// after a HEAD right before the push finds its tag free; dimg images are made inside the registry
+/// by the digest its lookup resolved, so a tag overwritten meanwhile cannot mix two images; a stage's tag is written
+/// only after its blobs, and only if a HEAD right before finds it free; dimg images are made inside the registry
 /// (<see cref="RegistryDimgImages"/>).
 /// </summary>
 public sealed class RegistryStagesStorage : IStagesStorage
@@ -110,8 +110,8 @@ public sealed class RegistryStagesStorage : IStagesStorage
     }
 
     /// <summary>
-    /// Pushes the local stage unless its tag exists, asked right before the push (another host may have published it
-    /// since the lookup: theirs is kept). The engine writes the tag only once every layer is in the registry.
+    /// Uploads the local stage's blobs and writes its tag, unless the tag exists: asked before the upload, and again
+    /// right before the manifest is written (another host may have published the stage meanwhile: theirs is kept).
     /// </summary>
     public async Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct)
     {
@@ -122,18 +122,24 @@ public sealed class RegistryStagesStorage : IStagesStorage
         }
         var label = ShortName(signature);
         var totals = new TransferTotals(display);
+        RawManifest manifest;
         try
         {
-            await _transfer.PushAsync(_local.ImageName(signature), ImageName(signature), (done, total) => totals.Update(label, done, total), ct);
+            manifest = await _transfer.UploadAsync(_local.ImageName(signature), Repository, (done, total) => totals.Update(label, done, total), ct);
             display.Finished(label);
         }
         finally
         {
             Interlocked.Add(ref _bytesPushed, totals.Bytes);
         }
+        if (await _registry.Client.HeadManifestAsync(Reference(signature), ct) is { } theirs)
+        {
+            _known[signature] = theirs;
+            return false;
+        }
+        await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
         Interlocked.Increment(ref _stagesPushed);
-        // Its digest is asked for when needed.
-        _known.TryRemove(signature, out _);
+        _known[signature] = new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);
         _images.TryRemove(signature, out _);
         return true;
     }

@@ -18,6 +18,13 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
 {
     public async Task PushAsync(string localImage, ImageReference target, Action<long, long>? progress, CancellationToken ct)
     {
+        var manifest = await UploadAsync(localImage, target.Repository, progress, ct);
+        await client.PutManifestAsync(target.Repository, target.Identifier, manifest, ct);
+    }
+
+    /// <summary>Uploads the image's config and layers; returns its manifest, written nowhere yet.</summary>
+    public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct)
+    {
         var files = new Dictionary<string, FileStream>();
         try
         {
@@ -55,10 +62,9 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             var blobs = layers.Prepend(config).DistinctBy(b => b.Descriptor.Digest).ToList();
             long total = blobs.Sum(b => b.Descriptor.Size), done = 0;
             var sent = new SyncProgress<long>(n => progress?.Invoke(Interlocked.Add(ref done, n), total));
-            await Task.WhenAll(blobs.Select(blob => client.UploadBlobAsync(target.Repository, blob.Descriptor,
+            await Task.WhenAll(blobs.Select(blob => client.UploadBlobAsync(repository, blob.Descriptor,
                 (offset, _) => Task.FromResult<Stream>(TempSpool.OpenView(blob.File, offset)), null, sent, ct)));
-            var manifest = new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers.Select(l => l.Descriptor).ToList());
-            await client.PutManifestAsync(target.Repository, target.Identifier, RawManifest.From(manifest), ct);
+            return RawManifest.From(new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers.Select(l => l.Descriptor).ToList()));
         }
         finally
         {

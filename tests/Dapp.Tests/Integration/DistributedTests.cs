@@ -179,6 +179,48 @@ public class DistributedTests
     }
 
     [Fact]
+    public async Task A_stage_another_host_publishes_while_this_one_uploads_it_keeps_their_tag()
+    {
+        await using var test = new TestProject($"""
+            dimg: one
+            from: dapp-examples/busybox:1.35
+            shell:
+              install: echo {_marker} > /marker
+            """);
+        var chain = (await ChainsAsync(test))[0];
+        var (from, install) = (chain.Stages[0].Signature, chain.Stages[1].Signature);
+        await using var proxy = new FaultProxy(5000);
+        var path = _repo["127.0.0.1:5000/".Length..];
+        string? theirs = null;
+        using var http = new HttpClient();
+        var uploads = 0;
+        // "Another host" publishes the install stage while this one uploads it: right when the engine writes its
+        // upload manifest, the install tag gets another (valid) manifest, the from stage's.
+        proxy.Rule = r =>
+        {
+            if (r.Method != "PUT" || !r.Path.Contains("/manifests/" + UploadSlot.TagPrefix) || Interlocked.Increment(ref uploads) != 2) return null;
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:5000/v2/{path}/manifests/dimgstage-{from}");
+            get.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+            using var found = http.Send(get);
+            var body = found.Content.ReadAsByteArrayAsync().Result;
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"http://127.0.0.1:5000/v2/{path}/manifests/dimgstage-{install}") { Content = new ByteArrayContent(body) };
+            put.Content.Headers.ContentType = new("application/vnd.docker.distribution.manifest.v2+json");
+            using var written = http.Send(put);
+            theirs = written.Headers.GetValues("Docker-Content-Digest").First();
+            return null;
+        };
+        var repo = _repo.Replace("127.0.0.1:5000", proxy.Host);
+        var result = await DappCli.RunAsync(test, "dimg", "build", "--stages-storage", repo);
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        Assert.NotNull(theirs);
+        Assert.Equal([install], Lines(result, "[EXIST]").Select(SignatureOf));
+        Assert.Equal(theirs, (await DigestsAsync($"{_repo}:dimgstage-{install}")).Values.Single());
+        Assert.Matches(@"pushed 1 stage\(s\)", result.Stdout);
+        // The upload left no name in the engine.
+        Assert.DoesNotContain((await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}")).StdoutLines, l => l.Contains(UploadSlot.TagPrefix));
+    }
+
+    [Fact]
     public async Task A_commit_rebuilds_only_g_a_latest_patch_on_a_fresh_host_from_the_commit_the_registry_records()
     {
         await using var test = new TestProject("""
