@@ -8,14 +8,29 @@ namespace Dapp.Commands;
 /// <summary>The registry part of the flush commands (docs/commands.md): deleting stages and dimg images by digest through the registry API.</summary>
 public static class FlushRepoCommands
 {
-    /// <summary><c>dapp dimg stages flush repo REPO</c>: deletes every <c>dimgstage-*</c> tag of REPO.</summary>
+    /// <summary><c>dapp dimg stages flush repo REPO</c>: deletes every <c>dimgstage-*</c> tag of REPO, and the upload slots' tags.</summary>
     public static async Task<int> StagesFlushRepoAsync(DappProject project, string repo, bool dryRun, RegistryOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
         using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
-        var tags = await RegistryStagesStorage.ListStageTagsAsync(registry.Client, registry.Repository, ct);
-        return await DeleteTagsAsync(registry.Client, registry.Repository, tags, dryRun, reporter, ct);
+        return await DeleteTagsAsync(registry.Client, registry.Repository, await StagesTagsAsync(registry, ct), dryRun, reporter, ct);
     }
+
+    /// <summary>The tags of REPO that belong to its stages: <c>dimgstage-*</c>, and <c>dapp-upload-*</c>, each naming some stage.</summary>
+    private static async Task<IReadOnlyList<string>> StagesTagsAsync(RegistryAccess registry, CancellationToken ct)
+    {
+        try
+        {
+            return (await registry.Client.ListTagsAsync(registry.Repository, 1000, ct)).Where(IsStagesTag).ToList();
+        }
+        catch (RegistryException e) when (e.IsNotFound)
+        {
+            return [];
+        }
+    }
+
+    private static bool IsStagesTag(string tag) =>
+        tag.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal);
 
     /// <summary><c>dapp dimg flush repo [--with-stages] [DIMG...] REPO</c>: deletes the dimg images of the selected dimgs.</summary>
     public static async Task<int> FlushRepoAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, bool withStages,
@@ -36,11 +51,11 @@ public static class FlushRepoCommands
             {
                 continue;
             }
-            var dimgTags = tags.Where(t => !t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
+            var dimgTags = tags.Where(t => !IsStagesTag(t)).ToList();
             deleted += await DeleteTagsAsync(registry.Client, repository, dimgTags, dryRun, reporter, ct);
         }
         if (withStages)
-            deleted += await DeleteTagsAsync(registry.Client, registry.Repository, await RegistryStagesStorage.ListStageTagsAsync(registry.Client, registry.Repository, ct), dryRun, reporter, ct);
+            deleted += await DeleteTagsAsync(registry.Client, registry.Repository, await StagesTagsAsync(registry, ct), dryRun, reporter, ct);
         return deleted;
     }
 

@@ -150,21 +150,6 @@ public sealed class RegistryStagesStorage : IStagesStorage
         return await _dimgs.MakeAsync(stage, ImageReference.Parse(target), tagScheme, dryRun, ct);
     }
 
-    /// <summary>The stage tags of the repository; none when it does not exist.</summary>
-    public async Task<IReadOnlyList<string>> ListStageTagsAsync(CancellationToken ct) => await ListStageTagsAsync(_registry.Client, Repository, ct);
-
-    public static async Task<IReadOnlyList<string>> ListStageTagsAsync(RegistryClient client, RepositoryName repository, CancellationToken ct)
-    {
-        try
-        {
-            return (await client.ListTagsAsync(repository, 1000, ct)).Where(t => t.StartsWith(TagPrefix, StringComparison.Ordinal)).ToList();
-        }
-        catch (RegistryException e) when (e.IsNotFound)
-        {
-            return [];
-        }
-    }
-
     private ImageReference Reference(string signature) => ImageReference.WithTag(Repository, Tag(signature));
 
     /// <summary>The stage's manifest and config, read once per command (by the digest a lookup resolved, else by tag); null when absent.</summary>

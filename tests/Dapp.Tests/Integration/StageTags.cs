@@ -7,21 +7,27 @@ namespace Dapp.Tests.Integration;
 /// <summary>Checks of the stage tags in a registry, as another host would find them.</summary>
 public static class StageTags
 {
+    /// <summary>The <c>dimgstage-*</c> tags of the repository; none when it does not exist.</summary>
+    public static async Task<IReadOnlyList<string>> ListAsync(string repo)
+    {
+        using var client = new RegistryClient();
+        try
+        {
+            return (await client.ListTagsAsync(RepositoryName.Parse(repo), 1000, default))
+                .Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
+        }
+        catch (RegistryException e) when (e.IsNotFound)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Every stage tag of the repository names a manifest whose config and layers the registry has, whole.</summary>
     public static async Task<int> AssertCompleteAsync(string repo, string context)
     {
         using var client = new RegistryClient();
         var repository = RepositoryName.Parse(repo);
-        IReadOnlyList<string> tags;
-        try
-        {
-            tags = await client.ListTagsAsync(repository, 1000, default);
-        }
-        catch (RegistryException e) when (e.IsNotFound)
-        {
-            return 0;
-        }
-        var stageTags = tags.Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
+        var stageTags = await ListAsync(repo);
         foreach (var tag in stageTags)
         {
             var manifest = (await client.GetManifestAsync(ImageReference.WithTag(repository, tag), null, default)).AsManifest();

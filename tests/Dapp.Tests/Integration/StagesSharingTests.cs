@@ -211,8 +211,7 @@ public class StagesSharingTests : IAsyncLifetime
         Assert.Contains(result.StdoutLines, l => l.Contains($"{_repo}/api:latest") && l.EndsWith("[PUSH]"));
         Assert.Contains(result.StdoutLines, l => l.Contains($"{_repo}/web:latest") && l.EndsWith("[PUSH]"));
         Assert.Empty(await project.Stages.ListAsync(default));
-        using var client = new Dapp.Registry.Remote.RegistryClient();
-        Assert.Empty(await Dapp.Storage.RegistryStagesStorage.ListStageTagsAsync(client, Dapp.Registry.Names.RepositoryName.Parse(_repo), default));
+        Assert.Empty(await StageTags.ListAsync(_repo));
     }
 
     [Fact]
