@@ -14,6 +14,7 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
         {
             StageState.Build or StageState.Push or StageState.Pull => "yellow",
             StageState.UsingCache or StageState.Exist or StageState.InRepo => "green",
+            StageState.Waiting => "blue",
             _ => "grey",
         };
         lock (_lock)

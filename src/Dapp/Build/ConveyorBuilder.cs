@@ -27,13 +27,29 @@ public sealed class ConveyorBuilder
     private readonly StageImageBuilder _stageBuilder;
     private readonly HashSet<Conveyor> _done = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, Task> _publishing = new();
+    private readonly Dictionary<string, Task<PublishOutcome>> _publishing = new();
+    private readonly StageClaims? _claims;
 
-    public ConveyorBuilder(DockerEngine engine, LocalStagesStorage local, IStagesStorage? storage, BuildOptions options, IReporter reporter, MountBinds mounts)
+    /// <summary>What became of a stage sent to the stages storage.</summary>
+    private enum PublishOutcome
+    {
+        /// <summary>Ours is there now.</summary>
+        Published,
+        /// <summary>It was there already, and ours was not built by this process (nothing to compare).</summary>
+        Present,
+        /// <summary>This process built it, but another host's copy was published first: theirs is kept.</summary>
+        Lost,
+        /// <summary>Not published: built on a stage whose published copy is another host's.</summary>
+        Diverged,
+    }
+
+    public ConveyorBuilder(DockerEngine engine, LocalStagesStorage local, IStagesStorage? storage, BuildOptions options, IReporter reporter, MountBinds mounts,
+        StageClaims? claims = null)
     {
         _engine = engine;
         _local = local;
         _storage = storage;
+        _claims = claims;
         _options = options;
         _reporter = reporter;
         _stageBuilder = new StageImageBuilder(engine, local, options, mounts, reporter);
@@ -110,6 +126,35 @@ public sealed class ConveyorBuilder
         }
         for (int i = first; i < conveyor.Stages.Count; i++)
             await BuildStageAsync(conveyor, i, force: false, ct);
+        if (!_options.DryRun) await ContinueFromWinnersAsync(conveyor, ct);
+    }
+
+    /// <summary>
+    /// When another host published a stage this process built (its copy differs: build outputs are not reproducible),
+    /// the stages built after it here are built on a parent the registry does not have. They are not published; the
+    /// winner's stage replaces ours locally and they are built again on it, so each stage in the registry starts with
+    /// its parent's layers.
+    /// </summary>
+    private async Task ContinueFromWinnersAsync(Conveyor conveyor, CancellationToken ct)
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            var outcomes = new List<PublishOutcome?>();
+            foreach (var stage in conveyor.Stages)
+                outcomes.Add(_publishing.TryGetValue(stage.Signature, out var publishing) ? await publishing : null);
+            var lost = outcomes.FindIndex(o => o == PublishOutcome.Lost);
+            if (lost < 0 || lost == conveyor.Stages.Count - 1) return;
+            _reporter.Warning($"{conveyor.Image.DisplayName}: another host published stage {conveyor.Stages[lost].Name.DappName()} first: building the stages after it again, on that host's copy");
+            for (int i = lost; i < conveyor.Stages.Count; i++)
+            {
+                await _engine.RemoveImageAsync(_local.ImageName(conveyor.Stages[i].Signature), force: true, ct);
+                _publishing.Remove(conveyor.Stages[i].Signature);
+            }
+            // The winner's copy is what the next stage is built on now (pulled when needed).
+            _publishing[conveyor.Stages[lost].Signature] = Task.FromResult(PublishOutcome.Present);
+            for (int i = lost + 1; i < conveyor.Stages.Count; i++)
+                await BuildStageAsync(conveyor, i, force: true, ct);
+        }
     }
 
     /// <summary>
@@ -147,12 +192,62 @@ public sealed class ConveyorBuilder
             return;
         }
 
-        var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
-        var started = Stopwatch.StartNew();
-        var buildEvent = Report(conveyor, stage, StageState.Build);
-        await _stageBuilder.BuildAsync(conveyor, stage, previousImage, ct);
-        _reporter.StageBuilt(buildEvent, started.Elapsed);
-        Publish(conveyor, index, built: true, ct);
+        ClaimHold? claim = null;
+        if (_claims is not null)
+        {
+            var (published, held) = await ClaimOrWaitAsync(conveyor, stage, ct);
+            if (published)
+            {
+                // Another host built it: the stages after it build on that copy, pulled when needed.
+                if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
+                return;
+            }
+            claim = held;
+        }
+        try
+        {
+            var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
+            var started = Stopwatch.StartNew();
+            var buildEvent = Report(conveyor, stage, StageState.Build);
+            await _stageBuilder.BuildAsync(conveyor, stage, previousImage, ct);
+            _reporter.StageBuilt(buildEvent, started.Elapsed);
+        }
+        catch
+        {
+            if (claim is not null) await claim.DisposeAsync();
+            throw;
+        }
+        Publish(conveyor, index, built: true, ct, claim);
+    }
+
+    /// <summary>
+    /// Before building a missing stage in distributed mode: if another host has published it since the walk, it is
+    /// used; if another host's claim on it is live, this one waits (<c>[WAITING]</c>), asking with growing pauses
+    /// until the stage appears or the claim lapses; otherwise this one claims it. Bounded by --lock-timeout.
+    /// </summary>
+    private async Task<(bool Published, ClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    {
+        var claims = _claims!;
+        var waited = Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(200);
+        string? waitingFor = null;
+        while (true)
+        {
+            if (await claims.IsPublishedAsync(stage.Signature, ct)) return (true, null);
+            var attempt = await claims.TryTakeAsync(stage.Signature, ct);
+            if (attempt.Held) return (false, claims.IsOff ? null : claims.Hold(stage.Signature));
+            var holder = attempt.Other!;
+            if (holder.Holder != waitingFor)
+            {
+                waitingFor = holder.Holder;
+                _reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, StageState.Waiting,
+                    $"for {holder.Holder}, whose claim lasts until {holder.Expires.UtcDateTime:HH:mm:ss} UTC unless renewed"));
+            }
+            if (waited.Elapsed >= _options.LockTimeout)
+                throw new DappException($"{conveyor.Image.DisplayName}: timed out after {_options.LockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");
+            await Task.Delay(pause, ct);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
+        }
     }
 
     private async Task EnsureDependenciesAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
@@ -183,22 +278,32 @@ public sealed class ConveyorBuilder
     /// A stage the storage has is left alone: for one this process built, another host's copy published meanwhile is
     /// kept (<c>[EXIST]</c>); a local stage found is published only if missing (<c>[PUSH]</c>).
     /// </summary>
-    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct)
+    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, ClaimHold? claim = null)
     {
         if (_storage is null) return;
         var stage = conveyor.Stages[index];
         if (_publishing.ContainsKey(stage.Signature)) return;
         var parent = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
-        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.CompletedTask;
-        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, built, ct);
+        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
+        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, built, claim, ct);
     }
 
-    private async Task PublishAfterAsync(Task parent, Conveyor conveyor, ConveyorStage stage, bool built, CancellationToken ct)
+    private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parent, Conveyor conveyor, ConveyorStage stage, bool built,
+        ClaimHold? claim, CancellationToken ct)
     {
-        await parent;
-        // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
-        var published = await _storage!.PublishAsync(stage.Signature, NoTransferDisplay.Instance, ct);
-        if (published != built) Report(conveyor, stage, published ? StageState.Push : StageState.Exist);
+        try
+        {
+            // Built here on a parent whose registry copy is another host's: not for the registry (ContinueFromWinnersAsync).
+            if (await parent is PublishOutcome.Lost or PublishOutcome.Diverged && built) return PublishOutcome.Diverged;
+            // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
+            var published = await _storage!.PublishAsync(stage.Signature, NoTransferDisplay.Instance, ct);
+            if (published != built) Report(conveyor, stage, published ? StageState.Push : StageState.Exist);
+            return published ? PublishOutcome.Published : built ? PublishOutcome.Lost : PublishOutcome.Present;
+        }
+        finally
+        {
+            if (claim is not null) await claim.DisposeAsync();
+        }
     }
 
     /// <summary>The image the from stage starts from; a missing <c>from</c> image is pulled (transient registry faults retried).</summary>

@@ -22,13 +22,23 @@ public static class BuildCommand
         try
         {
             var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir);
-            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts).BuildAllAsync(conveyors, ct);
+            var claims = remote?.Claims(ClaimTtl(project.Options.Environment), reporter.Warning);
+            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts, claims).BuildAllAsync(conveyors, ct);
         }
         finally
         {
             if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
         }
         if (storage.Summary) project.ReportStagesStorage(reporter);
+    }
+
+    /// <summary>How long a claim on a stage lasts unless its holder renews it: DAPP_CLAIM_TTL seconds, default 60.</summary>
+    private static TimeSpan ClaimTtl(Func<string, string?> environment)
+    {
+        if (environment("DAPP_CLAIM_TTL") is not { Length: > 0 } text) return TimeSpan.FromSeconds(60);
+        if (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds is < 3 or > 86400)
+            throw new DappException($"DAPP_CLAIM_TTL '{text}': expected a number of seconds from 3 to 86400");
+        return TimeSpan.FromSeconds(seconds);
     }
 }
 

@@ -16,7 +16,7 @@ public static class FlushRepoCommands
         return await DeleteTagsAsync(registry.Client, registry.Repository, await StagesTagsAsync(registry, ct), dryRun, reporter, ct);
     }
 
-    /// <summary>The tags of REPO that belong to its stages: <c>dimgstage-*</c>, and <c>dapp-upload-*</c>, each naming some stage.</summary>
+    /// <summary>The tags of REPO that belong to its stages: <c>dimgstage-*</c>, <c>dapp-upload-*</c> (each naming some stage), <c>dimgclaim-*</c>.</summary>
     private static async Task<IReadOnlyList<string>> StagesTagsAsync(RegistryAccess registry, CancellationToken ct)
     {
         try
@@ -30,7 +30,8 @@ public static class FlushRepoCommands
     }
 
     private static bool IsStagesTag(string tag) =>
-        tag.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal);
+        tag.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal)
+        || tag.StartsWith(StageClaims.TagPrefix, StringComparison.Ordinal);
 
     /// <summary><c>dapp dimg flush repo [--with-stages] [DIMG...] REPO</c>: deletes the dimg images of the selected dimgs.</summary>
     public static async Task<int> FlushRepoAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, bool withStages,

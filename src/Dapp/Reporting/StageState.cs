@@ -12,6 +12,8 @@ public enum StageState
     NotExist,
     /// <summary>Distributed mode: the stages storage has it and nothing needs it locally.</summary>
     InRepo,
+    /// <summary>Distributed mode: another host has claimed the stage and is building it.</summary>
+    Waiting,
 }
 
 public static class StageStateNames
@@ -26,6 +28,7 @@ public static class StageStateNames
         StageState.Exist => "[EXIST]",
         StageState.NotExist => "[NOT EXIST]",
         StageState.InRepo => "[IN REPO]",
+        StageState.Waiting => "[WAITING]",
         _ => throw new ArgumentOutOfRangeException(nameof(state)),
     };
 }

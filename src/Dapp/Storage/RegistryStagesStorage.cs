@@ -53,6 +53,9 @@ public sealed class RegistryStagesStorage : IStagesStorage
         _dimgs = new RegistryDimgImages(registry.Client, registry.Repository);
     }
 
+    /// <summary>Claims on stages in this repository, for hosts building at once (<see cref="StageClaims"/>).</summary>
+    public StageClaims Claims(TimeSpan ttl, Action<string> warn) => new(_registry.Client, Repository, ttl, warn, RefreshAsync);
+
     public RepositoryName Repository => _registry.Repository;
 
     public string Location => Repository.ToString();
@@ -76,14 +79,24 @@ public sealed class RegistryStagesStorage : IStagesStorage
         return signatures.Where(s => _known.GetValueOrDefault(s) is not null).ToHashSet();
     }
 
+    /// <summary>Asks the registry again whether it has the stage (another host may have published it since the lookup).</summary>
+    public async Task<bool> RefreshAsync(string signature, CancellationToken ct)
+    {
+        var info = await _registry.Client.HeadManifestAsync(Reference(signature), ct);
+        _known[signature] = info;
+        if (info is null) _images.TryRemove(signature, out _);
+        return info is not null;
+    }
+
     public async Task<IReadOnlyDictionary<string, string>?> GetLabelsAsync(string signature, CancellationToken ct) =>
         (await ImageAsync(signature, ct))?.Labels;
 
     /// <summary>Pulls each stage by the digest its lookup resolved: by the engine, or with <see cref="StagesTransferOptions.LoadPath"/> through the load API.</summary>
     public async Task FetchAsync(IReadOnlyList<string> signatures, ITransferDisplay display, CancellationToken ct)
     {
-        var unknown = signatures.Where(s => _known.GetValueOrDefault(s) is null).ToList();
-        var missing = unknown.Except(await LookUpAsync(unknown, ct)).ToList();
+        var missing = new List<string>();
+        foreach (var signature in signatures.Where(s => _known.GetValueOrDefault(s) is null).Distinct())
+            if (!await RefreshAsync(signature, ct)) missing.Add(signature);
         if (missing.Count > 0)
             throw new DappException($"{missing.Count} stage(s) are not in {Location}: {string.Join(", ", missing.Select(ImageName))}");
         var items = signatures.Distinct().Select(s => (Signature: s, Remote: ImageReference.WithDigest(Repository, _known[s]!.Digest))).ToList();

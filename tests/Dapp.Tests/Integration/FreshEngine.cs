@@ -68,6 +68,15 @@ public sealed class FreshEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Gives this engine the base image the tests build on (made locally, on the first engine).</summary>
+    public async Task LoadBaseImageAsync()
+    {
+        var tar = Path.Combine(_dir, "base.tar");
+        Assert.Equal(0, (await DockerCli.RunAsync("save", "-o", tar, EngineFixture.BaseImage)).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("-H", Host, "load", "-q", "-i", tar)).ExitCode);
+        File.Delete(tar);
+    }
+
     /// <summary>The images this engine has, as docker lists them.</summary>
     public async Task<IReadOnlyList<string>> ImagesAsync() =>
         (await DockerCli.RunAsync("-H", Host, "images", "-a", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")).StdoutLines.ToList();

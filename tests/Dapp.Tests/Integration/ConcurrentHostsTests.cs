@@ -1,0 +1,182 @@
+using Xunit.Abstractions;
+using System.Diagnostics;
+using Dapp.Registry.Model;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+using Dapp.Stages;
+using Dapp.Storage;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>
+/// Many hosts building one project at once in distributed mode, with nothing but the registry to coordinate them
+/// (docs/distributed.md): every host is a fresh engine of its own, given only the base image.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public class ConcurrentHostsTests(ITestOutputHelper output)
+{
+    private readonly string _repo = $"127.0.0.1:5000/concurrent/{Guid.NewGuid():N}";
+
+    /// <summary>Three stages of ~2 s that write random data (copies built by two hosts would differ), on from.</summary>
+    private static string SlowDappfile(string marker, int seconds = 2) => $"""
+        dimg: app
+        from: dapp-examples/busybox:1.35
+        shell:
+          beforeInstall: sleep {seconds} && echo {marker} > /marker && head -c 200000 /dev/urandom > /a
+          install: sleep {seconds} && head -c 200000 /dev/urandom > /b
+          setup: sleep {seconds} && head -c 200000 /dev/urandom > /c
+        """;
+
+    private static Process Start(FreshEngine host, TestProject test, IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var environment = new Dictionary<string, string> { ["DOCKER_HOST"] = host.Host, ["DAPP_HOME"] = test.HomeDir + "-" + Path.GetFileName(Path.GetDirectoryName(host.Socket)) };
+        foreach (var (key, value) in env ?? new Dictionary<string, string>()) environment[key] = value;
+        return DappCli.Start(test.Dir, environment, [.. args, "--name", test.Name]);
+    }
+
+    private static async Task<CliResult> FinishAsync(Process process)
+    {
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await process.WaitForExitAsync(timeout.Token);
+            return new CliResult(process.ExitCode, await stdout, await stderr);
+        }
+    }
+
+    private static async Task<FreshEngine[]> StartHostsAsync(int count)
+    {
+        var hosts = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => FreshEngine.StartAsync()));
+        await Task.WhenAll(hosts.Select(h => h.LoadBaseImageAsync()));
+        return hosts;
+    }
+
+    /// <summary>Stage lines in a state (a [WAITING] line goes on with whom it waits for).</summary>
+    private static int Count(CliResult result, string state) => result.StdoutLines.Count(l => l.EndsWith(state) || l.Contains(state + " "));
+
+    /// <summary>Each stage tag names a complete image whose layers start with its parent stage's; each dimg tag has its stage's layers.</summary>
+    private async Task AssertConsistentAsync(TestProject test, string context)
+    {
+        using var project = await test.LoadAsync();
+        var chain = (await project.SelectConveyorsAsync([], default))[0];
+        using var client = new RegistryClient();
+        var repository = RepositoryName.Parse(_repo);
+        IReadOnlyList<Descriptor>? parent = null;
+        foreach (var stage in chain.Stages)
+        {
+            var layers = (await client.GetManifestAsync(ImageReference.WithTag(repository, RegistryStagesStorage.Tag(stage.Signature)), null, default)).AsManifest().Layers;
+            foreach (var layer in layers) Assert.True(await client.HeadBlobAsync(repository, layer.Digest, default) == layer.Size, $"{context}: a layer of {stage.Name.DappName()} is missing");
+            if (parent is not null)
+                Assert.True(layers.Take(parent.Count).SequenceEqual(parent), $"{context}: the layers of {stage.Name.DappName()} do not start with its parent's");
+            parent = layers;
+        }
+        var dimg = (await client.GetManifestAsync(ImageReference.Parse($"{_repo}/app:latest"), null, default)).AsManifest();
+        Assert.Equal(parent, dimg.Layers);
+    }
+
+    [Fact]
+    public async Task Four_hosts_at_once_build_each_stage_about_once_and_a_fifth_builds_nothing()
+    {
+        await using var test = new TestProject(SlowDappfile(Guid.NewGuid().ToString("N")));
+        var hosts = await StartHostsAsync(5);
+        try
+        {
+            var runs = hosts.Take(4).Select(h => Start(h, test, null, "dimg", "bp", "--stages-storage", _repo, _repo)).ToList();
+            var results = await Task.WhenAll(runs.Select(FinishAsync));
+            foreach (var r in results) Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+            var builds = results.Sum(r => Count(r, "[BUILD]"));
+            // The figures docs/distributed.md quotes.
+            output.WriteLine($"[BUILD] lines across 4 hosts: {builds} for 4 stages; [WAITING] lines: {results.Sum(r => Count(r, "[WAITING]"))}");
+            foreach (var r in results) output.WriteLine(r.StdoutLines.Last());
+            Assert.InRange(builds, 4, 6);
+            Assert.Contains(results, r => Count(r, "[WAITING]") > 0);
+            await AssertConsistentAsync(test, "after four hosts");
+            using (var client = new RegistryClient())
+                Assert.DoesNotContain(await client.ListTagsAsync(RepositoryName.Parse(_repo), 1000, default), t => t.StartsWith(StageClaims.TagPrefix));
+
+            var fifth = await FinishAsync(Start(hosts[4], test, null, "dimg", "bp", "--stages-storage", _repo, _repo));
+            Assert.True(fifth.ExitCode == 0, fifth.Stderr + fifth.Stdout);
+            Assert.Equal(0, Count(fifth, "[BUILD]"));
+            Assert.Equal(0, Count(fifth, "[PULL]"));
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task When_the_claim_holder_is_killed_another_host_takes_over_once_the_claim_expires()
+    {
+        await using var test = new TestProject($"""
+            dimg: app
+            from: dapp-examples/busybox:1.35
+            shell:
+              beforeInstall: echo {Guid.NewGuid():N} > /marker && sleep 6 && head -c 200000 /dev/urandom > /a
+              install: head -c 200000 /dev/urandom > /b
+            """);
+        var hosts = await StartHostsAsync(2);
+        try
+        {
+            var shortClaims = new Dictionary<string, string> { ["DAPP_CLAIM_TTL"] = "4" };
+            using var client = new RegistryClient();
+            var repository = RepositoryName.Parse(_repo);
+            var holder = Start(hosts[0], test, shortClaims, "dimg", "bp", "--stages-storage", _repo, _repo);
+            // Kill it once it holds the claim of a stage it is building (beforeInstall sleeps 6 s).
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                IReadOnlyList<string> tags = [];
+                try { tags = await client.ListTagsAsync(repository, 1000, default); } catch (RegistryException e) when (e.IsNotFound) { }
+                if (tags.Any(t => t.StartsWith(StageClaims.TagPrefix)) && tags.Any(t => t.StartsWith(RegistryStagesStorage.TagPrefix))) break;
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the first host never claimed a stage");
+                await Task.Delay(100);
+            }
+            holder.Kill(entireProcessTree: true);
+            await FinishAsync(holder);
+
+            var taker = await FinishAsync(Start(hosts[1], test, shortClaims, "dimg", "bp", "--stages-storage", _repo, _repo));
+            Assert.True(taker.ExitCode == 0, taker.Stderr + taker.Stdout);
+            Assert.True(Count(taker, "[WAITING]") > 0, taker.Stdout);
+            Assert.Contains(taker.StdoutLines, l => l.Contains("before_install") && l.EndsWith("[BUILD]"));
+            await AssertConsistentAsync(test, "after the takeover");
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Twenty_rounds_of_two_hosts_racing_on_a_stage_leave_no_inconsistent_chain()
+    {
+        var hosts = await StartHostsAsync(2);
+        try
+        {
+            var random = new Random();
+            for (int round = 0; round < 20; round++)
+            {
+                await using var test = new TestProject($"""
+                    dimg: app
+                    from: dapp-examples/busybox:1.35
+                    shell:
+                      install: echo {Guid.NewGuid():N} > /marker && sleep 1 && head -c 100000 /dev/urandom > /r
+                      setup: head -c 1000 /dev/urandom > /s
+                    """);
+                var offset = random.Next(0, 1500);
+                var first = Start(hosts[0], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
+                await Task.Delay(offset);
+                var second = Start(hosts[1], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
+                var results = await Task.WhenAll(FinishAsync(first), FinishAsync(second));
+                foreach (var r in results) Assert.True(r.ExitCode == 0, $"round {round}: {r.Stderr}{r.Stdout}");
+                await AssertConsistentAsync(test, $"round {round} (offset {offset} ms)");
+            }
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
+}
