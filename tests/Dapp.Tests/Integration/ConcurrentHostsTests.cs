@@ -34,18 +34,6 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         return DappCli.Start(test.Dir, environment, [.. args, "--name", test.Name]);
     }
 
-    private static async Task<CliResult> FinishAsync(Process process)
-    {
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(timeout.Token);
-            return new CliResult(process.ExitCode, await stdout, await stderr);
-        }
-    }
-
     private static async Task<FreshEngine[]> StartHostsAsync(int count)
     {
         var hosts = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => FreshEngine.StartAsync()));
@@ -84,7 +72,7 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         try
         {
             var runs = hosts.Take(4).Select(h => Start(h, test, null, "dimg", "bp", "--stages-storage", _repo, _repo)).ToList();
-            var results = await Task.WhenAll(runs.Select(FinishAsync));
+            var results = await Task.WhenAll(runs.Select(DappCli.FinishAsync));
             foreach (var r in results) Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
             var builds = results.Sum(r => Count(r, "[BUILD]"));
             // The figures docs/distributed.md quotes.
@@ -96,7 +84,7 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
             using (var client = new RegistryClient())
                 Assert.DoesNotContain(await client.ListTagsAsync(RepositoryName.Parse(_repo), 1000, default), t => t.StartsWith(StageClaims.TagPrefix));
 
-            var fifth = await FinishAsync(Start(hosts[4], test, null, "dimg", "bp", "--stages-storage", _repo, _repo));
+            var fifth = await DappCli.FinishAsync(Start(hosts[4], test, null, "dimg", "bp", "--stages-storage", _repo, _repo));
             Assert.True(fifth.ExitCode == 0, fifth.Stderr + fifth.Stdout);
             Assert.Equal(0, Count(fifth, "[BUILD]"));
             Assert.Equal(0, Count(fifth, "[PULL]"));
@@ -135,9 +123,9 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
                 await Task.Delay(100);
             }
             holder.Kill(entireProcessTree: true);
-            await FinishAsync(holder);
+            await DappCli.FinishAsync(holder);
 
-            var taker = await FinishAsync(Start(hosts[1], test, shortClaims, "dimg", "bp", "--stages-storage", _repo, _repo));
+            var taker = await DappCli.FinishAsync(Start(hosts[1], test, shortClaims, "dimg", "bp", "--stages-storage", _repo, _repo));
             Assert.True(taker.ExitCode == 0, taker.Stderr + taker.Stdout);
             Assert.True(Count(taker, "[WAITING]") > 0, taker.Stdout);
             Assert.Contains(taker.StdoutLines, l => l.Contains("before_install") && l.EndsWith("[BUILD]"));
@@ -169,7 +157,7 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
                 var first = Start(hosts[0], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
                 await Task.Delay(offset);
                 var second = Start(hosts[1], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
-                var results = await Task.WhenAll(FinishAsync(first), FinishAsync(second));
+                var results = await Task.WhenAll(DappCli.FinishAsync(first), DappCli.FinishAsync(second));
                 foreach (var r in results) Assert.True(r.ExitCode == 0, $"round {round}: {r.Stderr}{r.Stdout}");
                 await AssertConsistentAsync(test, $"round {round} (offset {offset} ms)");
             }
@@ -178,5 +166,23 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         {
             foreach (var host in hosts) await host.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_registry_that_refuses_claims_builds_without_them_with_one_warning()
+    {
+        await using var test = new TestProject(SlowDappfile(Guid.NewGuid().ToString("N"), seconds: 0));
+        await using var proxy = new Registry.FaultProxy(5000);
+        var refused = 0;
+        proxy.Rule = r => r.Method == "PUT" && r.Path.Contains("/manifests/" + StageClaims.TagPrefix) && Interlocked.Increment(ref refused) > 0
+            ? new Registry.StatusFault(403)
+            : null;
+        var repo = _repo.Replace("127.0.0.1:5000", proxy.Host);
+        var result = await DappCli.RunAsync(test, "dimg", "bp", "--stages-storage", repo, repo);
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        Assert.Equal(1, refused);
+        Assert.Single(result.Stderr.Split('\n'), l => l.Contains("refuses claims"));
+        Assert.Equal(4, Count(result, "[BUILD]"));
+        await AssertConsistentAsync(test, "without claims");
     }
 }

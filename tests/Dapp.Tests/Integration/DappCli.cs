@@ -27,9 +27,13 @@ public static class DappCli
         return Process.Start(start)!;
     }
 
-    public static async Task<CliResult> RunAsync(string workDir, IReadOnlyDictionary<string, string>? env, params string[] args)
+    public static Task<CliResult> RunAsync(string workDir, IReadOnlyDictionary<string, string>? env, params string[] args) =>
+        FinishAsync(Start(workDir, env, args));
+
+    /// <summary>Waits for a started dapp (at most 5 minutes) and disposes of it.</summary>
+    public static async Task<CliResult> FinishAsync(Process started)
     {
-        using var process = Start(workDir, env, args);
+        using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
