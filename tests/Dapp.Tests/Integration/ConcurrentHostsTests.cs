@@ -110,18 +110,9 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         {
             var shortClaims = new Dictionary<string, string> { ["DAPP_CLAIM_TTL"] = "4" };
             using var client = new RegistryClient();
-            var repository = RepositoryName.Parse(_repo);
             var holder = Start(hosts[0], test, shortClaims, "dimg", "bp", "--stages-storage", _repo, _repo);
-            // Kill it once it holds the claim of a stage it is building (beforeInstall sleeps 6 s).
-            var clock = Stopwatch.StartNew();
-            while (true)
-            {
-                IReadOnlyList<string> tags = [];
-                try { tags = await client.ListTagsAsync(repository, 1000, default); } catch (RegistryException e) when (e.IsNotFound) { }
-                if (tags.Any(t => t.StartsWith(StageClaims.TagPrefix)) && tags.Any(t => t.StartsWith(RegistryStagesStorage.TagPrefix))) break;
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the first host never claimed a stage");
-                await Task.Delay(100);
-            }
+            // Kill it once it holds the claim of before_install, which it is building (6 s).
+            await WaitForClaimAsync(client, test, StageName.BeforeInstall);
             holder.Kill(entireProcessTree: true);
             await DappCli.FinishAsync(holder);
 
@@ -184,5 +175,44 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         Assert.Single(result.Stderr.Split('\n'), l => l.Contains("refuses claims"));
         Assert.Equal(4, Count(result, "[BUILD]"));
         await AssertConsistentAsync(test, "without claims");
+    }
+
+    [Fact]
+    public async Task Lock_timeout_bounds_the_wait_for_another_hosts_claim()
+    {
+        await using var test = new TestProject(SlowDappfile(Guid.NewGuid().ToString("N"), seconds: 15));
+        var hosts = await StartHostsAsync(2);
+        var holder = Start(hosts[0], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
+        try
+        {
+            using var client = new RegistryClient();
+            await WaitForClaimAsync(client, test, StageName.BeforeInstall);
+            var clock = Stopwatch.StartNew();
+            var waiter = await DappCli.FinishAsync(Start(hosts[1], test, null, "dimg", "bp", "--stages-storage", _repo, _repo, "--lock-timeout", "2"));
+            Assert.Equal(1, waiter.ExitCode);
+            Assert.Contains("timed out after 2 s waiting for", waiter.Stderr);
+            Assert.True(Count(waiter, "[WAITING]") > 0, waiter.Stdout);
+            Assert.InRange(clock.Elapsed.TotalSeconds, 2, 12);
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await DappCli.FinishAsync(holder);
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
+
+    /// <summary>Waits until the registry has a claim on the stage of the project's dimg.</summary>
+    private async Task WaitForClaimAsync(RegistryClient client, TestProject test, StageName stage)
+    {
+        using var project = await test.LoadAsync();
+        var signature = (await project.SelectConveyorsAsync([], default))[0].SignatureOf(stage);
+        var claim = ImageReference.WithTag(RepositoryName.Parse(_repo), StageClaims.Tag(signature));
+        var clock = Stopwatch.StartNew();
+        while (await client.HeadManifestAsync(claim, default) is null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no host claimed {stage.DappName()}");
+            await Task.Delay(100);
+        }
     }
 }
