@@ -36,6 +36,9 @@ internal static class DappCommandLine
         stages.Add(stagesFlush);
         stages.Add(StagesPush(common));
         stages.Add(StagesPull(common));
+        var stagesCleanup = new Command("cleanup", "Delete stages that are no longer needed");
+        stagesCleanup.Add(StagesCleanupRepo(common));
+        stages.Add(stagesCleanup);
         dimg.Add(stages);
 
         var flush = new Command("flush", "Remove dimg images");
@@ -122,6 +125,34 @@ internal static class DappCommandLine
             {
                 var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
                 return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
+            });
+        registry.AddTo(command);
+        return command;
+    }
+
+    private static Command StagesCleanupRepo(CommonOptions common)
+    {
+        var repo = new Argument<string>("REPO") { Description = "The repository of the stages" };
+        var registry = new RegistryOptionSet();
+        var repoCache = new Option<bool>("--improper-repo-cache") { Description = "Delete stages that no dimg tag of REPO is built on (its chain and the artifacts it imports)" };
+        var cacheVersion = new Option<bool>("--improper-cache-version") { Description = "Delete stages of another cache version" };
+        var keepYounger = new Option<string>("--keep-younger-than") { Description = "Never delete stages younger than this (30s, 15m, 2h, 1d)", DefaultValueFactory = _ => "2h" };
+        keepYounger.Validators.Add(result =>
+        {
+            if (Durations.TryParse(result.GetValueOrDefault<string>(), out _) is false)
+                result.AddError($"--keep-younger-than '{result.GetValueOrDefault<string>()}': expected a number and a unit, s, m, h or d (for example 2h or 0s)");
+        });
+        var command = ProjectCommand(common, "repo", "Delete the stages of REPO that the policies select, except those younger than --keep-younger-than",
+            [repo, repoCache, cacheVersion, keepYounger], (project, reporter, r, ct) =>
+            {
+                Durations.TryParse(r.GetValue(keepYounger), out var grace);
+                return StagesCleanupCommand.RepoAsync(project, r.GetValue(repo)!, new StagesCleanupOptions
+                {
+                    ImproperRepoCache = r.GetValue(repoCache),
+                    ImproperCacheVersion = r.GetValue(cacheVersion),
+                    KeepYoungerThan = grace,
+                    DryRun = r.GetValue(common.DryRun),
+                }, registry.Get(r, common), reporter, ct);
             });
         registry.AddTo(command);
         return command;
@@ -226,6 +257,28 @@ internal static class DappCommandLine
             return 0;
         }));
         return command;
+    }
+}
+
+/// <summary>Durations as the cleanup options take them: a number and a unit, <c>30s</c>, <c>15m</c>, <c>2h</c>, <c>1d</c>.</summary>
+internal static class Durations
+{
+    public static bool TryParse(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrEmpty(text) || text.Length < 2
+            || !long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            || value > 100_000) return false;
+        TimeSpan? parsed = text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(value),
+            'm' => TimeSpan.FromMinutes(value),
+            'h' => TimeSpan.FromHours(value),
+            'd' => TimeSpan.FromDays(value),
+            _ => null,
+        };
+        duration = parsed ?? TimeSpan.Zero;
+        return parsed is not null;
     }
 }
 

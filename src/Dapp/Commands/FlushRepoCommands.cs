@@ -17,21 +17,9 @@ public static class FlushRepoCommands
     }
 
     /// <summary>The tags of REPO that belong to its stages: <c>dimgstage-*</c>, <c>dapp-upload-*</c> (each naming some stage), <c>dimgclaim-*</c>.</summary>
-    private static async Task<IReadOnlyList<string>> StagesTagsAsync(RegistryAccess registry, CancellationToken ct)
-    {
-        try
-        {
-            return (await registry.Client.ListTagsAsync(registry.Repository, 1000, ct)).Where(IsStagesTag).ToList();
-        }
-        catch (RegistryException e) when (e.IsNotFound)
-        {
-            return [];
-        }
-    }
+    private static async Task<IReadOnlyList<string>> StagesTagsAsync(RegistryAccess registry, CancellationToken ct) =>
+        (await RegistryStagesStorage.ListTagsAsync(registry.Client, registry.Repository, ct)).Where(RegistryStagesStorage.IsStagesTag).ToList();
 
-    private static bool IsStagesTag(string tag) =>
-        tag.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal)
-        || tag.StartsWith(StageClaims.TagPrefix, StringComparison.Ordinal);
 
     /// <summary><c>dapp dimg flush repo [--with-stages] [DIMG...] REPO</c>: deletes the dimg images of the selected dimgs.</summary>
     public static async Task<int> FlushRepoAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, bool withStages,
@@ -43,16 +31,8 @@ public static class FlushRepoCommands
         foreach (var dimg in dimgs)
         {
             var repository = dimg.Name is null ? registry.Repository : RepositoryName.Parse($"{repo}/{dimg.Name}");
-            IReadOnlyList<string> tags;
-            try
-            {
-                tags = await registry.Client.ListTagsAsync(repository, 1000, ct);
-            }
-            catch (RegistryException e) when (e.IsNotFound)
-            {
-                continue;
-            }
-            var dimgTags = tags.Where(t => !IsStagesTag(t)).ToList();
+            var tags = await RegistryStagesStorage.ListTagsAsync(registry.Client, repository, ct);
+            var dimgTags = tags.Where(t => !RegistryStagesStorage.IsStagesTag(t)).ToList();
             deleted += await DeleteTagsAsync(registry.Client, repository, dimgTags, dryRun, reporter, ct);
         }
         if (withStages)

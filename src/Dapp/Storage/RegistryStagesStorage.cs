@@ -62,6 +62,24 @@ public sealed class RegistryStagesStorage : IStagesStorage
 
     public static string Tag(string signature) => TagPrefix + signature;
 
+    /// <summary>Every tag of a repository (paginated); none when it does not exist.</summary>
+    public static async Task<IReadOnlyList<string>> ListTagsAsync(RegistryClient client, RepositoryName repository, CancellationToken ct)
+    {
+        try
+        {
+            return await client.ListTagsAsync(repository, 1000, ct);
+        }
+        catch (RegistryException e) when (e.IsNotFound)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>Whether a tag of REPO belongs to its stages: <c>dimgstage-*</c>, <c>dapp-upload-*</c> (each naming some stage), <c>dimgclaim-*</c>.</summary>
+    public static bool IsStagesTag(string tag) =>
+        tag.StartsWith(TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal)
+        || tag.StartsWith(StageClaims.TagPrefix, StringComparison.Ordinal);
+
     public string ImageName(string signature) => $"{Repository}:{Tag(signature)}";
 
     /// <summary>How progress displays name a stage: <c>dimgstage-&lt;12 hex&gt;</c>.</summary>

@@ -133,3 +133,29 @@ public class RegistryDimgImageTests
         Assert.Equal(result, RegistryDimgImages.WithConfig(manifest, new Descriptor(MediaTypes.OciConfig, "sha256:new", 42)));
     }
 }
+
+public class StagesKeepSetTests
+{
+    private static StoredStage Stage(string signature, string config, IReadOnlyDictionary<string, string>? labels = null, params string[] layers) =>
+        new(signature, "sha256:m-" + signature, layers, config, DateTimeOffset.UnixEpoch, labels ?? new Dictionary<string, string>(), layers.Length);
+
+    [Fact]
+    public void A_root_keeps_the_stages_whose_layers_begin_its_own_and_the_chains_of_the_artifacts_it_imports()
+    {
+        var artifactFrom = Stage("af", "c-af", null, "base", "a1");
+        var artifact = Stage("a", "c-a", null, "base", "a1", "a2");
+        var from = Stage("f", "c-f", null, "base", "f1");
+        var install = Stage("i", "c-i", new Dictionary<string, string> { ["dapp-artifact-builder"] = "c-a" }, "base", "f1", "i1");
+        var oldSetup = Stage("s1", "c-s1", null, "base", "f1", "i1", "s1");
+        var newSetup = Stage("s2", "c-s2", null, "base", "f1", "i1", "s2");
+        var other = Stage("o", "c-o", null, "base", "o1");
+        var keep = StagesKeepSet.Compute([artifactFrom, artifact, from, install, oldSetup, newSetup, other], ["s2"]);
+        Assert.Equal(new[] { "a", "af", "f", "i", "s2" }, keep.Order());
+    }
+
+    [Fact]
+    public void A_root_the_registry_lacks_keeps_nothing()
+    {
+        Assert.Empty(StagesKeepSet.Compute([Stage("f", "c-f", null, "base")], ["gone"]));
+    }
+}
