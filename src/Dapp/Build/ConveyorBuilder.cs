@@ -67,6 +67,10 @@ public sealed class ConveyorBuilder
                 foreach (var plan in await ChainWalk.PlanAsync(all, local, _storage, all: false, ct)) _plans[plan.Conveyor] = plan;
             }
             foreach (var conveyor in conveyors) await BuildAsync(conveyor, ct);
+            // Checked once every chain is built, so that publications keep running beside the next builds.
+            if (_storage is not null && !_options.DryRun)
+                foreach (var conveyor in Conveyor.WithDependencies(conveyors).Where(_done.Contains))
+                    await ContinueFromWinnersAsync(conveyor, ct);
         }
         finally
         {
@@ -81,7 +85,7 @@ public sealed class ConveyorBuilder
     {
         if (!_done.Add(conveyor)) return;
         if (_storage is null) await BuildLocalAsync(conveyor, ct);
-        else await BuildDistributedAsync(conveyor, _storage, lastNeeded, ct);
+        else await BuildDistributedAsync(conveyor, lastNeeded, ct);
     }
 
     private async Task BuildLocalAsync(Conveyor conveyor, CancellationToken ct)
@@ -102,13 +106,10 @@ public sealed class ConveyorBuilder
     }
 
     /// <summary>The stages the walk found: the one found is used (local) or left in the storage until a build needs it; the missing ones are built.</summary>
-    private async Task BuildDistributedAsync(Conveyor conveyor, IStagesStorage storage, bool lastNeeded, CancellationToken ct)
+    private async Task BuildDistributedAsync(Conveyor conveyor, bool lastNeeded, CancellationToken ct)
     {
-        if (!_plans.TryGetValue(conveyor, out var plan))
-        {
-            var local = await _local.LookUpAsync(conveyor.Stages.Select(s => s.Signature).ToHashSet(), ct);
-            plan = _plans[conveyor] = (await ChainWalk.PlanAsync([conveyor], local, storage, all: false, ct))[0];
-        }
+        // BuildAllAsync walked every chain a build can reach.
+        var plan = _plans[conveyor];
         var first = plan.FirstMissing;
         if (plan.Found is { } found)
         {
@@ -126,7 +127,6 @@ public sealed class ConveyorBuilder
         }
         for (int i = first; i < conveyor.Stages.Count; i++)
             await BuildStageAsync(conveyor, i, force: false, ct);
-        if (!_options.DryRun) await ContinueFromWinnersAsync(conveyor, ct);
     }
 
     /// <summary>

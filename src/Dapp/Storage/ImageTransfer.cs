@@ -61,21 +61,7 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         try
         {
             var missingName = Retag.NewBudget();
-            await WithRetriesAsync(async () =>
-            {
-                while (true)
-                {
-                    await engine.TagAsync(localImage, remoteName, ct);
-                    try
-                    {
-                        await engine.PushAsync(remoteName, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
-                        return;
-                    }
-                    catch (EngineTransferException e) when (e.IsMissingLocalImage && missingName.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
-                    {
-                    }
-                }
-            }, ct);
+            await WithRetriesAsync(() => TagAndPushAsync(localImage, remoteName, missingName, progress, ct), ct);
         }
         catch (EngineTransferException e) when (e.IsTransient)
         {
@@ -109,17 +95,8 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             {
                 while (uploaded is null)
                 {
-                    await engine.TagAsync(localImage, scratch, ct);
-                    string? digest;
-                    try
-                    {
-                        digest = await engine.PushAsync(scratch, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
-                    }
-                    catch (EngineTransferException e) when (e.IsMissingLocalImage && moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
-                    {
-                        continue;
-                    }
-                    if (digest is null) throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
+                    var digest = await TagAndPushAsync(localImage, scratch, moved, progress, ct)
+                        ?? throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
                     var manifest = await client.GetManifestExactAsync(ImageReference.WithDigest(repository, digest), ct);
                     if (manifest.AsManifest().Config.Digest == id) uploaded = manifest;
                     else if (!moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
@@ -138,6 +115,25 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         }
         // The loop above ends only once it has the manifest.
         return uploaded ?? throw new InvalidOperationException("upload ended without a manifest");
+    }
+
+    /// <summary>
+    /// Gives the image the name the engine pushes and pushes it; names it again when another process removed the name
+    /// before the push began (as <paramref name="renamed"/> allows). Returns the digest the engine reported.
+    /// </summary>
+    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct)
+    {
+        while (true)
+        {
+            await engine.TagAsync(localImage, name, ct);
+            try
+            {
+                return await engine.PushAsync(name, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
+            }
+            catch (EngineTransferException e) when (e.IsMissingLocalImage && renamed.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
+            {
+            }
+        }
     }
 
     private Task WithRetriesAsync(Func<Task> transfer, CancellationToken ct) => RetryEngineAsync(policy, warn, transfer, ct);

@@ -83,7 +83,8 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         return Serialize(root);
     }
 
-    private static byte[] Serialize(JsonNode node)
+    /// <summary>A JSON document as compact UTF-8, the same bytes for the same document every time.</summary>
+    internal static byte[] Serialize(JsonNode node)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer)) node.WriteTo(writer);

@@ -146,11 +146,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
     /// </summary>
     public async Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct)
     {
-        if (await _registry.Client.HeadManifestAsync(Reference(signature), ct) is { } existing)
-        {
-            _known[signature] = existing;
-            return false;
-        }
+        if (await RefreshAsync(signature, ct)) return false;
         var label = ShortName(signature);
         var totals = new TransferTotals(display);
         RawManifest manifest;
@@ -163,11 +159,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
         {
             Interlocked.Add(ref _bytesPushed, totals.Bytes);
         }
-        if (await _registry.Client.HeadManifestAsync(Reference(signature), ct) is { } theirs)
-        {
-            _known[signature] = theirs;
-            return false;
-        }
+        if (await RefreshAsync(signature, ct)) return false;
         await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
         Interlocked.Increment(ref _stagesPushed);
         _known[signature] = new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);

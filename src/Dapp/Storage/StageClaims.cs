@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapp.Registry.Model;
@@ -172,9 +171,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
                 [ExpiresKey] = expires.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
             },
         };
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) manifest.WriteTo(writer);
-        var content = buffer.ToArray();
+        var content = RegistryDimgImages.Serialize(manifest);
         return new RawManifest(content, MediaTypes.OciManifest, Digest.Of(content));
     }
 }

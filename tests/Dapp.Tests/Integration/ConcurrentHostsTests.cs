@@ -29,7 +29,7 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
 
     private static Process Start(FreshEngine host, TestProject test, IReadOnlyDictionary<string, string>? env, params string[] args)
     {
-        var environment = new Dictionary<string, string> { ["DOCKER_HOST"] = host.Host, ["DAPP_HOME"] = test.HomeDir + "-" + Path.GetFileName(Path.GetDirectoryName(host.Socket)) };
+        var environment = host.Environment(test);
         foreach (var (key, value) in env ?? new Dictionary<string, string>()) environment[key] = value;
         return DappCli.Start(test.Dir, environment, [.. args, "--name", test.Name]);
     }

@@ -19,8 +19,7 @@ public class DistributedTests
     private string Dappfile(string setup = "setup-1") => SharedDappfiles.ApiWebAndBuilder(_marker, setup);
 
     private static Task<CliResult> OnAsync(FreshEngine host, TestProject test, params string[] args) =>
-        DappCli.RunAsync(test.Dir, new Dictionary<string, string> { ["DOCKER_HOST"] = host.Host, ["DAPP_HOME"] = test.HomeDir + "-" + Path.GetFileName(host.Socket) },
-            [.. args, "--name", test.Name]);
+        DappCli.RunAsync(test.Dir, host.Environment(test), [.. args, "--name", test.Name]);
 
     private static List<string> Lines(CliResult result, string state) => result.StdoutLines.Where(l => l.EndsWith(state)).ToList();
 

@@ -68,6 +68,10 @@ public sealed class FreshEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The environment of a dapp process run on this host: its engine, and a DAPP_HOME of its own (locks, build dirs).</summary>
+    public Dictionary<string, string> Environment(TestProject test) =>
+        new() { ["DOCKER_HOST"] = Host, ["DAPP_HOME"] = test.HomeDir + "-" + Path.GetFileName(_dir) };
+
     /// <summary>Gives this engine the base image the tests build on (made locally, on the first engine).</summary>
     public async Task LoadBaseImageAsync()
     {

@@ -11,15 +11,8 @@ public static class StageTags
     public static async Task<IReadOnlyList<string>> ListAsync(string repo)
     {
         using var client = new RegistryClient();
-        try
-        {
-            return (await client.ListTagsAsync(RepositoryName.Parse(repo), 1000, default))
-                .Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
-        }
-        catch (RegistryException e) when (e.IsNotFound)
-        {
-            return [];
-        }
+        return (await RegistryStagesStorage.ListTagsAsync(client, RepositoryName.Parse(repo), default))
+            .Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>Every stage tag of the repository names a manifest whose config and layers the registry has, whole.</summary>
