@@ -192,32 +192,46 @@ public sealed class ConveyorBuilder
             return;
         }
 
-        ClaimHold? claim = null;
-        if (_claims is not null)
+        var stoppedForAnother = false;
+        while (true)
         {
-            var (published, held) = await ClaimOrWaitAsync(conveyor, stage, ct);
-            if (published)
+            ClaimHold? claim = null;
+            if (_claims is not null)
             {
-                // Another host built it: the stages after it build on that copy, pulled when needed.
-                if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
-                return;
+                var (published, held) = await ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
+                if (published)
+                {
+                    // Another host built it: the stages after it build on that copy, pulled when needed.
+                    if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
+                    return;
+                }
+                claim = held;
             }
-            claim = held;
+            try
+            {
+                var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
+                var started = Stopwatch.StartNew();
+                var buildEvent = Report(conveyor, stage, StageState.Build);
+                using (var build = CancellationTokenSource.CreateLinkedTokenSource(ct, claim?.Lost ?? CancellationToken.None))
+                    await _stageBuilder.BuildAsync(conveyor, stage, previousImage, build.Token, claim is null ? null : claim.ConfirmAsync);
+                _reporter.StageBuilt(buildEvent, started.Elapsed);
+            }
+            catch (Exception) when (claim is { IsLost: true } && !ct.IsCancellationRequested)
+            {
+                // Another host's claim raced with ours and won: this build stopped before its commit (however the stop
+                // surfaced), and this host waits for theirs.
+                await claim.DisposeAsync();
+                stoppedForAnother = true;
+                continue;
+            }
+            catch
+            {
+                if (claim is not null) await claim.DisposeAsync();
+                throw;
+            }
+            Publish(conveyor, index, built: true, ct, claim);
+            return;
         }
-        try
-        {
-            var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
-            var started = Stopwatch.StartNew();
-            var buildEvent = Report(conveyor, stage, StageState.Build);
-            await _stageBuilder.BuildAsync(conveyor, stage, previousImage, ct);
-            _reporter.StageBuilt(buildEvent, started.Elapsed);
-        }
-        catch
-        {
-            if (claim is not null) await claim.DisposeAsync();
-            throw;
-        }
-        Publish(conveyor, index, built: true, ct, claim);
     }
 
     /// <summary>
@@ -225,7 +239,8 @@ public sealed class ConveyorBuilder
     /// used; if another host's claim on it is live, this one waits (<c>[WAITING]</c>), asking with growing pauses
     /// until the stage appears or the claim lapses; otherwise this one claims it. Bounded by --lock-timeout.
     /// </summary>
-    private async Task<(bool Published, ClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    private async Task<(bool Published, ClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, bool stoppedForAnother,
+        CancellationToken ct)
     {
         var claims = _claims!;
         var waited = Stopwatch.StartNew();
@@ -241,7 +256,8 @@ public sealed class ConveyorBuilder
             {
                 waitingFor = holder.Holder;
                 _reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, StageState.Waiting,
-                    $"for {holder.Holder}, whose claim lasts until {holder.Expires.UtcDateTime:HH:mm:ss} UTC unless renewed"));
+                    $"for {holder.Holder}, whose claim lasts until {holder.Expires.UtcDateTime:HH:mm:ss} UTC unless renewed"
+                    + (stoppedForAnother ? " (it claimed the stage at the same moment as this host, which stopped its build)" : "")));
             }
             if (waited.Elapsed >= _options.LockTimeout)
                 throw new DappException($"{conveyor.Image.DisplayName}: timed out after {_options.LockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");

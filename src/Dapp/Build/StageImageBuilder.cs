@@ -15,7 +15,9 @@ namespace Dapp.Build;
 /// </summary>
 public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter)
 {
-    public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct)
+    /// <param name="beforeCommit">Awaited before the commit: it may still call the build off (by throwing), and no image is made.</param>
+    public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct,
+        Func<CancellationToken, Task>? beforeCommit = null)
     {
         var previous = await engine.InspectImageAsync(previousImage, ct)
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
@@ -47,6 +49,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
 
                 if (script is not null)
                     await RunAsync(conveyor, stage, containerId, ct);
+                if (beforeCommit is not null) await beforeCommit(ct);
 
                 await engine.CommitAsync(containerId, CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels)),
                     storage.ImageName(stage.Signature), ct);

@@ -20,13 +20,16 @@ public sealed record ClaimAttempt(bool Held, StageClaim? Other);
 /// <summary>
 /// Claims on stages in the registry, so that hosts building one project at once build each stage about once
 /// (docs/distributed.md). A claim is a layer-less OCI manifest under <c>REPO:dimgclaim-&lt;signature&gt;</c> whose
-/// annotations name the holder and an expiry; a host writes its claim and reads it back to see who holds it (the last
-/// writer). The holder renews it while it builds and deletes it once the stage is published. Claims only save work:
-/// correctness never depends on them (stage tags are written only while free). A registry that refuses claim writes
-/// turns them off for the command, with one warning.
+/// annotations name the holder and an expiry; a host writes its claim unless another's is live, and the last writer
+/// holds it. The registry has no "write if absent", so two hosts that both found the tag free can both write and each
+/// read its own claim back; as in Fischer's mutual exclusion, a holder reads the claim again once every write that
+/// could have raced with its own has landed (<see cref="Settle"/> after its write) and gives the stage up if a later
+/// writer has it. The holder renews it while it builds and deletes it once the stage is published. Claims only save
+/// work: correctness never depends on them (stage tags are written only while free). A registry that refuses claim
+/// writes turns them off for the command, with one warning.
 /// </summary>
 public sealed class StageClaims(RegistryClient client, RepositoryName repository, TimeSpan ttl, Action<string> warn,
-    Func<string, CancellationToken, Task<bool>> isPublished)
+    Func<string, CancellationToken, Task<bool>> isPublished, TimeSpan? minimumSettle = null)
 {
     public const string TagPrefix = "dimgclaim-";
     private const string HolderKey = "dapp.claim.holder";
@@ -37,6 +40,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     private readonly Lock _lock = new();
     private Task? _configUploaded;
     private bool _off;
+    private TimeSpan _slowestWrite;
 
     /// <summary>This process, as other hosts see it in <c>[WAITING]</c>.</summary>
     public string Holder { get; } = $"{ProcessOwner.Current.Host}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -45,6 +49,22 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
 
     /// <summary>Renewals come this often, well before the claim expires.</summary>
     public TimeSpan RenewEvery => ttl / 3;
+
+    /// <summary>
+    /// How long after its write a holder checks that no other host's write raced with it: longer than another host
+    /// takes from finding the tag free to its write landing (four times the slowest claim write seen, at least 0.5 s,
+    /// at most 3 s). The check runs while the stage builds; only its commit waits for it.
+    /// </summary>
+    public TimeSpan Settle
+    {
+        get
+        {
+            var minimum = minimumSettle ?? TimeSpan.FromMilliseconds(500);
+            lock (_lock) return TimeSpan.FromTicks(Math.Clamp(4 * _slowestWrite.Ticks, minimum.Ticks, Math.Max(minimum.Ticks, MaximumSettle.Ticks)));
+        }
+    }
+
+    private static readonly TimeSpan MaximumSettle = TimeSpan.FromSeconds(3);
 
     public static string Tag(string signature) => TagPrefix + signature;
 
@@ -91,12 +111,18 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     public async Task<ClaimAttempt> TryTakeAsync(string signature, CancellationToken ct)
     {
         if (IsOff) return new ClaimAttempt(true, null);
+        // Uploaded before the read, so that nothing but the claim's own write lies between finding the tag free and writing it.
+        if (!await EnsureEmptyConfigAsync(ct)) return new ClaimAttempt(true, null);
         var current = await ReadAsync(signature, ct);
         if (current is { IsLive: true } && current.Holder != Holder) return new ClaimAttempt(false, current);
         if (!await WriteAsync(signature, ct)) return new ClaimAttempt(true, null);
         var back = await ReadAsync(signature, ct);
         return back is null || back.Holder == Holder ? new ClaimAttempt(true, null) : new ClaimAttempt(false, back);
     }
+
+    /// <summary>False when another host's live claim has replaced ours (its write raced with ours and landed later).</summary>
+    public async Task<bool> IsStillOursAsync(string signature, CancellationToken ct) =>
+        IsOff || await ReadAsync(signature, ct) is not { IsLive: true } current || current.Holder == Holder;
 
     /// <summary>Extends our claim while we build; false when another host holds it now (ours expired and was taken).</summary>
     public async Task<bool> RenewAsync(string signature, CancellationToken ct)
@@ -123,7 +149,8 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         }
     }
 
-    private async Task<bool> WriteAsync(string signature, CancellationToken ct)
+    /// <summary>The claims' 2-byte config blob, uploaded once per command; false when the registry refuses it (claims are off).</summary>
+    private async Task<bool> EnsureEmptyConfigAsync(CancellationToken ct)
     {
         try
         {
@@ -131,20 +158,41 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             lock (_lock) upload = _configUploaded ??= client.UploadBlobAsync(repository, EmptyConfigDescriptor,
                 (offset, _) => Task.FromResult<Stream>(new MemoryStream(EmptyConfig, (int)offset, EmptyConfig.Length - (int)offset)), null, null, ct);
             await upload;
-            var manifest = Manifest(DateTimeOffset.UtcNow + ttl);
-            await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
             return true;
         }
         catch (RegistryException e) when (IsRefusal(e))
         {
-            lock (_lock)
-            {
-                if (_off) return false;
-                _off = true;
-            }
-            warn($"the registry refuses claims in {repository} ({e.Message}): hosts building this project at once may build the same stages; results are correct either way");
+            TurnOff(e);
             return false;
         }
+    }
+
+    private async Task<bool> WriteAsync(string signature, CancellationToken ct)
+    {
+        if (!await EnsureEmptyConfigAsync(ct)) return false;
+        try
+        {
+            var manifest = Manifest(DateTimeOffset.UtcNow + ttl);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
+            lock (_lock) if (started.Elapsed > _slowestWrite) _slowestWrite = started.Elapsed;
+            return true;
+        }
+        catch (RegistryException e) when (IsRefusal(e))
+        {
+            TurnOff(e);
+            return false;
+        }
+    }
+
+    private void TurnOff(RegistryException e)
+    {
+        lock (_lock)
+        {
+            if (_off) return;
+            _off = true;
+        }
+        warn($"the registry refuses claims in {repository} ({e.Message}): hosts building this project at once may build the same stages; results are correct either way");
     }
 
     private static bool IsRefusal(RegistryException e) =>
@@ -176,25 +224,50 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     }
 }
 
-/// <summary>A claim this process holds while it builds a stage: renewed every <see cref="StageClaims.RenewEvery"/>, deleted on dispose.</summary>
+/// <summary>
+/// A claim this process holds while it builds a stage: checked once <see cref="StageClaims.Settle"/> has passed (lost,
+/// when another host's write raced with ours and landed later), then renewed every <see cref="StageClaims.RenewEvery"/>;
+/// deleted on dispose.
+/// </summary>
 public sealed class ClaimHold : IAsyncDisposable
 {
     private readonly StageClaims _claims;
     private readonly string _signature;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _renewing;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly TaskCompletionSource<bool> _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _holding;
 
     internal ClaimHold(StageClaims claims, string signature)
     {
         _claims = claims;
         _signature = signature;
-        _renewing = RenewAsync();
+        _holding = HoldAsync();
     }
 
-    private async Task RenewAsync()
+    /// <summary>Cancelled when the settle check finds another host's claim: the build of the stage here should stop.</summary>
+    public CancellationToken Lost => _lost.Token;
+
+    public bool IsLost => _lost.IsCancellationRequested;
+
+    /// <summary>Waits for the settle check; throws <see cref="OperationCanceledException"/> (on <see cref="Lost"/>) when the claim was lost.</summary>
+    public async Task ConfirmAsync(CancellationToken ct)
+    {
+        if (!await _confirmed.Task.WaitAsync(ct)) throw new OperationCanceledException(_lost.Token);
+    }
+
+    private async Task HoldAsync()
     {
         try
         {
+            await Task.Delay(_claims.Settle, _stop.Token);
+            var ours = await _claims.IsStillOursAsync(_signature, _stop.Token);
+            _confirmed.TrySetResult(ours);
+            if (!ours)
+            {
+                await _lost.CancelAsync();
+                return;
+            }
             while (true)
             {
                 await Task.Delay(_claims.RenewEvery, _stop.Token);
@@ -204,15 +277,17 @@ public sealed class ClaimHold : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or DappException)
         {
-            // Stopped, or the registry failed a renewal: the claim expires on its own.
+            // Stopped, or the registry failed a check or renewal: the claim expires on its own, and a build goes on.
+            _confirmed.TrySetResult(true);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        await _renewing;
+        await _holding;
         _stop.Dispose();
-        await _claims.ReleaseAsync(_signature, CancellationToken.None);
+        if (!IsLost) await _claims.ReleaseAsync(_signature, CancellationToken.None);
+        _lost.Dispose();
     }
 }

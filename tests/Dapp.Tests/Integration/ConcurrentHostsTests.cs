@@ -71,14 +71,17 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         var hosts = await StartHostsAsync(5);
         try
         {
-            var runs = hosts.Take(4).Select(h => Start(h, test, null, "dimg", "bp", "--stages-storage", _repo, _repo)).ToList();
+            var runs = hosts.Take(4).Select(h => Start(h, test, null, "dimg", "bp", "--stages-storage", _repo, _repo, "--time")).ToList();
             var results = await Task.WhenAll(runs.Select(DappCli.FinishAsync));
             foreach (var r in results) Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
-            var builds = results.Sum(r => Count(r, "[BUILD]"));
+            // A build started under a claim that another host's racing write took over stops before its commit: a start, not a build.
+            var started = results.Sum(r => Count(r, "[BUILD]"));
+            var built = results.Sum(r => r.StdoutLines.Count(l => l.Contains(" built in ")));
             // The figures docs/distributed.md quotes.
-            output.WriteLine($"[BUILD] lines across 4 hosts: {builds} for 4 stages; [WAITING] lines: {results.Sum(r => Count(r, "[WAITING]"))}");
-            foreach (var r in results) output.WriteLine(r.StdoutLines.Last());
-            Assert.InRange(builds, 4, 6);
+            output.WriteLine($"stages built across 4 hosts: {built} for 4 stages ([BUILD] lines: {started}); [WAITING] lines: {results.Sum(r => Count(r, "[WAITING]"))}");
+            foreach (var r in results) output.WriteLine(string.Join("\n", r.StdoutLines.Where(l => l.Contains(" [") || l.StartsWith("stages storage"))) + "\n");
+            Assert.InRange(built, 4, 6);
+            Assert.InRange(started - built, 0, 3);
             Assert.Contains(results, r => Count(r, "[WAITING]") > 0);
             await AssertConsistentAsync(test, "after four hosts");
             using (var client = new RegistryClient())
@@ -88,6 +91,90 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
             Assert.True(fifth.ExitCode == 0, fifth.Stderr + fifth.Stdout);
             Assert.Equal(0, Count(fifth, "[BUILD]"));
             Assert.Equal(0, Count(fifth, "[PULL]"));
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_claims_written_between_each_others_read_and_write_settle_on_the_later_writer()
+    {
+        await using var proxy = new Registry.FaultProxy(5000);
+        var viaProxy = RepositoryName.Parse(_repo.Replace("127.0.0.1:5000", proxy.Host));
+        var firstReadSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var laterWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // B finds the tag free, but its write reaches the registry only after A has written and read back its own claim.
+        proxy.Rule = r => r.Path.Contains("/manifests/" + StageClaims.TagPrefix) && r.Method switch
+        {
+            "GET" => firstReadSeen.TrySetResult() && false,
+            "PUT" => true,
+            _ => false,
+        } ? new Registry.HoldFault(laterWrite.Task) : null;
+        using var directClient = new RegistryClient();
+        using var proxiedClient = new RegistryClient();
+        var settle = TimeSpan.FromSeconds(1.5);
+        var published = (string _, CancellationToken _) => Task.FromResult(false);
+        var a = new StageClaims(directClient, RepositoryName.Parse(_repo), TimeSpan.FromSeconds(60), _ => { }, published, settle);
+        var b = new StageClaims(proxiedClient, viaProxy, TimeSpan.FromSeconds(60), _ => { }, published, settle);
+        var signature = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+
+        var bTakes = b.TryTakeAsync(signature, default);
+        await firstReadSeen.Task;
+        var aTook = await a.TryTakeAsync(signature, default);
+        Assert.True(aTook.Held);
+        laterWrite.SetResult();
+        var bTook = await bTakes;
+        // Both read their own claims back: the race the settle check is there for.
+        Assert.True(bTook.Held);
+        await using var aHold = a.Hold(signature);
+        await using var bHold = b.Hold(signature);
+        var aConfirmed = aHold.ConfirmAsync(default);
+        await bHold.ConfirmAsync(default);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aConfirmed);
+        Assert.True(aHold.IsLost);
+        Assert.False(bHold.IsLost);
+    }
+
+    [Fact]
+    public async Task A_host_whose_claim_was_overwritten_by_a_racing_one_stops_its_build_and_waits()
+    {
+        await using var test = new TestProject(SlowDappfile(Guid.NewGuid().ToString("N"), seconds: 1));
+        var hosts = await StartHostsAsync(2);
+        await using var proxyA = new Registry.FaultProxy(5000);
+        await using var proxyB = new Registry.FaultProxy(5000);
+        var bReadItsClaimBack = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aFirstWrite = 0;
+        // A's first claim write (of the from stage) lands only after B has written the same claim and read it back:
+        // both hosts then hold it by their read-backs, and only the settle check can tell them apart.
+        proxyA.Rule = r => r.Method == "PUT" && r.Path.Contains("/manifests/" + StageClaims.TagPrefix) && Interlocked.Exchange(ref aFirstWrite, 1) == 0
+            ? new Registry.HoldFault(bReadItsClaimBack.Task)
+            : null;
+        var bWrote = 0;
+        proxyB.Answered = r =>
+        {
+            if (!r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) return;
+            if (r.Method == "PUT") Interlocked.Exchange(ref bWrote, 1);
+            else if (r.Method == "GET" && Volatile.Read(ref bWrote) == 1) bReadItsClaimBack.TrySetResult();
+        };
+        try
+        {
+            var repoA = _repo.Replace("127.0.0.1:5000", proxyA.Host);
+            var repoB = _repo.Replace("127.0.0.1:5000", proxyB.Host);
+            var runA = Start(hosts[0], test, null, "dimg", "bp", "--stages-storage", repoA, repoA);
+            var runB = Start(hosts[1], test, null, "dimg", "bp", "--stages-storage", repoB, repoB);
+            var (a, b) = (await DappCli.FinishAsync(runA), await DappCli.FinishAsync(runB));
+            Assert.True(a.ExitCode == 0, a.Stderr + a.Stdout);
+            Assert.True(b.ExitCode == 0, b.Stderr + b.Stdout);
+            Assert.True(bReadItsClaimBack.Task.IsCompleted, "B never read its claim back");
+            // B started the from stage, lost it to A's later claim, stopped and waited; A built everything.
+            var bLines = b.StdoutLines.Where(l => l.Contains(" from ") && l.Contains(" [")).ToList();
+            Assert.True(bLines.Count >= 2 && bLines[0].EndsWith("[BUILD]") && bLines[1].Contains("[WAITING]"), b.Stdout);
+            Assert.Equal(1, Count(b, "[BUILD]"));
+            Assert.Equal(4, Count(a, "[BUILD]"));
+            Assert.Contains("pushed 0 stage(s)", b.StdoutLines.Last());
+            await AssertConsistentAsync(test, "after the raced claim");
         }
         finally
         {

@@ -15,6 +15,9 @@ public sealed record StatusFault(int Status, int? RetryAfterSeconds = null) : Fa
 /// <summary>Forward, but reset the connection after this many bytes of the response body (0: before any of the response).</summary>
 public sealed record ResetFault(long AfterBodyBytes) : Fault;
 
+/// <summary>Forward, but only once <paramref name="Until"/> completes: orders a request after others, whatever the timing.</summary>
+public sealed record HoldFault(Task Until) : Fault;
+
 /// <summary>
 /// A loopback HTTP/1.1 proxy in front of a registry that injects faults chosen per request by <see cref="Rule"/>.
 /// It forwards the Host header as sent, so the registry's upload locations point back at the proxy, and forces
@@ -41,6 +44,9 @@ public sealed class FaultProxy : IAsyncDisposable
     public string Host => $"127.0.0.1:{Port}";
     public Func<ProxyRequest, Fault?> Rule { get; set; } = _ => null;
     public ConcurrentQueue<ProxyRequest> Seen { get; } = new();
+
+    /// <summary>Called once a forwarded request's whole response has been passed on to the client.</summary>
+    public Action<ProxyRequest>? Answered { get; set; }
     public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
 
     private async Task HandleAsync(TcpClient client)
@@ -75,6 +81,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
                 return;
             }
+            if (fault is HoldFault hold) await hold.Until;
             using var upstream = new TcpClient();
             await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
             var up = upstream.GetStream();
@@ -84,6 +91,7 @@ public sealed class FaultProxy : IAsyncDisposable
             await up.WriteAsync(rest);
             _ = stream.CopyToAsync(up).ContinueWith(_ => { });
             await CopyResponseAsync(up, stream, client, fault as ResetFault, request.Method == "HEAD", Finish);
+            Answered?.Invoke(request);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
