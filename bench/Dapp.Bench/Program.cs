@@ -12,6 +12,7 @@ var docker = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Selec
 var tools = new Tools(dapp, docker, "unix:///var/run/docker.sock", options.EngineB);
 var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
 if (args.Contains("--distributed")) return await Distributed.RunAsync(root, tools, preset, options.Runs, options.Registry, options.Out);
+if (args.Contains("--cleanup")) return await Cleanup.RunAsync(root, tools, options.Runs, options.Registry, options.Out);
 var project = $"bench-{preset.Name}";
 var work = Directory.CreateTempSubdirectory("dapp-bench-").FullName;
 var results = new Dictionary<string, List<double>>();

@@ -8,16 +8,23 @@ namespace Dapp.Cli;
 /// <summary>Runs a command body with a loaded project; turns failures into messages and exit codes.</summary>
 internal static class CommandRunner
 {
-    public static async Task<int> RunAsync(ProjectOptions projectOptions, OutputOptions output, CancellationToken ct,
-        Func<DappProject, IReporter, Task<int>> body)
+    public static Task<int> RunAsync(ProjectOptions projectOptions, OutputOptions output, CancellationToken ct,
+        Func<DappProject, IReporter, Task<int>> body) =>
+        RunWithoutProjectAsync(output, ct, async reporter =>
+        {
+            using var project = await DappProject.LoadAsync(projectOptions, ct);
+            return await body(project, reporter);
+        });
+
+    /// <summary>A command that needs no dappfile (mrproper).</summary>
+    public static async Task<int> RunWithoutProjectAsync(OutputOptions output, CancellationToken ct, Func<IReporter, Task<int>> body)
     {
         IReporter reporter = output.Json
             ? new JsonReporter(Console.Out, Console.Error, output)
             : new ConsoleReporter(CreateConsole(output.Color), Console.Error, output);
         try
         {
-            using var project = await DappProject.LoadAsync(projectOptions, ct);
-            return await body(project, reporter);
+            return await body(reporter);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {

@@ -24,6 +24,7 @@ internal static class DappCommandLine
         dimg.Add(Tag(common));
         dimg.Add(new Command("run", "Run a dimg: dapp dimg run [DIMG] [DOCKER ARGS] [-- CMD...] (options --stage STAGE, --dir, --name)"));
         dimg.Add(Cleanup(common));
+        dimg.Add(Mrproper(common));
 
         var stage = new Command("stage", "Stage images");
         stage.Add(StageImage(common));
@@ -38,6 +39,7 @@ internal static class DappCommandLine
         stages.Add(StagesPull(common));
         var stagesCleanup = new Command("cleanup", "Delete stages that are no longer needed");
         stagesCleanup.Add(StagesCleanupRepo(common));
+        stagesCleanup.Add(StagesCleanupLocal(common));
         stages.Add(stagesCleanup);
         dimg.Add(stages);
 
@@ -134,27 +136,67 @@ internal static class DappCommandLine
     {
         var repo = new Argument<string>("REPO") { Description = "The repository of the stages" };
         var registry = new RegistryOptionSet();
-        var repoCache = new Option<bool>("--improper-repo-cache") { Description = "Delete stages that no dimg tag of REPO is built on (its chain and the artifacts it imports)" };
-        var cacheVersion = new Option<bool>("--improper-cache-version") { Description = "Delete stages of another cache version" };
-        var keepYounger = new Option<string>("--keep-younger-than") { Description = "Never delete stages younger than this (30s, 15m, 2h, 1d)", DefaultValueFactory = _ => "2h" };
-        keepYounger.Validators.Add(result =>
-        {
-            if (Durations.TryParse(result.GetValueOrDefault<string>(), out _) is false)
-                result.AddError($"--keep-younger-than '{result.GetValueOrDefault<string>()}': expected a number and a unit, s, m, h or d (for example 2h or 0s)");
-        });
+        var policies = new StagesCleanupOptionSet();
         var command = ProjectCommand(common, "repo", "Delete the stages of REPO that the policies select, except those younger than --keep-younger-than",
-            [repo, repoCache, cacheVersion, keepYounger], (project, reporter, r, ct) =>
+            [repo], (project, reporter, r, ct) =>
+                StagesCleanupCommand.RepoAsync(project, r.GetValue(repo)!, policies.Get(r, common), registry.Get(r, common), reporter, ct));
+        policies.AddTo(command);
+        registry.AddTo(command);
+        return command;
+    }
+
+    private static Command StagesCleanupLocal(CommonOptions common)
+    {
+        var repo = new Argument<string?>("REPO") { Arity = ArgumentArity.ZeroOrOne, Description = "The repository whose dimg tags say which stages to keep (--improper-repo-cache)" };
+        var registry = new RegistryOptionSet();
+        var policies = new StagesCleanupOptionSet();
+        var command = ProjectCommand(common, "local", "Remove this host's stages that the policies select, except those younger than --keep-younger-than or used by a container",
+            [repo], (project, reporter, r, ct) =>
+                StagesCleanupCommand.LocalAsync(project, r.GetValue(repo), policies.Get(r, common), registry.Get(r, common), reporter, ct));
+        policies.AddTo(command);
+        registry.AddTo(command);
+        return command;
+    }
+
+    private static Command DimgCleanupRepo(CommonOptions common)
+    {
+        var args = Positionals.DimgsThenRepo();
+        var registry = new RegistryOptionSet();
+        var withStages = new Option<bool>("--with-stages") { Description = "Then delete the stages of REPO that no remaining dimg tag is built on, and those of another cache version" };
+        var keepYounger = StagesCleanupOptionSet.KeepYoungerThan();
+        var command = ProjectCommand(common, "repo", "Delete the dimg tags of REPO whose git branch, tag or commit is gone, or beyond dapp's limits",
+            [args, withStages, keepYounger], (project, reporter, r, ct) =>
             {
-                Durations.TryParse(r.GetValue(keepYounger), out var grace);
-                return StagesCleanupCommand.RepoAsync(project, r.GetValue(repo)!, new StagesCleanupOptions
+                var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
+                return DimgCleanupRepoCommand.RunAsync(project, dimgs, repo, new DimgCleanupOptions
                 {
-                    ImproperRepoCache = r.GetValue(repoCache),
-                    ImproperCacheVersion = r.GetValue(cacheVersion),
-                    KeepYoungerThan = grace,
+                    WithStages = r.GetValue(withStages),
+                    KeepYoungerThan = StagesCleanupOptionSet.Grace(r, keepYounger),
                     DryRun = r.GetValue(common.DryRun),
                 }, registry.Get(r, common), reporter, ct);
             });
         registry.AddTo(command);
+        return command;
+    }
+
+    private static Command Mrproper(CommonOptions common)
+    {
+        var all = new Option<bool>("--all") { Description = "Every dapp build container and image of every project, and the caches under DAPP_HOME" };
+        var cacheVersion = new Option<bool>("--improper-cache-version-stages") { Description = "Stage images of every project of another cache version" };
+        var devMode = new Option<bool>("--improper-dev-mode-cache") { Description = "dapp's dev-mode stages (this dapp makes none)" };
+        var command = new Command("mrproper", "Remove what dapp made on this host, for every project; needs no dappfile");
+        foreach (var option in new Option[] { all, cacheVersion, devMode }) command.Add(option);
+        command.SetAction((r, ct) => CommandRunner.RunWithoutProjectAsync(common.Output(r), ct, async reporter =>
+        {
+            await MrproperCommand.RunAsync(common.Project(r), new MrproperOptions
+            {
+                All = r.GetValue(all),
+                ImproperCacheVersionStages = r.GetValue(cacheVersion),
+                ImproperDevModeCache = r.GetValue(devMode),
+                DryRun = r.GetValue(common.DryRun),
+            }, reporter, ct);
+            return 0;
+        }));
         return command;
     }
 
@@ -237,9 +279,14 @@ internal static class DappCommandLine
             (project, reporter, r, ct) => CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct));
     }
 
-    private static Command Cleanup(CommonOptions common) =>
-        ProjectCommand(common, "cleanup", "Remove the project's leftover build containers and dangling images", [],
+    /// <summary><c>dimg cleanup</c> removes the project's leftovers; <c>dimg cleanup repo</c> is the git-history policy for REPO's dimg tags.</summary>
+    private static Command Cleanup(CommonOptions common)
+    {
+        var command = ProjectCommand(common, "cleanup", "Remove the project's leftover build containers and dangling images", [],
             (project, reporter, r, ct) => CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), reporter, ct));
+        command.Add(DimgCleanupRepo(common));
+        return command;
+    }
 
     /// <summary>A command whose whole behaviour is one library call on the loaded project.</summary>
     private static Command ProjectCommand(CommonOptions common, string name, string description, Symbol[] symbols,
@@ -258,6 +305,46 @@ internal static class DappCommandLine
         }));
         return command;
     }
+}
+
+/// <summary>The stages cleanup policies and their grace period (docs/cleanup.md), shared by stages cleanup repo and local.</summary>
+internal sealed class StagesCleanupOptionSet
+{
+    private readonly Option<bool> _repoCache = new("--improper-repo-cache") { Description = "Delete stages that no dimg tag of REPO is built on (its chain and the artifacts it imports)" };
+    private readonly Option<bool> _cacheVersion = new("--improper-cache-version") { Description = "Delete stages of another cache version" };
+    private readonly Option<bool> _gitCommit = new("--improper-git-commit") { Description = "Delete stages whose recorded git commit no longer exists in its repository" };
+    private readonly Option<string> _keepYounger = KeepYoungerThan();
+
+    public static Option<string> KeepYoungerThan()
+    {
+        var option = new Option<string>("--keep-younger-than") { Description = "Never delete stages younger than this (30s, 15m, 2h, 1d)", DefaultValueFactory = _ => "2h" };
+        option.Validators.Add(result =>
+        {
+            if (!Durations.TryParse(result.GetValueOrDefault<string>(), out _))
+                result.AddError($"--keep-younger-than '{result.GetValueOrDefault<string>()}': expected a number and a unit, s, m, h or d (for example 2h or 0s)");
+        });
+        return option;
+    }
+
+    public static TimeSpan Grace(ParseResult r, Option<string> option)
+    {
+        Durations.TryParse(r.GetValue(option), out var grace);
+        return grace;
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _repoCache, _cacheVersion, _gitCommit, _keepYounger }) command.Add(option);
+    }
+
+    public StagesCleanupOptions Get(ParseResult r, CommonOptions common) => new()
+    {
+        ImproperRepoCache = r.GetValue(_repoCache),
+        ImproperCacheVersion = r.GetValue(_cacheVersion),
+        ImproperGitCommit = r.GetValue(_gitCommit),
+        KeepYoungerThan = Grace(r, _keepYounger),
+        DryRun = r.GetValue(common.DryRun),
+    };
 }
 
 /// <summary>Durations as the cleanup options take them: a number and a unit, <c>30s</c>, <c>15m</c>, <c>2h</c>, <c>1d</c>.</summary>

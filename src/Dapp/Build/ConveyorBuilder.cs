@@ -167,8 +167,8 @@ public sealed class ConveyorBuilder
         {
             if (images[i]?.Config?.Labels is not { } labels) continue;
             foreach (var path in conveyor.GitPaths)
-                if (labels.TryGetValue(path.CommitLabel, out var commit) && !path.HasCommit(commit))
-                    return (i, $"was built at commit {commit[..Math.Min(12, commit.Length)]} of {(path.RepositoryName == "own" ? "the project's repository" : path.RepositoryName)}, which no longer exists there (rebased or force-pushed?)");
+                if (path.VanishedCommit(labels.AsReadOnly()) is { } reason)
+                    return (i, reason);
         }
         return (images.Count, null);
     }

@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using Dapp.Registry.Names;
-using Dapp.Registry.Remote;
 using Dapp.Reporting;
+using Dapp.Stages;
 using Dapp.Storage;
 
 namespace Dapp.Commands;
@@ -11,116 +10,156 @@ public sealed record StagesCleanupOptions
 {
     public bool ImproperRepoCache { get; init; }
     public bool ImproperCacheVersion { get; init; }
+    public bool ImproperGitCommit { get; init; }
 
     /// <summary>Stages younger than this are never deleted: a build in flight keeps the stages it just pushed.</summary>
     public TimeSpan KeepYoungerThan { get; init; } = TimeSpan.FromHours(2);
 
     public bool DryRun { get; init; }
+
+    public void EnsurePolicy(string command)
+    {
+        if (!ImproperRepoCache && !ImproperCacheVersion && !ImproperGitCommit)
+            throw new DappException($"{command}: say what to delete: --improper-repo-cache, --improper-cache-version and/or --improper-git-commit");
+    }
 }
 
+/// <summary>What a cleanup did (or, with --dry-run, would do).</summary>
+public sealed record CleanupSummary(int Deleted, int Kept, long Bytes);
+
 /// <summary>
-/// <c>dapp dimg stages cleanup repo [--improper-repo-cache] [--improper-cache-version] [--keep-younger-than D] REPO</c>
-/// (docs/cleanup.md): deletes the stage tags of REPO that no dimg tag needs, or of another cache version, except those
-/// younger than the grace period and those whose manifest a kept tag shares. One tag listing per repository.
+/// <c>dapp dimg stages cleanup repo|local</c> (docs/cleanup.md): deletes the stages that the policies select, except those
+/// younger than the grace period, those whose manifest a kept tag shares (repo) and those a container uses (local).
 /// </summary>
 public static class StagesCleanupCommand
 {
-    public static async Task<int> RepoAsync(DappProject project, string repo, StagesCleanupOptions options, RegistryOptions registryOptions,
+    private static readonly string OurCacheVersion = SignatureBuilder.SchemaVersion.ToString(CultureInfo.InvariantCulture);
+
+    public static async Task<CleanupSummary> RepoAsync(DappProject project, string repo, StagesCleanupOptions options, RegistryOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
-        if (!options.ImproperRepoCache && !options.ImproperCacheVersion)
-            throw new DappException("stages cleanup repo: say what to delete: --improper-repo-cache and/or --improper-cache-version");
+        options.EnsurePolicy("stages cleanup repo");
         using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
-        var client = registry.Client;
-        var tags = await RegistryStagesStorage.ListTagsAsync(client, registry.Repository, ct);
-        var stageTags = tags.Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
-        var stages = (await Task.WhenAll(stageTags.Select(t => ReadStageAsync(client, registry.Repository, t, ct)))).OfType<StoredStage>().ToList();
+        var inventory = new RegistryInventory(registry);
+        var dimgTags = await inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
+        return await RepoAsync(project, inventory, dimgTags, options, reporter, ct);
+    }
 
-        // The dimg tags: REPO/<dimg> for each dimg of the dappfile, REPO itself for a nameless one.
-        var dimgTags = new List<(ImageReference Reference, string Digest, string? Signature)>();
-        foreach (var dimg in project.Dappfile.Dimgs)
-        {
-            var repository = dimg.Name is null ? registry.Repository : RepositoryName.Parse($"{repo}/{dimg.Name}");
-            var names = dimg.Name is null ? tags.Where(t => !RegistryStagesStorage.IsStagesTag(t)).ToList() : await RegistryStagesStorage.ListTagsAsync(client, repository, ct);
-            foreach (var name in names)
-            {
-                var reference = ImageReference.WithTag(repository, name);
-                try
-                {
-                    var image = await RegistryImage.ReadAsync(client, reference, ct);
-                    dimgTags.Add((reference, image.Raw.Digest, image.Labels.GetValueOrDefault(DappLabels.StageSignature)));
-                }
-                catch (RegistryException e) when (e.IsNotFound)
-                {
-                }
-            }
-        }
-
-        var keep = options.ImproperRepoCache
-            ? StagesKeepSet.Compute(stages, dimgTags.Select(d => d.Signature).OfType<string>())
-            : stages.Select(s => s.Signature).ToHashSet();
+    /// <summary>The repo cleanup on an inventory a caller has read already (dimg cleanup repo --with-stages: one listing per run).</summary>
+    internal static async Task<CleanupSummary> RepoAsync(DappProject project, RegistryInventory inventory, IReadOnlyList<StoredDimgTag> dimgTags,
+        StagesCleanupOptions options, IReporter reporter, CancellationToken ct)
+    {
+        var stages = await inventory.StagesAsync(ct);
+        var policies = await PoliciesAsync(project, options, () => Task.FromResult(StagesKeepSet.Compute(stages, dimgTags.Select(d => d.StageSignature).OfType<string>())), ct);
         var now = DateTimeOffset.UtcNow;
-        var cacheVersion = Stages.SignatureBuilder.SchemaVersion.ToString(CultureInfo.InvariantCulture);
         var delete = new List<(StoredStage Stage, string Why)>();
         foreach (var stage in stages)
         {
-            string? why = null;
-            if (options.ImproperCacheVersion && stage.Labels.GetValueOrDefault(DappLabels.CacheVersion) is { } version && version != cacheVersion)
-                why = $"cache version {version}, not {cacheVersion}";
-            else if (!keep.Contains(stage.Signature))
-                why = "no dimg tag of REPO is built on it";
-            if (why is null) continue;
+            var name = $"{inventory.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}";
+            if (policies.WhyDelete(stage.Signature, stage.Labels) is not { } why) continue;
             if (stage.Created is not { } created || now - created < options.KeepYoungerThan)
             {
-                reporter.Info($"keep {registry.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}: {why}, but younger than {options.KeepYoungerThan.TotalSeconds:0} s (--keep-younger-than)");
+                reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
                 continue;
             }
             delete.Add((stage, $"{why}; built {Age(now - created)} ago"));
         }
 
-        // A digest deletes every tag on it: one that a kept tag also names stays.
-        var kept = stages.Where(s => delete.All(d => d.Stage != s)).Select(s => s.Digest).Concat(dimgTags.Select(d => d.Digest)).ToHashSet();
-        int deleted = 0;
-        long bytes = 0;
         foreach (var (stage, why) in delete)
-        {
-            var tag = $"{registry.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}";
-            if (kept.Contains(stage.Digest))
-            {
-                reporter.Info($"keep {tag}: {why}, but its manifest is also another kept tag's");
-                continue;
-            }
-            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {tag}: {why}");
-            if (!options.DryRun) await client.DeleteManifestAsync(registry.Repository, stage.Digest, ct);
-            deleted++;
-            bytes += stage.Bytes;
-        }
-        reporter.Info($"{(options.DryRun ? "would delete" : "deleted")} {deleted} of {stages.Count} stage(s) in {registry.Repository} ({TransferTotals.Format(bytes)} of layers referenced); kept {stages.Count - deleted}");
-        return deleted;
+            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {inventory.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}: {why}");
+        var deleting = delete.Select(d => d.Stage).ToList();
+        if (!options.DryRun)
+            await inventory.DeleteAsync(
+                deleting.Select(s => (ImageReference.WithTag(inventory.Repository, RegistryStagesStorage.Tag(s.Signature)), s.Digest)).ToList(),
+                stages.Except(deleting).Select(s => (inventory.Repository, s.Digest)).Concat(dimgTags.Select(d => (d.Reference.Repository, d.Digest))),
+                ct);
+        var summary = new CleanupSummary(deleting.Count, stages.Count - deleting.Count, deleting.Sum(s => s.Bytes));
+        reporter.Info($"{(options.DryRun ? "would delete" : "deleted")} {summary.Deleted} of {stages.Count} stage(s) in {inventory.Repository} "
+            + $"({TransferTotals.Format(summary.Bytes)} of layers referenced); kept {summary.Kept}");
+        return summary;
     }
 
-    private static string Age(TimeSpan age) => age.TotalHours >= 48 ? $"{age.TotalDays:0} d" : age.TotalMinutes >= 120 ? $"{age.TotalHours:0} h" : $"{age.TotalSeconds:0} s";
-
-
-
-    /// <summary>A stage's manifest and config (2 requests); null when it was deleted meanwhile.</summary>
-    private static async Task<StoredStage?> ReadStageAsync(RegistryClient client, RepositoryName repository, string tag, CancellationToken ct)
+    /// <summary>
+    /// The same policies for this host's stage images. <c>--improper-repo-cache</c> keeps what REPO's cleanup keeps;
+    /// <c>DAPP_STAGES_CLEANUP_LOCAL_DISABLED_DATE_POLICY</c> turns the grace period off, as in dapp.
+    /// </summary>
+    public static async Task<CleanupSummary> LocalAsync(DappProject project, string? repo, StagesCleanupOptions options, RegistryOptions registryOptions,
+        IReporter reporter, CancellationToken ct)
     {
-        RegistryImage image;
-        try
+        options.EnsurePolicy("stages cleanup local");
+        if (options.ImproperRepoCache && repo is null)
+            throw new DappException("stages cleanup local --improper-repo-cache: give the REPO whose dimg tags say which stages to keep");
+        if (!string.IsNullOrEmpty(project.Options.Environment("DAPP_STAGES_CLEANUP_LOCAL_DISABLED_DATE_POLICY")))
+            options = options with { KeepYoungerThan = TimeSpan.Zero };
+        await project.PrepareEngineAsync(reporter, ct);
+        var policies = await PoliciesAsync(project, options, async () =>
         {
-            image = await RegistryImage.ReadAsync(client, ImageReference.WithTag(repository, tag), ct);
-        }
-        catch (RegistryException e) when (e.IsNotFound)
+            using var registry = await registryOptions.OpenAsync(repo!, project.Options.Environment, ct);
+            var inventory = new RegistryInventory(registry);
+            var dimgTags = await inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
+            return StagesKeepSet.Compute(await inventory.StagesAsync(ct), dimgTags.Select(d => d.StageSignature).OfType<string>());
+        }, ct);
+        var stages = await project.Stages.StagesAsync(ct);
+        var inUse = await project.Stages.ImagesInUseAsync(ct);
+        var now = DateTimeOffset.UtcNow;
+        int removed = 0;
+        long bytes = 0;
+        foreach (var stage in stages)
         {
-            return null;
+            var name = project.Stages.ImageName(stage.Signature);
+            if (policies.WhyDelete(stage.Signature, stage.Labels) is not { } why) continue;
+            if (now - stage.Created < options.KeepYoungerThan)
+            {
+                reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
+                continue;
+            }
+            if (inUse.Contains(stage.ImageId))
+            {
+                reporter.Info($"keep {name}: {why}, but a container uses it");
+                continue;
+            }
+            reporter.Info($"{(options.DryRun ? "would remove" : "remove")} {name}: {why}; built {Age(now - stage.Created)} ago");
+            if (!options.DryRun) await project.Stages.RemoveAsync(stage.Signature, ct);
+            removed++;
+            bytes += stage.Size;
         }
-        DateTimeOffset? created = null;
-        using (var json = JsonDocument.Parse(image.Config))
-            if (json.RootElement.TryGetProperty("created", out var c) && c.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(c.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-                created = parsed;
-        return new StoredStage(tag[RegistryStagesStorage.TagPrefix.Length..], image.Raw.Digest, image.Manifest.Layers.Select(l => l.Digest).ToList(),
-            image.Manifest.Config.Digest, created, image.Labels, image.Manifest.Layers.Sum(l => l.Size));
+        var summary = new CleanupSummary(removed, stages.Count - removed, bytes);
+        reporter.Info($"{(options.DryRun ? "would remove" : "removed")} {removed} of {stages.Count} local stage(s) of {project.Name} "
+            + $"({TransferTotals.Format(bytes)} of images, shared layers counted in each); kept {summary.Kept}");
+        return summary;
+    }
+
+    private static async Task<StagePolicies> PoliciesAsync(DappProject project, StagesCleanupOptions options,
+        Func<Task<IReadOnlySet<string>>> keepSet, CancellationToken ct)
+    {
+        var keep = options.ImproperRepoCache ? await keepSet() : null;
+        IReadOnlyList<Git.GitPath> gitPaths = [];
+        if (options.ImproperGitCommit)
+            gitPaths = Conveyor.WithDependencies(await project.SelectConveyorsAsync([], ct)).SelectMany(c => c.GitPaths).ToList();
+        return new StagePolicies(options.ImproperCacheVersion ? OurCacheVersion : null, keep, gitPaths);
+    }
+
+    private static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0} s";
+
+    internal static string Age(TimeSpan age) => age.TotalHours >= 48 ? $"{age.TotalDays:0} d" : age.TotalMinutes >= 120 ? $"{age.TotalHours:0} h" : $"{age.TotalSeconds:0} s";
+}
+
+/// <summary>
+/// Why a stage goes (docs/cleanup.md), or null when it stays: another cache version than <paramref name="cacheVersion"/>
+/// (when given), a recorded git commit that no longer exists in a git path's repository, or no dimg tag built on it
+/// (when a keep set is given). Labels of git paths the dappfile no longer has cannot be checked and do not count.
+/// </summary>
+public sealed class StagePolicies(string? cacheVersion, IReadOnlySet<string>? keep, IReadOnlyList<Git.GitPath> gitPaths)
+{
+    public string? WhyDelete(string signature, IReadOnlyDictionary<string, string> labels)
+    {
+        if (cacheVersion is not null && labels.GetValueOrDefault(DappLabels.CacheVersion) is { } version && version != cacheVersion)
+            return $"cache version {version}, not {cacheVersion}";
+        foreach (var path in gitPaths)
+            if (path.VanishedCommit(labels) is { } vanished)
+                return $"it {vanished}";
+        if (keep is not null && !keep.Contains(signature))
+            return "no dimg tag of REPO is built on it";
+        return null;
     }
 }

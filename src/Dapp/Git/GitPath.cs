@@ -55,6 +55,15 @@ public sealed class GitPath
 
     public bool HasCommit(string sha) => _repository.Lookup<Commit>(sha) is not null;
 
+    /// <summary>
+    /// Why an image with these labels cannot be patched from: it records a commit of this git path that no longer
+    /// exists in the repository (rebased or force-pushed); null when it records none, or one that exists.
+    /// </summary>
+    public string? VanishedCommit(IReadOnlyDictionary<string, string> labels) =>
+        labels.TryGetValue(CommitLabel, out var commit) && !HasCommit(commit)
+            ? $"was built at commit {commit[..Math.Min(12, commit.Length)]} of {(RepositoryName == "own" ? "the project's repository" : RepositoryName)}, which no longer exists there (rebased or force-pushed?)"
+            : null;
+
     /// <summary>Commits reachable from the current one whose message asks to reset the archive.</summary>
     public IReadOnlyList<string> ResetCommits() => _resetCommits.Value;
 

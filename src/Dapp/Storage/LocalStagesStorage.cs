@@ -68,6 +68,21 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project) : IS
         return true;
     }
 
+    /// <summary>Every local stage of the project with its labels and age, for cleanup.</summary>
+    public async Task<IReadOnlyList<LocalStage>> StagesAsync(CancellationToken ct) =>
+        (await ListAsync(ct)).SelectMany(i => (i.RepoTags ?? [])
+                .Where(t => t.StartsWith(Repository + ":", StringComparison.Ordinal))
+                .Select(t => new LocalStage(t[(Repository.Length + 1)..], i.ID, (i.Labels ?? new Dictionary<string, string>()).AsReadOnly(),
+                    new DateTimeOffset(DateTime.SpecifyKind(i.Created, DateTimeKind.Utc)), i.Size)))
+            .ToList();
+
+    /// <summary>The IDs of the images that containers (running or not, of any project) were made from.</summary>
+    public async Task<IReadOnlySet<string>> ImagesInUseAsync(CancellationToken ct) =>
+        (await engine.ListContainersAsync(new Dictionary<string, IDictionary<string, bool>>(), ct)).Select(c => c.ImageID).ToHashSet();
+
+    /// <summary>Removes a stage's name; the image goes with it unless another name or a child image still needs it.</summary>
+    public Task<bool> RemoveAsync(string signature, CancellationToken ct) => engine.RemoveImageAsync(ImageName(signature), force: false, ct);
+
     /// <summary>Removes every stage tag of the project; returns how many were removed.</summary>
     public async Task<int> FlushAsync(CancellationToken ct)
     {
@@ -78,3 +93,6 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project) : IS
         return removed;
     }
 }
+
+/// <summary>A stage image in the local engine as cleanup sees it.</summary>
+public sealed record LocalStage(string Signature, string ImageId, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Created, long Size);

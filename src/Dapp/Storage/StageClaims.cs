@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
@@ -34,11 +33,8 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     public const string TagPrefix = "dimgclaim-";
     private const string HolderKey = "dapp.claim.holder";
     private const string ExpiresKey = "dapp.claim.expires";
-    private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
-    private static readonly Descriptor EmptyConfigDescriptor = new("application/vnd.oci.empty.v1+json", Digest.Of(EmptyConfig), EmptyConfig.Length);
-
+    private readonly EmptyManifests _manifests = new(client, repository);
     private readonly Lock _lock = new();
-    private Task? _configUploaded;
     private bool _off;
     private TimeSpan _slowestWrite;
 
@@ -154,10 +150,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     {
         try
         {
-            Task upload;
-            lock (_lock) upload = _configUploaded ??= client.UploadBlobAsync(repository, EmptyConfigDescriptor,
-                (offset, _) => Task.FromResult<Stream>(new MemoryStream(EmptyConfig, (int)offset, EmptyConfig.Length - (int)offset)), null, null, ct);
-            await upload;
+            await _manifests.EnsureConfigAsync(ct);
             return true;
         }
         catch (RegistryException e) when (IsRefusal(e))
@@ -172,7 +165,11 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         if (!await EnsureEmptyConfigAsync(ct)) return false;
         try
         {
-            var manifest = Manifest(DateTimeOffset.UtcNow + ttl);
+            var manifest = EmptyManifests.Create(new Dictionary<string, string>
+            {
+                [HolderKey] = Holder,
+                [ExpiresKey] = (DateTimeOffset.UtcNow + ttl).UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            });
             var started = System.Diagnostics.Stopwatch.StartNew();
             await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
             lock (_lock) if (started.Elapsed > _slowestWrite) _slowestWrite = started.Elapsed;
@@ -199,29 +196,6 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         e.Code is RegistryErrorCode.Denied or RegistryErrorCode.Unauthorized or RegistryErrorCode.Unsupported or RegistryErrorCode.TagInvalid
             or RegistryErrorCode.ManifestInvalid or RegistryErrorCode.NameInvalid
         || e.Status is HttpStatusCode.Forbidden or HttpStatusCode.MethodNotAllowed or HttpStatusCode.Conflict;
-
-    private RawManifest Manifest(DateTimeOffset expires)
-    {
-        var manifest = new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = new JsonObject
-            {
-                ["mediaType"] = EmptyConfigDescriptor.MediaType,
-                ["digest"] = EmptyConfigDescriptor.Digest,
-                ["size"] = EmptyConfigDescriptor.Size,
-            },
-            ["layers"] = new JsonArray(),
-            ["annotations"] = new JsonObject
-            {
-                [HolderKey] = Holder,
-                [ExpiresKey] = expires.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-            },
-        };
-        var content = RegistryDimgImages.Serialize(manifest);
-        return new RawManifest(content, MediaTypes.OciManifest, Digest.Of(content));
-    }
 }
 
 /// <summary>

@@ -19,7 +19,7 @@ public sealed class RegistryProcess : IAsyncDisposable
     public string Host => $"127.0.0.1:{Port}";
 
     /// <summary>Starts a registry; <paramref name="authSection"/> is the YAML of its <c>auth:</c> key (null for none).</summary>
-    public static async Task<RegistryProcess> StartAsync(string? authSection)
+    public static async Task<RegistryProcess> StartAsync(string? authSection, bool deleteEnabled = true)
     {
         var dir = Directory.CreateTempSubdirectory("dapp-registry-").FullName;
         var port = FreePort.Next();
@@ -31,7 +31,7 @@ public sealed class RegistryProcess : IAsyncDisposable
               filesystem:
                 rootdirectory: {dir}/data
               delete:
-                enabled: true
+                enabled: {(deleteEnabled ? "true" : "false")}
             http:
               addr: 127.0.0.1:{port}
             {(authSection is null ? "" : "auth:\n" + authSection)}

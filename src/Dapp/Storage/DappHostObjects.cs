@@ -1,0 +1,38 @@
+using Dapp.Engine;
+
+namespace Dapp.Storage;
+
+/// <summary>An image dapp made, of any project, as mrproper sees it.</summary>
+public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels)
+{
+    public bool IsStage => Names.Any(n => n.StartsWith("dimgstage-", StringComparison.Ordinal));
+}
+
+/// <summary>
+/// What dapp leaves in an engine across all projects (<c>dimg mrproper</c>, docs/cleanup.md): its build containers (label
+/// <c>dapp-build-container</c>) and the images labelled <c>dapp</c> (stages and dimg images).
+/// </summary>
+public sealed class DappHostObjects(DockerEngine engine)
+{
+    public async Task PingAsync(CancellationToken ct) => await engine.PingAsync(ct);
+
+    public async Task<IReadOnlyList<(string Id, string Name)>> BuildContainersAsync(CancellationToken ct) =>
+        (await engine.ListContainersAsync(Filters.Labels(DappLabels.BuildContainer), ct)).Select(c => (c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID)).ToList();
+
+    public async Task<IReadOnlyList<DappImage>> ImagesAsync(CancellationToken ct) =>
+        (await engine.ListImagesAsync(Filters.Labels(DappLabels.Project), ct))
+            .Select(i => new DappImage(i.ID, (i.RepoTags ?? []).Where(t => t != "<none>:<none>").ToList(), (i.Labels ?? new Dictionary<string, string>()).AsReadOnly()))
+            .ToList();
+
+    public Task RemoveContainerAsync(string id, CancellationToken ct) => engine.RemoveContainerAsync(id, ct);
+
+    /// <summary>
+    /// Removes an image: each of its names, then the image itself if it is still there (an image with child images
+    /// stays until they go, and goes with the last of them).
+    /// </summary>
+    public async Task RemoveImageAsync(DappImage image, CancellationToken ct)
+    {
+        foreach (var name in image.Names) await engine.RemoveImageAsync(name, force: true, ct);
+        if (image.Names.Count == 0) await engine.RemoveImageAsync(image.Id, force: true, ct);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Dapp.Registry.Model;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// Layer-less OCI manifests whose config is the 2-byte empty one and whose annotations say what they are: stage claims
+/// (docs/distributed.md), and the stand-ins through which cleanup deletes one tag of a manifest that kept tags share
+/// (docs/cleanup.md). The config blob is uploaded once per repository and command.
+/// </summary>
+public sealed class EmptyManifests(RegistryClient client, RepositoryName repository)
+{
+    private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
+    private static readonly Descriptor EmptyConfigDescriptor = new("application/vnd.oci.empty.v1+json", Digest.Of(EmptyConfig), EmptyConfig.Length);
+
+    private readonly Lock _lock = new();
+    private Task? _configUploaded;
+
+    public Task EnsureConfigAsync(CancellationToken ct)
+    {
+        lock (_lock)
+            return _configUploaded ??= client.UploadBlobAsync(repository, EmptyConfigDescriptor,
+                (offset, _) => Task.FromResult<Stream>(new MemoryStream(EmptyConfig, (int)offset, EmptyConfig.Length - (int)offset)), null, null, ct);
+    }
+
+    public static RawManifest Create(IReadOnlyDictionary<string, string> annotations)
+    {
+        var annotationsJson = new JsonObject();
+        foreach (var (key, value) in annotations) annotationsJson[key] = value;
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = MediaTypes.OciManifest,
+            ["config"] = new JsonObject
+            {
+                ["mediaType"] = EmptyConfigDescriptor.MediaType,
+                ["digest"] = EmptyConfigDescriptor.Digest,
+                ["size"] = EmptyConfigDescriptor.Size,
+            },
+            ["layers"] = new JsonArray(),
+            ["annotations"] = annotationsJson,
+        };
+        var content = RegistryDimgImages.Serialize(manifest);
+        return new RawManifest(content, MediaTypes.OciManifest, Digest.Of(content));
+    }
+}
