@@ -35,6 +35,7 @@ public static class MrproperCommand
         await host.PingAsync(ct);
         var verb = options.DryRun ? "would remove" : "remove";
         int removed = 0;
+        long bytes = 0;
         if (options.ImproperDevModeCache && !options.All)
             reporter.Info("no dev-mode stages to remove: this dapp has no --dev mode, so it never makes them");
 
@@ -60,6 +61,7 @@ public static class MrproperCommand
             {
                 reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
                 removed++;
+                bytes += image.Size;
                 if (options.DryRun) continue;
                 try
                 {
@@ -69,6 +71,7 @@ public static class MrproperCommand
                 {
                     reporter.Warning($"cannot remove image {image.Id}: {e.Message}");
                     removed--;
+                    bytes -= image.Size;
                 }
             }
             if (options.DryRun) break;
@@ -80,7 +83,9 @@ public static class MrproperCommand
                 reporter.Info($"{verb} {cache}");
                 if (!options.DryRun) Directory.Delete(cache, recursive: true);
             }
-        reporter.Info($"{(options.DryRun ? "would remove" : "removed")} {removed} image(s)");
+        var kept = options.DryRun ? (await host.ImagesAsync(ct)).Count - removed : (await host.ImagesAsync(ct)).Count;
+        reporter.Info($"{(options.DryRun ? "would remove" : "removed")} {removed} image(s) ({TransferTotals.Format(bytes)}, shared layers counted in each); "
+            + $"kept {kept} image(s) labelled dapp");
         return removed;
     }
 }

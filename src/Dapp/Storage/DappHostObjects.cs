@@ -3,7 +3,7 @@ using Dapp.Engine;
 namespace Dapp.Storage;
 
 /// <summary>An image dapp made, of any project, as mrproper sees it.</summary>
-public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels)
+public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels, long Size)
 {
     public bool IsStage => Names.Any(n => n.StartsWith("dimgstage-", StringComparison.Ordinal));
 }
@@ -21,7 +21,7 @@ public sealed class DappHostObjects(DockerEngine engine)
 
     public async Task<IReadOnlyList<DappImage>> ImagesAsync(CancellationToken ct) =>
         (await engine.ListImagesAsync(Filters.Labels(DappLabels.Project), ct))
-            .Select(i => new DappImage(i.ID, (i.RepoTags ?? []).Where(t => t != "<none>:<none>").ToList(), (i.Labels ?? new Dictionary<string, string>()).AsReadOnly()))
+            .Select(i => new DappImage(i.ID, (i.RepoTags ?? []).Where(t => t != "<none>:<none>").ToList(), (i.Labels ?? new Dictionary<string, string>()).AsReadOnly(), i.Size))
             .ToList();
 
     public Task RemoveContainerAsync(string id, CancellationToken ct) => engine.RemoveContainerAsync(id, ct);

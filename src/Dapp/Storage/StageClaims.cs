@@ -48,14 +48,14 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
 
     /// <summary>
     /// How long after its write a holder checks that no other host's write raced with it: longer than another host
-    /// takes from finding the tag free to its write landing (four times the slowest claim write seen, at least 0.5 s,
+    /// takes from finding the tag free to its write landing (four times the slowest claim write seen, at least 0.25 s,
     /// at most 3 s). The check runs while the stage builds; only its commit waits for it.
     /// </summary>
     public TimeSpan Settle
     {
         get
         {
-            var minimum = minimumSettle ?? TimeSpan.FromMilliseconds(500);
+            var minimum = minimumSettle ?? TimeSpan.FromMilliseconds(250);
             lock (_lock) return TimeSpan.FromTicks(Math.Clamp(4 * _slowestWrite.Ticks, minimum.Ticks, Math.Max(minimum.Ticks, MaximumSettle.Ticks)));
         }
     }
