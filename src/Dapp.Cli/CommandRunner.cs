@@ -12,7 +12,7 @@ internal static class CommandRunner
         Func<DappProject, IReporter, Task<int>> body) =>
         RunWithoutProjectAsync(output, ct, async reporter =>
         {
-            using var project = await DappProject.LoadAsync(projectOptions, ct);
+            using var project = await DappProject.LoadAsync(projectOptions, ct, reporter.Warning);
             return await body(project, reporter);
         });
 

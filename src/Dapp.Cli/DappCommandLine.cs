@@ -25,6 +25,7 @@ internal static class DappCommandLine
         dimg.Add(new Command("run", "Run a dimg: dapp dimg run [DIMG] [DOCKER ARGS] [-- CMD...] (options --stage STAGE, --dir, --name)"));
         dimg.Add(Cleanup(common));
         dimg.Add(Mrproper(common));
+        dimg.Add(Render(common));
 
         var stage = new Command("stage", "Stage images");
         stage.Add(StageImage(common));
@@ -176,6 +177,17 @@ internal static class DappCommandLine
                 }, registry.Get(r, common), reporter, ct);
             });
         registry.AddTo(command);
+        return command;
+    }
+
+    private static Command Render(CommonOptions common)
+    {
+        var command = new Command("render", "Print the dappfile as its Go templates render it");
+        command.SetAction((r, ct) => CommandRunner.RunWithoutProjectAsync(common.Output(r), ct, async reporter =>
+        {
+            Console.Out.Write(await RenderCommand.RunAsync(common.Project(r), reporter, ct));
+            return 0;
+        }));
         return command;
     }
 

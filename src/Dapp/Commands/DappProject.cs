@@ -44,11 +44,12 @@ public sealed class DappProject : IDisposable
     /// <summary>--build-dir, else ~/.dapp/builds/&lt;project&gt;.</summary>
     public string BuildDir => Options.BuildDir ?? Path.Combine(DappInfo.Home, "builds", Name);
 
-    public static async Task<DappProject> LoadAsync(ProjectOptions options, CancellationToken ct)
+    /// <param name="warn">Told what rendering the dappfile warns about (a file <c>.Files.Get</c> cannot read).</param>
+    public static async Task<DappProject> LoadAsync(ProjectOptions options, CancellationToken ct, Action<string>? warn = null)
     {
         var workDir = Path.GetFullPath(options.Dir ?? Directory.GetCurrentDirectory());
         if (!Directory.Exists(workDir)) throw new DappException($"--dir {workDir}: no such directory");
-        var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct);
+        var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct, warn);
         var repository = WorkTreeRepository.Discover(workDir);
         var name = ProjectName.Resolve(options.Name, workDir, repository);
         return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost), options);

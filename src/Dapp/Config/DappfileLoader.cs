@@ -30,7 +30,28 @@ public static class DappfileLoader
         return text;
     }
 
-    public static async Task<Dappfile> LoadAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken)
+    /// <summary>Where a rendered dappfile that does not parse is written, as dapp did, for the user to look at.</summary>
+    public const string RenderDumpName = ".dappfile.render.yml";
+
+    public static async Task<Dappfile> LoadAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken,
+        Action<string>? warn = null)
+    {
+        var (path, text, rendered) = await RenderAsync(workDir, environment, cancellationToken, warn);
+        try
+        {
+            return DappfileParser.Parse(rendered, path);
+        }
+        catch (DappfileException e) when (rendered != text)
+        {
+            var dump = Path.Combine(workDir, RenderDumpName);
+            await File.WriteAllTextAsync(dump, rendered, cancellationToken);
+            throw new DappfileException(e.Location, $"{e.Reason} (in the rendered dappfile, written to {RenderDumpName}; lines are those of the rendering)");
+        }
+    }
+
+    /// <summary>The dappfile's path, its text, and its text as the templates render it (<c>dapp dimg render</c>).</summary>
+    public static async Task<(string Path, string Text, string Rendered)> RenderAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken,
+        Action<string>? warn = null)
     {
         var path = FileNames.Select(n => Path.Combine(workDir, n)).FirstOrDefault(File.Exists)
             ?? throw new DappException($"No dappfile.yml or dappfile.yaml in {workDir}");
@@ -39,7 +60,6 @@ public static class DappfileLoader
         if (info.Length > MaxSize)
             throw new DappfileException(new SourceLocation(file, 1, 1), $"the file is {info.Length} bytes, more than the {MaxSize >> 20} MiB a dappfile may have");
         var text = Decode(await File.ReadAllBytesAsync(path, cancellationToken), file);
-        var rendered = DappfileTemplate.Render(text, Path.GetFileName(path), environment);
-        return DappfileParser.Parse(rendered, path);
+        return (path, text, DappfileTemplate.Render(text, file, environment, workDir, warn));
     }
 }

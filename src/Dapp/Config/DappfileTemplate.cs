@@ -1,44 +1,34 @@
-using System.Text;
-using System.Text.RegularExpressions;
+using Dapp.Config.Templates;
 
 namespace Dapp.Config;
 
 /// <summary>
-/// The part of dapp's Go-template rendering that dappfiles use: <c>{{ env "NAME" }}</c> (empty when unset)
-/// and <c>{{/* comments */}}</c>. Any other action is an error, so nothing is silently left unrendered.
+/// Renders a dappfile as dapp did (docs/dappfile.md): Go's text/template language with sprig's functions, <c>include</c>,
+/// <c>.Files.Get</c>, and the <c>.dappfiles/**/*.tmpl</c> files of the work dir as named templates (by their path
+/// relative to <c>.dappfiles</c>). Errors name the file, line and column, and the action or function.
 /// </summary>
-public static partial class DappfileTemplate
+public static class DappfileTemplate
 {
-    [GeneratedRegex(@"\{\{(-?)(.*?)(-?)\}\}", RegexOptions.Singleline)]
-    private static partial Regex Action();
+    public const string SnippetsDir = ".dappfiles";
 
-    [GeneratedRegex("^env\\s+\"([^\"]*)\"$")]
-    private static partial Regex EnvCall();
-
-    [GeneratedRegex(@"^/\*.*\*/$", RegexOptions.Singleline)]
-    private static partial Regex Comment();
-
-    public static string Render(string text, string file, Func<string, string?> environment)
+    /// <param name="dir">The work dir: where <c>.Files.Get</c> reads and <c>.dappfiles</c> is; null for none.</param>
+    /// <param name="warn">Told about a file <c>.Files.Get</c> cannot read.</param>
+    public static string Render(string text, string file, Func<string, string?> environment, string? dir = null, Action<string>? warn = null)
     {
-        var result = new StringBuilder(text.Length);
-        int last = 0;
-        foreach (Match m in Action().Matches(text))
+        var set = new TemplateSet(new TemplateFunctions(environment));
+        if (dir is not null && Directory.Exists(Path.Combine(dir, SnippetsDir)))
         {
-            result.Append(text, last, m.Index - last);
-            last = m.Index + m.Length;
-            var body = m.Groups[2].Value.Trim();
-            if (Comment().IsMatch(body)) continue;
-            var env = EnvCall().Match(body);
-            if (!env.Success)
-                throw new DappfileException(LocationOf(text, m.Index, file),
-                    $"unsupported template action '{{{{{m.Groups[2].Value}}}}}': only {{{{ env \"NAME\" }}}} and {{{{/* comments */}}}} are supported");
-            result.Append(environment(env.Groups[1].Value) ?? "");
+            var snippets = Path.Combine(dir, SnippetsDir);
+            foreach (var path in Directory.EnumerateFiles(snippets, "*.tmpl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetRelativePath(snippets, path).Replace(Path.DirectorySeparatorChar, '/');
+                var snippetText = DappfileLoader.Decode(File.ReadAllBytes(path), $"{SnippetsDir}/{name}");
+                set.Add(name, new TemplateSource($"{SnippetsDir}/{name}", snippetText));
+            }
         }
-        var unclosed = text.IndexOf("{{", last, StringComparison.Ordinal);
-        if (unclosed >= 0)
-            throw new DappfileException(LocationOf(text, unclosed, file), "template action '{{' is not closed with '}}'");
-        result.Append(text, last, text.Length - last);
-        return result.ToString();
+        set.Add(file, new TemplateSource(file, text));
+        var data = new Dictionary<string, object?> { ["Files"] = new DappfileFiles(dir, warn ?? (_ => { })) };
+        return set.Execute(file, data);
     }
 
     internal static SourceLocation LocationOf(string text, int index, string file)
@@ -50,5 +40,28 @@ public static partial class DappfileTemplate
             else col++;
         }
         return new SourceLocation(file, line, col);
+    }
+}
+
+/// <summary><c>.Files</c>: <c>.Files.Get PATH</c> reads a file relative to the dappfile; a file it cannot read warns and gives "".</summary>
+internal sealed class DappfileFiles(string? dir, Action<string> warn) : ITemplateObject
+{
+    public Func<object?[], object?>? Method(string name) => name == "Get" ? Get : null;
+
+    private object? Get(object?[] args)
+    {
+        if (args.Length != 1) throw new TemplateRuntimeException($"wrong number of args for Get: want 1 got {args.Length}");
+        var path = Values.Text(args[0]);
+        if (dir is null) return "";
+        var full = Path.GetFullPath(Path.Combine(dir, path));
+        try
+        {
+            return File.ReadAllText(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn($".Files.Get \"{path}\": cannot read {full} ({e.Message}); using \"\"");
+            return "";
+        }
     }
 }

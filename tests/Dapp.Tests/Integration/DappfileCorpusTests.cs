@@ -45,8 +45,8 @@ public class DappfileCorpusTests
         yield return ["binary garbage", new byte[] { (byte)'d', (byte)'i', (byte)'m', (byte)'g', 0xC3, 0x28, 0xFF, 0xFE, 0x00, 0x01 }, "1:5", "not valid UTF-8"];
         yield return Case("NUL byte", $"dimg: a\n{From}\nshell:\n  install: echo a\0b\n", "4:18", "NUL character");
         yield return ["5 MB file", Encoding.UTF8.GetBytes("dimg: a\n" + From + "\nshell:\n  install:\n" + string.Concat(Enumerable.Repeat("  - echo 0123456789012345678901234567890123456789\n", 110_000))), "1:1", "MiB"];
-        yield return Case("unsupported template", $"dimg: a\n{From}\nshell:\n  install: echo {{{{ foo }}}}\n", "4:17", "unsupported template action");
-        yield return Case("unterminated template", $"dimg: a\n{From}\nshell:\n  install: echo {{{{ env \"X\"\n", "4:17", "not closed");
+        yield return Case("unknown template function", $"dimg: a\n{From}\nshell:\n  install: echo {{{{ foo }}}}\n", "4:20", "function \"foo\" not defined");
+        yield return Case("unterminated template", $"dimg: a\n{From}\nshell:\n  install: echo {{{{ env \"X\"\n", "4:17", "unclosed action");
         yield return Case("dimg name too long", $"dimg: {new string('a', 200)}\n{From}\n", "1:7", "longer than 128");
         yield return Case("invalid dimg name", $"dimg: My_App!\n{From}\n", "1:7", "invalid dimg name");
         yield return Case("stageDependencies value a mapping", $"dimg: a\n{From}\ngit:\n- to: /app\n  stageDependencies:\n    install: {{a: b}}\n", "6:14", "string or a list");
