@@ -16,12 +16,13 @@ internal sealed class CommonOptions
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Say what would be done, change nothing", Recursive = true };
     public Option<string?> BuildDir { get; } = new("--build-dir") { Description = "Where build_dir mounts are kept (default ~/.dapp/builds/PROJECT)", Recursive = true };
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per stage on stdout; other messages on stderr", Recursive = true };
+    public Option<string[]> SshKey { get; } = new("--ssh-key") { Description = "Private key for remote git paths over SSH; repeatable (default: the ssh-agent's keys)", Recursive = true };
 
     public CommonOptions() => Color.AcceptOnlyFromAmong("auto", "on", "off");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir, Json }) command.Add(option);
+        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir, Json, SshKey }) command.Add(option);
     }
 
     public ProjectOptions Project(ParseResult r) => new()
@@ -29,6 +30,7 @@ internal sealed class CommonOptions
         Dir = r.GetValue(Dir),
         Name = r.GetValue(Name),
         BuildDir = r.GetValue(BuildDir) is { } dir ? Path.GetFullPath(dir) : null,
+        SshKeys = (r.GetValue(SshKey) ?? []).Select(Path.GetFullPath).ToList(),
     };
 
     public OutputOptions Output(ParseResult r) => new(r.GetValue(Quiet), r.GetValue(Verbose), r.GetValue(Time), r.GetValue(Color) ?? "auto") { Json = r.GetValue(Json) };

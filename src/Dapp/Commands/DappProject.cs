@@ -20,7 +20,7 @@ public sealed class DappProject : IDisposable
         Engine = engine;
         Options = options;
         Stages = new LocalStagesStorage(engine, name);
-        GitRepositories = new GitRepositories(workDir, Path.Combine(DappInfo.Home, "git_repo"));
+        GitRepositories = new GitRepositories(workDir, Path.Combine(DappInfo.Home, "git_repo"), new SystemGit(options.SshKeys, DappInfo.Home, options.Environment));
         Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories, StageLabelsAsync));
     }
 
@@ -49,6 +49,8 @@ public sealed class DappProject : IDisposable
     {
         var workDir = Path.GetFullPath(options.Dir ?? Directory.GetCurrentDirectory());
         if (!Directory.Exists(workDir)) throw new DappException($"--dir {workDir}: no such directory");
+        foreach (var key in options.SshKeys)
+            if (!File.Exists(key)) throw new DappException($"--ssh-key {key}: no such file");
         var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct, warn);
         var repository = WorkTreeRepository.Discover(workDir);
         var name = ProjectName.Resolve(options.Name, workDir, repository);

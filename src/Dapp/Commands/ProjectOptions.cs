@@ -16,4 +16,7 @@ public sealed record ProjectOptions
     public string? DockerHost { get; init; }
 
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>--ssh-key: the private keys remote git paths over SSH are fetched with (else the ssh-agent's and the user's).</summary>
+    public IReadOnlyList<string> SshKeys { get; init; } = [];
 }

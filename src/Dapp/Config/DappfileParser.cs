@@ -14,6 +14,20 @@ public static class DappfileParser
     private static readonly string[] MountKeys = ["to", "from", "fromPath"];
     private static readonly string[] ImportKeys = ["artifact", "add", "to", "includePaths", "excludePaths", "owner", "group", "before", "after"];
 
+    /// <summary>dapp's keys this dapp parses but does not implement: a clear refusal instead of "unknown key".</summary>
+    private static readonly Dictionary<string, string> Unsupported = new()
+    {
+        ["asLayers"] = "asLayers (dapp's experimental build of shell stages as separate image layers) is not supported: remove it; stages are built as usual",
+        ["as"] = "git 'as' (dapp's named git paths for the asLayers build) is not supported: remove it",
+    };
+
+    private static void RejectUnsupported(YMapping map)
+    {
+        foreach (var (key, _) in map.Entries)
+            if (Unsupported.TryGetValue(key.Value, out var why))
+                throw new DappfileException(key.Location, why);
+    }
+
     /// <summary>Dimg and artifact names go into image names (REPO/NAME), which registries limit to 255 characters.</summary>
     public const int MaxNameLength = 128;
 
@@ -43,6 +57,7 @@ public static class DappfileParser
             throw new DappfileException(doc.Location, "a document must have 'dimg: NAME' or 'artifact: NAME'");
 
         var kind = hasDimg ? ImageKind.Dimg : ImageKind.Artifact;
+        RejectUnsupported(doc);
         RejectUnknownKeys(doc, kind == ImageKind.Dimg ? "a dimg" : "an artifact", kind == ImageKind.Dimg ? DimgKeys : ArtifactKeys);
         var nameEntry = doc.Entries.First(e => e.Key.Value is "dimg" or "artifact");
         var names = ParseNames(nameEntry.Value, kind);
@@ -88,8 +103,7 @@ public static class DappfileParser
         string? from = doc.Get("from") is { } f ? String(f, "from") : null;
         if (from is not null && (from.Length > DockerNames.MaxRepositoryLength + 200 || (!DockerNames.IsValidImageName(from) && !IsDigestReference(from))))
             throw new DappfileException(fromLocation, $"invalid image name in from: '{Shorten(from)}' (expected NAME[:TAG] or NAME@sha256:DIGEST, for example alpine:3.19)");
-        if (doc.Get("fromCacheVersion") is { } fcv && doc.Get("from") is null)
-            throw new DappfileException(fcv.Location, "fromCacheVersion goes with from");
+        // fromCacheVersion goes with from, fromDimg or fromDimgArtifact (dapp accepted all three): it changes the from stage's signature.
 
         return new ImageConfig
         {
@@ -173,6 +187,7 @@ public static class DappfileParser
     private static GitPathConfig ParseGit(YNode node, ImageKind kind)
     {
         var map = Mapping(node, "each git entry");
+        RejectUnsupported(map);
         RejectUnknownKeys(map, "git", GitKeys);
 
         var url = map.Get("url") is { } u ? String(u, "git.url") : null;
@@ -291,8 +306,33 @@ public static class DappfileParser
                     throw new DappfileException(import.Location, $"import: no artifact '{import.Artifact}' in the dappfile");
         }
         foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts))
+        {
             EnsureNoCycle(dappfile, image, []);
+            EnsureDistinctDestinations(image);
+        }
+        if (dappfile.Dimgs.Count == 0)
+            throw new DappfileException(dappfile.Artifacts[0].Location, "the dappfile has only artifacts: an artifact is built for the dimgs that import it; add a dimg");
     }
+
+    /// <summary>Two mounts on one path, or two git paths or imports written to one path, would silently hide each other.</summary>
+    private static void EnsureDistinctDestinations(ImageConfig image)
+    {
+        var mounts = new Dictionary<string, MountConfig>();
+        foreach (var mount in image.Mounts)
+            if (!mounts.TryAdd(Normalize(mount.To), mount))
+                throw new DappfileException(mount.Location, $"mount.to {mount.To} is given twice in {image.DisplayName} (first at {mounts[Normalize(mount.To)].Location})");
+        var destinations = new Dictionary<string, (string What, SourceLocation Location)>();
+        var entries = image.Git.Select(g => (To: g.To, What: $"git {(g.IsRemote ? g.Url : "add " + g.Add)}", g.Location))
+            .Concat(image.Imports.Select(i => (To: i.To, What: $"import of {i.Artifact}", i.Location)));
+        foreach (var (to, what, location) in entries)
+        {
+            if (destinations.TryGetValue(Normalize(to), out var first))
+                throw new DappfileException(location, $"{what} writes to {to}, where {first.What} (at {first.Location}) writes too: give them different 'to' paths");
+            destinations[Normalize(to)] = (what, location);
+        }
+    }
+
+    private static string Normalize(string path) => "/" + path.Trim('/');
 
     private static void EnsureUnique(IReadOnlyList<ImageConfig> images, string what)
     {

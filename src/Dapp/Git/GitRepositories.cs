@@ -6,11 +6,11 @@ using LibGit2Sharp;
 namespace Dapp.Git;
 
 /// <summary>
-/// The repositories a command's git paths read: the project's own (the work dir's) and remote ones, cloned bare
-/// into <c>~/.dapp/git_repo</c> and fetched once per command. Not thread-safe: conveyors are computed and git stages
-/// built one at a time.
+/// The repositories a command's git paths read: the project's own (the work dir's) and remote ones, fetched bare by
+/// the system's git (<see cref="SystemGit"/>) into <c>~/.dapp/git_repo</c> once per command. Not thread-safe:
+/// conveyors are computed and git stages built one at a time.
 /// </summary>
-public sealed class GitRepositories(string workDir, string cacheDir) : IDisposable
+public sealed class GitRepositories(string workDir, string cacheDir, SystemGit git) : IDisposable
 {
     private readonly Dictionary<string, Repository> _open = new();
     private readonly Dictionary<GitPathConfig, GitPath> _resolved = new(ReferenceEqualityComparer.Instance);
@@ -22,13 +22,14 @@ public sealed class GitRepositories(string workDir, string cacheDir) : IDisposab
         var commit = config switch
         {
             { Commit: { } sha } => repository.Lookup<Commit>(sha)
-                ?? throw new DappException($"{image} ({config.Location}): commit {sha} is not in {config.Url}"),
+                ?? throw new DappException($"{image} ({config.Location}): commit {sha} is not in {Display(config)}"),
             { Tag: { } tag } => (repository.Tags[tag]?.PeeledTarget as Commit)
-                ?? throw new DappException($"{image} ({config.Location}): tag {tag} is not in {config.Url}"),
+                ?? throw new DappException($"{image} ({config.Location}): tag {tag} is not in {Display(config)}"),
             { Url: not null } => RemoteBranch(repository, config, image),
             _ => repository.Head.Tip ?? throw new DappException($"{image} ({config.Location}): the project's repository has no commit yet"),
         };
-        var path = new GitPath(config, repository, commit, config.Url ?? "own");
+        // Without credentials: a URL's token must neither show nor change signatures when it rotates.
+        var path = new GitPath(config, repository, commit, config.Url is { } remote ? GitUrls.Redact(remote) : "own");
         _resolved[config] = path;
         return path;
     }
@@ -44,34 +45,32 @@ public sealed class GitRepositories(string workDir, string cacheDir) : IDisposab
     private Repository Remote(string url, GitPathConfig config)
     {
         if (_open.TryGetValue(url, out var open)) return open;
-        var name = Path.GetFileNameWithoutExtension(url.TrimEnd('/'));
-        var dir = Path.Combine(cacheDir, $"{Slug.Make(name)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..12]}");
+        var shown = GitUrls.Redact(url);
+        var name = Path.GetFileNameWithoutExtension(shown.TrimEnd('/'));
+        var dir = Path.Combine(cacheDir, $"{Slug.Make(name)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shown)))[..12]}");
         try
         {
-            if (!Repository.IsValid(dir))
-            {
-                if (Directory.Exists(dir)) Directory.Delete(dir, true);
-                Directory.CreateDirectory(cacheDir);
-                var staging = dir + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-                Repository.Clone(url, staging, new CloneOptions { IsBare = true });
-                Directory.Move(staging, dir);
-            }
-            var repository = new Repository(dir);
-            LibGit2Sharp.Commands.Fetch(repository, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
-                new FetchOptions { Prune = true }, null);
-            return _open[url] = repository;
+            using (HostLockFor(dir))
+                git.Fetch(url, dir);
+            return _open[url] = new Repository(dir);
         }
-        catch (LibGit2SharpException e)
+        catch (Exception e) when (e is DappException or LibGit2SharpException)
         {
-            throw new DappException($"git {url} ({config.Location}): {e.Message}", e);
+            throw new DappException($"git {shown} ({config.Location}): {GitUrls.Redact(e.Message)}", e);
         }
     }
+
+    /// <summary>Two dapp processes fetching into one cache directory would race on its refs.</summary>
+    private static HostLock HostLockFor(string dir) =>
+        HostLock.AcquireAsync("git_repo." + Path.GetFileName(dir), TimeSpan.FromMinutes(30), () => { }, CancellationToken.None).GetAwaiter().GetResult();
+
+    private static string Display(GitPathConfig config) => config.Url is { } url ? GitUrls.Redact(url) : "the project's repository";
 
     private static Commit RemoteBranch(Repository repository, GitPathConfig config, string image)
     {
         var branch = config.Branch ?? repository.Head.FriendlyName;
         return (repository.Refs[$"refs/remotes/origin/{branch}"]?.ResolveToDirectReference()?.Target as Commit)
-            ?? throw new DappException($"{image} ({config.Location}): branch {branch} is not in {config.Url}");
+            ?? throw new DappException($"{image} ({config.Location}): branch {branch} is not in {Display(config)}");
     }
 
     public void Dispose()

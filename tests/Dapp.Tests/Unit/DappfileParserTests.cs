@@ -108,6 +108,10 @@ public class DappfileParserTests
         Assert.True(dimg.Git[1].IsRemote);
     }
 
+    [Fact]
+    public void FromCacheVersion_goes_with_fromDimg_as_dapp_accepted_it() =>
+        Assert.Equal("2", DappfileParser.Parse("dimg: a\nfrom: alpine\n---\ndimg: b\nfromDimg: a\nfromCacheVersion: 2\n", "dappfile.yml").Dimgs[1].FromCacheVersion);
+
     [Theory]
     // structure and keys
     [InlineData("dimg: a\nfrom: alpine\nfoo: 1\n", 3, 1, "unknown key 'foo' in a dimg")]
@@ -119,7 +123,11 @@ public class DappfileParserTests
     [InlineData("dimg: a\n", 1, 1, "one of 'from', 'fromDimg' or 'fromDimgArtifact' is required")]
     [InlineData("dimg: a\nfrom: alpine\nfromDimg: b\n", 3, 1, "'from' and 'fromDimg' cannot be used together")]
     [InlineData("dimg: a\nfrom: Alpine:3\n", 2, 7, "invalid image name in from")]
-    [InlineData("dimg: a\nfromDimg: b\nfromCacheVersion: 1\n", 3, 19, "fromCacheVersion goes with from")]
+    [InlineData("artifact: x\nfrom: alpine\n", 1, 11, "the dappfile has only artifacts")]
+    [InlineData("dimg: a\nfrom: alpine\nasLayers: true\n", 3, 1, "asLayers (dapp's experimental build of shell stages as separate image layers) is not supported")]
+    [InlineData("dimg: a\nfrom: alpine\ngit:\n- {add: /, to: /app, as: x}\n", 4, 22, "git 'as' (dapp's named git paths for the asLayers build) is not supported")]
+    [InlineData("dimg: a\nfrom: alpine\nmount:\n- {to: /x, from: tmp_dir}\n- {to: /x/, from: build_dir}\n", 5, 3, "mount.to /x/ is given twice in a (first at dappfile.yml:4:3)")]
+    [InlineData("dimg: a\nfrom: alpine\ngit:\n- {add: /a, to: /app}\n- {add: /b, to: /app/}\n", 5, 3, "git add /b writes to /app/, where git add /a (at dappfile.yml:4:3) writes too")]
     [InlineData("dimg: a\nfrom: alpine\nansible: {}\n", 3, 1, "ansible builder is not supported")]
     // names
     [InlineData("dimg: a\nfrom: alpine\n---\ndimg: a\nfrom: alpine\n", 4, 7, "duplicate dimg name 'a'")]
@@ -147,7 +155,7 @@ public class DappfileParserTests
     [InlineData("dimg: a\nfrom: alpine\ngit:\n- url: https://h/r.git\n  to: /app\n  branch: a\n  tag: b\n", 7, 8, "git.branch and git.tag cannot be used together")]
     [InlineData("dimg: a\nfrom: alpine\ngit:\n- to: /app\n  stageDependencies: {beforeInstall: x}\n", 5, 23, "unknown key 'beforeInstall' in git.stageDependencies")]
     [InlineData("dimg: a\nfrom: alpine\ngit:\n- to: /app\n  includePaths: [/abs]\n", 5, 17, "git.includePaths must be relative")]
-    [InlineData("dimg: a\nfrom: alpine\ngit:\n- to: /app\n  as: x\n", 5, 3, "unknown key 'as' in git")]
+    [InlineData("dimg: a\nfrom: alpine\ngit:\n- to: /app\n  as: x\n", 5, 3, "git 'as' (dapp's named git paths for the asLayers build) is not supported")]
     // mount
     [InlineData("dimg: a\nfrom: alpine\nmount:\n- from: tmp_dir\n", 4, 3, "mount.to is required")]
     [InlineData("dimg: a\nfrom: alpine\nmount:\n- {to: /x, from: cache}\n", 4, 18, "mount.from must be tmp_dir or build_dir")]

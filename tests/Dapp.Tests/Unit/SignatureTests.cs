@@ -94,7 +94,7 @@ public class SignatureTests
     [Fact]
     public void Artifact_conveyor_has_the_artifact_order()
     {
-        var dappfile = DappfileParser.Parse("artifact: a\nfrom: busybox\nshell:\n  buildArtifact: make\n", "/p/dappfile.yml");
+        var dappfile = DappfileParser.Parse("artifact: a\nfrom: busybox\nshell:\n  buildArtifact: make\n---\ndimg: d\nfrom: busybox\nimport:\n- {artifact: a, add: /x, after: install}\n", "/p/dappfile.yml");
         var conveyor = For(new ConveyorFactory(dappfile), dappfile.Artifacts[0]);
         Assert.Equal(StageNames.ArtifactOrder, conveyor.AllStages.Select(s => s.Name));
         Assert.Equal([StageName.From, StageName.BuildArtifact], conveyor.Stages.Select(s => s.Name));

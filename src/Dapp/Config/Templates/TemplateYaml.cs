@@ -1,6 +1,5 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
-using YamlDotNet.Serialization;
 
 namespace Dapp.Config.Templates;
 
@@ -11,18 +10,28 @@ namespace Dapp.Config.Templates;
 /// </summary>
 public static class TemplateYaml
 {
+    /// <summary>
+    /// Built as a YAML node tree and written by YamlDotNet's emitter (no reflection: it must run in the Native AOT
+    /// binary); a string that would read back as another type (true, 1.5, null) is quoted, as Go's yaml does.
+    /// </summary>
     public static string Serialize(object? value)
     {
-        if (value is null) return "null";
-        var yaml = new SerializerBuilder().Build().Serialize(Plain(value));
-        return yaml.TrimEnd('\n');
+        var stream = new YamlStream(new YamlDocument(Node(value)));
+        using var writer = new StringWriter();
+        stream.Save(writer, assignAnchors: false);
+        var text = writer.ToString();
+        if (text.EndsWith("...\n", StringComparison.Ordinal)) text = text[..^4];
+        return text.TrimEnd('\n');
     }
 
-    private static object? Plain(object? value) => value switch
+    private static YamlNode Node(object? value) => value switch
     {
-        Dictionary<string, object?> map => new SortedDictionary<string, object?>(map.ToDictionary(p => p.Key, p => Plain(p.Value)), StringComparer.Ordinal),
-        List<object?> list => list.Select(Plain).ToList(),
-        _ => value,
+        Dictionary<string, object?> map => new YamlMappingNode(map.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => new KeyValuePair<YamlNode, YamlNode>(Node(p.Key), Node(p.Value)))),
+        List<object?> list => new YamlSequenceNode(list.Select(Node)),
+        string s => Scalar(s) is string ? new YamlScalarNode(s) : new YamlScalarNode(s) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted },
+        null => new YamlScalarNode("null"),
+        _ => new YamlScalarNode(Values.Print(value)),
     };
 
     public static object? Parse(string text)
@@ -51,10 +60,12 @@ public static class TemplateYaml
         _ => null,
     };
 
-    private static object? Scalar(YamlScalarNode scalar)
+    private static object? Scalar(YamlScalarNode scalar) =>
+        scalar.Style is not YamlDotNet.Core.ScalarStyle.Plain ? scalar.Value ?? "" : Scalar(scalar.Value ?? "");
+
+    /// <summary>What a plain scalar means (YAML 1.1, as Go's yaml reads it); numbers as floats.</summary>
+    private static object? Scalar(string value)
     {
-        var value = scalar.Value ?? "";
-        if (scalar.Style is not YamlDotNet.Core.ScalarStyle.Plain) return value;
         if (value is "" or "~" or "null" or "Null" or "NULL") return null;
         if (value is "true" or "True" or "TRUE" or "yes" or "Yes" or "on" or "On") return true;
         if (value is "false" or "False" or "FALSE" or "no" or "No" or "off" or "Off") return false;
