@@ -113,7 +113,10 @@ public sealed class GitPath
                 deleted.Add(Target(oldRelative));
             if (change.Exists && change.Status is not ChangeKind.Deleted && InScope(change.Path) is { } relative
                 && _current.Tree[change.Path] is { } entry)
+            {
+                if (entry.TargetType == TreeEntryTargetType.GitLink) throw Submodule(change.Path, relative, entry.Target.Sha);
                 await WriteEntryAsync(writer, entry, Target(relative), written, time, ct);
+            }
         }
         // A path written again (a type change, a re-added file) or that became a directory is not deleted.
         var kept = deleted.Where(d => !written.Contains(d) && !written.Contains(d + "/")).Distinct().ToList();
@@ -138,8 +141,16 @@ public sealed class GitPath
             }
             else if (entry.TargetType == TreeEntryTargetType.Blob && InScope(entry.Path) is { } relative)
                 yield return (relative, entry);
+            else if (entry.TargetType == TreeEntryTargetType.GitLink && InScope(entry.Path) is { } submodule)
+                throw Submodule(entry.Path, submodule, entry.Target.Sha);
         }
     }
+
+    /// <summary>Submodules are not put into images yet: an error that says how to leave one out, never a silent skip.</summary>
+    private DappException Submodule(string path, string relative, string sha) =>
+        new($"git path ({Config.Location}) to {Config.To}: {path} is a git submodule (at commit {sha[..Math.Min(12, sha.Length)]}), "
+            + $"and this dapp does not put submodules into images yet: leave it out with excludePaths: [\"{relative}\"] "
+            + "(and fetch its files another way), or add its repository as a git path of its own");
 
     /// <summary>The path relative to <c>add</c> when <c>add</c>, includePaths and excludePaths select it; else null.</summary>
     private string? InScope(string repositoryPath)

@@ -295,4 +295,35 @@ public class GitStagesTests
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Contains("git add '/sources' (dappfile.yml:4:3) does not exist in the project's repository", result.Stderr);
     }
+
+    [Fact]
+    public async Task A_submodule_in_a_git_path_is_an_error_naming_it_never_a_silent_skip()
+    {
+        var upstreamDir = Directory.CreateTempSubdirectory("dapp-submodule-").FullName;
+        try
+        {
+            var upstream = await GitRepo.InitAsync(upstreamDir, branch: "main");
+            upstream.Write("lib.txt", "from the submodule");
+            await upstream.CommitAsync("lib");
+            await using var test = new TestProject("dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /src\n  to: /app\n");
+            var repo = await GitRepo.InitAsync(test.Dir);
+            repo.Write("src/main.txt", "main");
+            await repo.GitAsync("-c", "protocol.file.allow=always", "submodule", "add", "-q", upstreamDir, "src/lib");
+            await repo.CommitAsync("with a submodule");
+
+            var refused = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("src/lib is a git submodule", refused.Stderr);
+            Assert.Contains("excludePaths: [\"lib\"]", refused.Stderr);
+            Assert.DoesNotContain("   at ", refused.Stderr);
+
+            test.WriteDappfile("dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /src\n  to: /app\n  excludePaths: [lib]\n");
+            var built = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(built.ExitCode == 0, built.Stderr + built.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(upstreamDir, recursive: true);
+        }
+    }
 }
