@@ -47,8 +47,7 @@ public sealed class DappProject : IDisposable
     /// <param name="warn">Told what rendering the dappfile warns about (a file <c>.Files.Get</c> cannot read).</param>
     public static async Task<DappProject> LoadAsync(ProjectOptions options, CancellationToken ct, Action<string>? warn = null)
     {
-        var workDir = Path.GetFullPath(options.Dir ?? Directory.GetCurrentDirectory());
-        if (!Directory.Exists(workDir)) throw new DappException($"--dir {workDir}: no such directory");
+        var workDir = options.ResolveWorkDir();
         foreach (var key in options.SshKeys)
             if (!File.Exists(key)) throw new DappException($"--ssh-key {key}: no such file");
         var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct, warn);

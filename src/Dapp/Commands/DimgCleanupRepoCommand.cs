@@ -31,7 +31,7 @@ public static class DimgCleanupRepoCommand
         using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
         var inventory = new RegistryInventory(registry);
         // Every dimg's tags: those of dimgs not selected are kept, and their manifests must survive the deletes.
-        var tags = await inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
+        var tags = await StagesCleanupCommand.DimgTagsAsync(project, inventory, ct);
         var candidates = tags.Where(t => selected.Contains(t.Dimg)).ToList();
         var refs = git.ReadRefs(candidates.Where(t => t.Scheme == "git_commit").Select(t => t.Tag));
         var doomed = GitHistoryPolicy.Select(candidates, refs, limits, DateTimeOffset.UtcNow);

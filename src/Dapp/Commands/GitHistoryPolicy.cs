@@ -56,7 +56,8 @@ public static class GitHistoryPolicy
             };
             if (why is not null) doomed.Add(new DoomedTag(tag, why));
         }
-        var left = tags.Where(t => doomed.All(d => d.Tag != t)).ToList();
+        var gone = doomed.Select(d => d.Tag).ToHashSet();
+        var left = tags.Where(t => !gone.Contains(t)).ToList();
         doomed.AddRange(ByAgeAndCount(left, "git_tag", "git-tag", limits.TagsExpiry, "EXPIRY_DATE_PERIOD_POLICY", limits.TagsLimit, "GIT_TAGS_LIMIT_POLICY", now));
         doomed.AddRange(ByAgeAndCount(left, "git_commit", "commit", limits.CommitsExpiry, "GIT_COMMITS_EXPIRY_DATE_PERIOD_POLICY", limits.CommitsLimit, "GIT_COMMITS_LIMIT_POLICY", now));
         return doomed;

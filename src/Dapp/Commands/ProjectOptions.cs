@@ -19,4 +19,11 @@ public sealed record ProjectOptions
 
     /// <summary>--ssh-key: the private keys remote git paths over SSH are fetched with (else the ssh-agent's and the user's).</summary>
     public IReadOnlyList<string> SshKeys { get; init; } = [];
+
+    /// <summary>The work dir, absolute; an error when it does not exist.</summary>
+    public string ResolveWorkDir()
+    {
+        var workDir = Path.GetFullPath(Dir ?? Directory.GetCurrentDirectory());
+        return Directory.Exists(workDir) ? workDir : throw new DappException($"--dir {workDir}: no such directory");
+    }
 }

@@ -8,8 +8,7 @@ public static class RenderCommand
 {
     public static async Task<string> RunAsync(ProjectOptions options, IReporter reporter, CancellationToken ct)
     {
-        var workDir = Path.GetFullPath(options.Dir ?? Directory.GetCurrentDirectory());
-        if (!Directory.Exists(workDir)) throw new DappException($"--dir {workDir}: no such directory");
+        var workDir = options.ResolveWorkDir();
         var (_, _, rendered) = await DappfileLoader.RenderAsync(workDir, options.Environment, ct, reporter.Warning);
         return rendered;
     }

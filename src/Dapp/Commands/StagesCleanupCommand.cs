@@ -41,8 +41,30 @@ public static class StagesCleanupCommand
         options.EnsurePolicy("stages cleanup repo");
         using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
         var inventory = new RegistryInventory(registry);
-        var dimgTags = await inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
-        return await RepoAsync(project, inventory, dimgTags, options, reporter, ct);
+        return await RepoAsync(project, inventory, await DimgTagsAsync(project, inventory, ct), options, reporter, ct);
+    }
+
+    /// <summary>The project's dimg tags in REPO: those of REPO/&lt;dimg&gt; for each dimg of the dappfile, REPO's own for a nameless one.</summary>
+    internal static Task<IReadOnlyList<StoredDimgTag>> DimgTagsAsync(DappProject project, RegistryInventory inventory, CancellationToken ct) =>
+        inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
+
+    private static IReadOnlySet<string> KeepSet(IReadOnlyList<StoredStage> stages, IEnumerable<StoredDimgTag> dimgTags) =>
+        StagesKeepSet.Compute(stages, dimgTags.Select(d => d.StageSignature).OfType<string>());
+
+    /// <summary>
+    /// Why a stage goes and how old it is; null when no policy selects it, or when it is younger than the grace period
+    /// (then it is named with the policy that would have deleted it).
+    /// </summary>
+    private static (string Why, TimeSpan Age)? Judge(StagePolicies policies, string name, string signature, IReadOnlyDictionary<string, string> labels,
+        DateTimeOffset? created, StagesCleanupOptions options, DateTimeOffset now, IReporter reporter)
+    {
+        if (policies.WhyDelete(signature, labels) is not { } why) return null;
+        if (created is not { } c || now - c < options.KeepYoungerThan)
+        {
+            reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
+            return null;
+        }
+        return (why, now - c);
     }
 
     /// <summary>The repo cleanup on an inventory a caller has read already (dimg cleanup repo --with-stages: one listing per run).</summary>
@@ -50,27 +72,21 @@ public static class StagesCleanupCommand
         StagesCleanupOptions options, IReporter reporter, CancellationToken ct)
     {
         var stages = await inventory.StagesAsync(ct);
-        var policies = await PoliciesAsync(project, options, () => Task.FromResult(StagesKeepSet.Compute(stages, dimgTags.Select(d => d.StageSignature).OfType<string>())), ct);
+        var policies = await PoliciesAsync(project, options, () => Task.FromResult(KeepSet(stages, dimgTags)), ct);
         var now = DateTimeOffset.UtcNow;
-        var delete = new List<(StoredStage Stage, string Why)>();
+        var delete = new List<(StoredStage Stage, ImageReference Tag, string Why)>();
         foreach (var stage in stages)
         {
-            var name = $"{inventory.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}";
-            if (policies.WhyDelete(stage.Signature, stage.Labels) is not { } why) continue;
-            if (stage.Created is not { } created || now - created < options.KeepYoungerThan)
-            {
-                reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
-                continue;
-            }
-            delete.Add((stage, $"{why}; built {Age(now - created)} ago"));
+            var tag = ImageReference.WithTag(inventory.Repository, RegistryStagesStorage.Tag(stage.Signature));
+            if (Judge(policies, tag.ToString(), stage.Signature, stage.Labels, stage.Created, options, now, reporter) is { } doomed)
+                delete.Add((stage, tag, $"{doomed.Why}; built {Age(doomed.Age)} ago"));
         }
 
-        foreach (var (stage, why) in delete)
-            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {inventory.Repository}:{RegistryStagesStorage.Tag(stage.Signature)}: {why}");
+        foreach (var (_, tag, why) in delete)
+            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {tag}: {why}");
         var deleting = delete.Select(d => d.Stage).ToList();
         if (!options.DryRun)
-            await inventory.DeleteAsync(
-                deleting.Select(s => (ImageReference.WithTag(inventory.Repository, RegistryStagesStorage.Tag(s.Signature)), s.Digest)).ToList(),
+            await inventory.DeleteAsync(delete.Select(d => (d.Tag, d.Stage.Digest)).ToList(),
                 stages.Except(deleting).Select(s => (inventory.Repository, s.Digest)).Concat(dimgTags.Select(d => (d.Reference.Repository, d.Digest))),
                 ct);
         var summary = new CleanupSummary(deleting.Count, stages.Count - deleting.Count, deleting.Sum(s => s.Bytes));
@@ -96,8 +112,7 @@ public static class StagesCleanupCommand
         {
             using var registry = await registryOptions.OpenAsync(repo!, project.Options.Environment, ct);
             var inventory = new RegistryInventory(registry);
-            var dimgTags = await inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
-            return StagesKeepSet.Compute(await inventory.StagesAsync(ct), dimgTags.Select(d => d.StageSignature).OfType<string>());
+            return KeepSet(await inventory.StagesAsync(ct), await DimgTagsAsync(project, inventory, ct));
         }, ct);
         var stages = await project.Stages.StagesAsync(ct);
         var inUse = await project.Stages.ImagesInUseAsync(ct);
@@ -107,18 +122,13 @@ public static class StagesCleanupCommand
         foreach (var stage in stages)
         {
             var name = project.Stages.ImageName(stage.Signature);
-            if (policies.WhyDelete(stage.Signature, stage.Labels) is not { } why) continue;
-            if (now - stage.Created < options.KeepYoungerThan)
-            {
-                reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
-                continue;
-            }
+            if (Judge(policies, name, stage.Signature, stage.Labels, stage.Created, options, now, reporter) is not { } doomed) continue;
             if (inUse.Contains(stage.ImageId))
             {
-                reporter.Info($"keep {name}: {why}, but a container uses it");
+                reporter.Info($"keep {name}: {doomed.Why}, but a container uses it");
                 continue;
             }
-            reporter.Info($"{(options.DryRun ? "would remove" : "remove")} {name}: {why}; built {Age(now - stage.Created)} ago");
+            reporter.Info($"{(options.DryRun ? "would remove" : "remove")} {name}: {doomed.Why}; built {Age(doomed.Age)} ago");
             if (!options.DryRun) await project.Stages.RemoveAsync(stage.Signature, ct);
             removed++;
             bytes += stage.Size;

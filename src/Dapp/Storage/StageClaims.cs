@@ -41,8 +41,6 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     /// <summary>This process, as other hosts see it in <c>[WAITING]</c>.</summary>
     public string Holder { get; } = $"{ProcessOwner.Current.Host}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 
-    public TimeSpan Ttl => ttl;
-
     /// <summary>Renewals come this often, well before the claim expires.</summary>
     public TimeSpan RenewEvery => ttl / 3;
 
@@ -110,7 +108,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         // Uploaded before the read, so that nothing but the claim's own write lies between finding the tag free and writing it.
         if (!await EnsureEmptyConfigAsync(ct)) return new ClaimAttempt(true, null);
         var current = await ReadAsync(signature, ct);
-        if (current is { IsLive: true } && current.Holder != Holder) return new ClaimAttempt(false, current);
+        if (HeldByAnother(current)) return new ClaimAttempt(false, current);
         if (!await WriteAsync(signature, ct)) return new ClaimAttempt(true, null);
         var back = await ReadAsync(signature, ct);
         return back is null || back.Holder == Holder ? new ClaimAttempt(true, null) : new ClaimAttempt(false, back);
@@ -118,17 +116,18 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
 
     /// <summary>False when another host's live claim has replaced ours (its write raced with ours and landed later).</summary>
     public async Task<bool> IsStillOursAsync(string signature, CancellationToken ct) =>
-        IsOff || await ReadAsync(signature, ct) is not { IsLive: true } current || current.Holder == Holder;
+        IsOff || !HeldByAnother(await ReadAsync(signature, ct));
 
     /// <summary>Extends our claim while we build; false when another host holds it now (ours expired and was taken).</summary>
     public async Task<bool> RenewAsync(string signature, CancellationToken ct)
     {
         if (IsOff) return true;
-        var current = await ReadAsync(signature, ct);
-        if (current is not null && current.Holder != Holder && current.IsLive) return false;
+        if (HeldByAnother(await ReadAsync(signature, ct))) return false;
         await WriteAsync(signature, ct);
         return true;
     }
+
+    private bool HeldByAnother(StageClaim? claim) => claim is { IsLive: true } && claim.Holder != Holder;
 
     /// <summary>Deletes our claim (the stage is published, or the build failed); another's, or a refused delete, is left to expire.</summary>
     public async Task ReleaseAsync(string signature, CancellationToken ct)

@@ -22,7 +22,7 @@ public class NativeAotTests
             Assert.False(File.Exists(Path.Combine(TestPaths.RepoRoot, "artifacts", "aot", "dapp.dll")), "a native binary, not a managed app");
             var published = File.GetLastWriteTimeUtc(binary);
 
-            CopyDirectory(Path.Combine(TestPaths.RepoRoot, "examples"), Path.Combine(work, "examples"));
+            TestFiles.CopyDirectory(Path.Combine(TestPaths.RepoRoot, "examples"), Path.Combine(work, "examples"));
             var repo = await GitRepo.InitAsync(work);
             await repo.CommitAsync("example project");
             var env = new Dictionary<string, string> { ["DAPP_HOME"] = Path.Combine(work, ".home"), ["NO_COLOR"] = "1", ["DAPP_EXAMPLE_VERSION"] = "aot" };
@@ -39,18 +39,6 @@ public class NativeAotTests
         {
             await DappCli.RunAsync(Path.Combine(work, "examples"), null, "dimg", "stages", "flush", "local", "--name", name, "--quiet");
             Directory.Delete(work, true);
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
         }
     }
 }

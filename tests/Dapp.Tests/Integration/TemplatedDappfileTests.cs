@@ -6,16 +6,11 @@ public class TemplatedDappfileTests
 {
     private static readonly string Case = Path.Combine(TestPaths.RepoRoot, "tests", "Dapp.Tests", "Templates", "acceptance-project");
 
-    /// <summary>The corpus case as a project of its own (dappfile, .dappfiles snippets, the VERSION file .Files.Get reads).</summary>
+    /// <summary>The corpus case as a project of its own (dappfile, .dappfiles snippets, the VERSION file .Files.Get reads; its expected output is inert there).</summary>
     private static TestProject Project()
     {
         var test = new TestProject(File.ReadAllText(Path.Combine(Case, "dappfile.yml")));
-        foreach (var file in Directory.EnumerateFiles(Case, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("expected", StringComparison.Ordinal)))
-        {
-            var target = Path.Combine(test.Dir, Path.GetRelativePath(Case, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
+        TestFiles.CopyDirectory(Case, test.Dir);
         return test;
     }
 

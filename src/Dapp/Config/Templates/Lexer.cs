@@ -37,7 +37,7 @@ public sealed class Lexer(string text, TemplateSource source)
         {
             var open = text.IndexOf("{{", _pos, StringComparison.Ordinal);
             var end = open < 0 ? text.Length : open;
-            var trimThis = open >= 0 && IsTrimMarker(open + 2, leading: true);
+            var trimThis = open >= 0 && IsLeftTrimMarker(open + 2);
             AddText(_pos, end, trimNext, trimThis);
             trimNext = false;
             if (open < 0)
@@ -58,11 +58,8 @@ public sealed class Lexer(string text, TemplateSource source)
         return _tokens;
     }
 
-    /// <summary>A trim marker is a dash with white space on its inner side: <c>{{- </c> or <c> -}}</c>.</summary>
-    private bool IsTrimMarker(int at, bool leading) =>
-        leading
-            ? at + 1 < text.Length && text[at] == '-' && IsSpace(text[at + 1])
-            : at >= 2 && text[at - 1] == '-' && IsSpace(text[at - 2]);
+    /// <summary><c>{{- </c>: a dash with white space after it (<c>{{-3}}</c> is the number -3). The closing <c> -}}</c> is found in the action.</summary>
+    private bool IsLeftTrimMarker(int at) => at + 1 < text.Length && text[at] == '-' && IsSpace(text[at + 1]);
 
     private void AddText(int start, int end, bool trimLeft, bool trimRight)
     {

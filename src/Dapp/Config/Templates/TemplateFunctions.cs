@@ -17,7 +17,7 @@ public sealed class TemplateFunctions
 
     public TemplateFunctions(Func<string, string?> environment)
     {
-        // Go's builtins (and/or and include are the evaluator's: they need its state).
+        // Go's builtins (and, or and include are the evaluator's: they need its state).
         Add("not", 1, 1, a => !Values.IsTrue(a[0]));
         Add("len", 1, 1, a => Length(a[0]));
         Add("index", 1, int.MaxValue, a => Index(a));
@@ -34,9 +34,6 @@ public sealed class TemplateFunctions
         Add("urlquery", 0, int.MaxValue, a => Uri.EscapeDataString(Sprint(a)).Replace("%20", "+"));
         Add("html", 0, int.MaxValue, a => System.Net.WebUtility.HtmlEncode(Sprint(a)));
         Add("js", 0, int.MaxValue, a => System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(Sprint(a)));
-        _functions["and"] = new Function(1, int.MaxValue, _ => throw new InvalidOperationException());
-        _functions["or"] = new Function(1, int.MaxValue, _ => throw new InvalidOperationException());
-        _functions["include"] = new Function(2, 2, _ => throw new InvalidOperationException());
 
         // sprig: defaults and logic.
         Add("env", 1, 1, a => environment(Str(a[0])) ?? "");

@@ -16,9 +16,7 @@ public sealed class TemplateSet
     public TemplateFunctions Functions { get; }
 
     /// <summary>Parses a text as the template <paramref name="name"/> (and whatever it defines).</summary>
-    public void Add(string name, TemplateSource source) => Parser.Parse(name, source, n => Functions.Has(n), _templates);
-
-    public bool Has(string name) => _templates.ContainsKey(name);
+    public void Add(string name, TemplateSource source) => Parser.Parse(name, source, n => Functions.Has(n) || Execution.OwnFunctions.Contains(n), _templates);
 
     /// <summary>Runs the template <paramref name="name"/> with <paramref name="data"/> as dot and <c>$</c>.</summary>
     public string Execute(string name, object? data)
@@ -37,6 +35,9 @@ public sealed class TemplateSet
 internal sealed class Execution(TemplateSet set, StringBuilder output, int depth)
 {
     private const int MaxDepth = 1000;
+
+    /// <summary>Functions the evaluator runs itself: and/or stop early, include runs a template.</summary>
+    public static readonly IReadOnlySet<string> OwnFunctions = new HashSet<string>(StringComparer.Ordinal) { "and", "or", "include" };
     private enum Flow { Normal, Break, Continue }
 
     private readonly List<(string Name, object? Value)> _variables = [];
@@ -181,12 +182,8 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
         {
             case IdentifierNode function:
                 return Call(dot, function, args, final, hasFinal);
-            case FieldNode field:
-                return Fields(field, dot, field.Names, dot, args, final, hasFinal, ".");
-            case VariableNode variable:
-                return Fields(variable, Variable(variable, variable.Name), variable.Fields, dot, args, final, hasFinal, variable.Name);
-            case ChainNode chain:
-                return Fields(chain, Argument(dot, chain.Target), chain.Fields, dot, args, final, hasFinal, "(…)");
+            case FieldNode or VariableNode or ChainNode:
+                return Selector(dot, first, args, final, hasFinal);
         }
         if (args.Count > 0 || hasFinal)
             throw Error(first, Describe(first), "can't give argument to non-function " + Describe(first));
@@ -210,12 +207,19 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
         DotNode => dot,
         NilNode => null,
         ConstantNode constant => constant.Value,
-        FieldNode field => Fields(field, dot, field.Names, dot, [], null, false, "."),
-        VariableNode variable => Fields(variable, Variable(variable, variable.Name), variable.Fields, dot, [], null, false, variable.Name),
-        ChainNode chain => Fields(chain, Argument(dot, chain.Target), chain.Fields, dot, [], null, false, "(…)"),
+        FieldNode or VariableNode or ChainNode => Selector(dot, node, [], null, false),
         PipeNode pipe => Pipeline(dot, pipe),
         IdentifierNode function => Call(dot, function, [], null, false),
         _ => throw Error(node, Describe(node), "can't use this as an argument"),
+    };
+
+    /// <summary><c>.A.B</c>, <c>$x.A.B</c>, <c>(pipeline).A.B</c>: the receiver, then its fields.</summary>
+    private object? Selector(object? dot, Node node, List<Node> args, object? final, bool hasFinal) => node switch
+    {
+        FieldNode field => Fields(field, dot, field.Names, dot, args, final, hasFinal, "."),
+        VariableNode variable => Fields(variable, Variable(variable, variable.Name), variable.Fields, dot, args, final, hasFinal, variable.Name),
+        ChainNode chain => Fields(chain, Argument(dot, chain.Target), chain.Fields, dot, args, final, hasFinal, "(…)"),
+        _ => throw new InvalidOperationException($"not a selector: {node.GetType().Name}"),
     };
 
     /// <summary><c>receiver.A.B</c>: map keys, or a method of an object; only the last may take arguments.</summary>
