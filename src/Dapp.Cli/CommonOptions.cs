@@ -16,7 +16,7 @@ internal sealed class CommonOptions
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Say what would be done, change nothing", Recursive = true };
     public Option<string?> BuildDir { get; } = new("--build-dir") { Description = "Where build_dir mounts are kept (default ~/.dapp/builds/PROJECT)", Recursive = true };
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per stage on stdout; other messages on stderr", Recursive = true };
-    public Option<string[]> SshKey { get; } = new("--ssh-key") { Description = "Private key for remote git paths over SSH; repeatable (default: the ssh-agent's keys)", Recursive = true };
+    public Option<string[]> SshKey { get; } = new("--ssh-key") { Description = "Private key for remote git paths over SSH and for build commands (an ssh-agent at SSH_AUTH_SOCK); repeatable (default: the user's ssh-agent)", Recursive = true };
 
     public CommonOptions() => Color.AcceptOnlyFromAmong("auto", "on", "off");
 

@@ -9,12 +9,13 @@ namespace Dapp.Cli;
 /// </summary>
 internal static class RunCommandLine
 {
-    private static readonly string[] ValueOptions = ["--dir", "--name", "--stage", "--build-dir", "--color"];
+    private static readonly string[] ValueOptions = ["--dir", "--name", "--stage", "--build-dir", "--color", "--ssh-key"];
     private static readonly string[] FlagOptions = ["--quiet", "-q", "--verbose", "--time", "--dry-run", "--json"];
 
     public static async Task<int> InvokeAsync(string[] args)
     {
         var values = new Dictionary<string, string>();
+        var sshKeys = new List<string>();
         var flags = new HashSet<string>();
         var rest = new List<string>();
         var command = new List<string>();
@@ -29,6 +30,8 @@ internal static class RunCommandLine
                 if (eq > 0) values[key] = arg[(eq + 1)..];
                 else if (i + 1 < args.Length) values[key] = args[++i];
                 else { Console.Error.WriteLine($"Error: {key} needs a value"); return 1; }
+                // Repeatable: the git paths of a private repository need their keys here too.
+                if (key == "--ssh-key") sshKeys.Add(Path.GetFullPath(values[key]));
             }
             else if (FlagOptions.Contains(arg)) flags.Add(arg);
             else rest.Add(arg);
@@ -42,7 +45,7 @@ internal static class RunCommandLine
         {
             Json = flags.Contains("--json"),
         };
-        var projectOptions = new ProjectOptions { Dir = values.GetValueOrDefault("--dir"), Name = values.GetValueOrDefault("--name"), BuildDir = values.GetValueOrDefault("--build-dir") };
+        var projectOptions = new ProjectOptions { Dir = values.GetValueOrDefault("--dir"), Name = values.GetValueOrDefault("--name"), BuildDir = values.GetValueOrDefault("--build-dir"), SshKeys = sshKeys };
         return await CommandRunner.RunAsync(projectOptions, output, cancellation.Token, (project, reporter) =>
             RunCommand.RunAsync(project, dimgs, values.GetValueOrDefault("--stage"), dockerArgs, command, flags.Contains("--dry-run"),
                 line => { if (output.Verbose || flags.Contains("--dry-run")) reporter.Info(line); }, cancellation.Token));

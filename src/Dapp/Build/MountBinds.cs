@@ -4,12 +4,23 @@ using Dapp.Config;
 
 namespace Dapp.Build;
 
-/// <summary>Turns an image's mounts into engine bind specs: tmp_dir fresh per build run, build_dir kept per project.</summary>
-public sealed class MountBinds(string buildDir, string tmpDir)
+/// <summary>
+/// Turns an image's mounts into engine bind specs: tmp_dir fresh per build run, build_dir kept per project; and, for
+/// stages that run commands, the ssh-agent's socket when there is one.
+/// </summary>
+public sealed class MountBinds(string buildDir, string tmpDir, SshAgent? sshAgent = null)
 {
-    public IList<string> For(ImageConfig image)
+    /// <summary>
+    /// The command that points build commands at the ssh-agent (none without one). In the script, not in the
+    /// container's environment: the engine commits a container's environment into an image whose own is empty.
+    /// </summary>
+    public IReadOnlyList<string> Exports(bool runsCommands) =>
+        runsCommands && sshAgent is not null ? [$"export SSH_AUTH_SOCK={SshAgent.ContainerSocket}"] : [];
+
+    public IList<string> For(ImageConfig image, bool runsCommands = false)
     {
         var binds = new List<string>();
+        if (runsCommands && sshAgent is not null) binds.Add($"{sshAgent.Socket}:{SshAgent.ContainerSocket}");
         foreach (var mount in image.Mounts)
         {
             var host = mount.Source switch

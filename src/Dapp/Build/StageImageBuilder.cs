@@ -27,7 +27,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         try
         {
             var (gitCommands, gitLabels) = await PrepareGitAsync(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
-            var script = Script(work, gitCommands);
+            var script = Script(work, mounts.Exports(work.Commands.Count > 0).Concat(gitCommands).ToList());
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = DappContainers.Name(storage.Project),
@@ -37,7 +37,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
                 User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
-                HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image), NetworkMode = options.Network! },
+                HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image, work.Commands.Count > 0), NetworkMode = options.Network! },
             });
             try
             {
@@ -109,9 +109,9 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
     private static string? OwnerSpec(string? owner, string? group) =>
         owner is null && group is null ? null : $"{owner ?? ""}{(group is null ? "" : ":" + group)}";
 
-    private static string? Script(StageWork work, IReadOnlyList<string> gitCommands)
+    private static string? Script(StageWork work, IReadOnlyList<string> preparations)
     {
-        var commands = gitCommands
+        var commands = preparations
             .Concat(work.Imports
                 .Where(i => i.Import.Owner is not null || i.Import.Group is not null)
                 .Select(i => $"chown -R {OwnerSpec(i.Import.Owner, i.Import.Group)} {ShellQuote(i.Import.To)}"))

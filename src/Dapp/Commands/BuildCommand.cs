@@ -19,9 +19,10 @@ public static class BuildCommand
             foreach (var path in conveyor.GitPaths.Where(p => !p.AddExists))
                 reporter.Warning($"{conveyor.Image.DisplayName}: git add '{path.Config.Add}' ({path.Config.Location}) does not exist in {(path.RepositoryName == "own" ? "the project's repository" : path.RepositoryName)} at commit {path.Current[..12]}: this git path adds nothing");
         var tmpDir = Path.Combine(Path.GetTempPath(), $"dapp-{project.Name}-{Guid.NewGuid():N}");
+        using var sshAgent = await StartSshAgentAsync(project, reporter, ct);
         try
         {
-            var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir);
+            var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir, sshAgent);
             var claims = remote?.Claims(ClaimTtl(project.Options.Environment), reporter.Warning);
             await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts, claims).BuildAllAsync(conveyors, ct);
         }
@@ -30,6 +31,17 @@ public static class BuildCommand
             if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
         }
         if (storage.Summary) project.ReportStagesStorage(reporter);
+    }
+
+    /// <summary>The agent build commands reach (--ssh-key, else SSH_AUTH_SOCK); a socket can only be mounted from this host into a local engine.</summary>
+    private static async Task<SshAgent?> StartSshAgentAsync(DappProject project, IReporter reporter, CancellationToken ct)
+    {
+        var options = project.Options;
+        if (project.Engine.Endpoint.StartsWith("unix://", StringComparison.Ordinal))
+            return await SshAgent.StartAsync(options.SshKeys, options.Environment, ct);
+        if (options.SshKeys.Count > 0)
+            reporter.Warning($"build commands get no ssh-agent: the engine at {project.Engine.Endpoint} is not on this host, and an agent's socket cannot be mounted into it (--ssh-key still serves git paths)");
+        return null;
     }
 
     /// <summary>How long a claim on a stage lasts unless its holder renews it: DAPP_CLAIM_TTL seconds, default 60.</summary>

@@ -29,6 +29,26 @@ public sealed class PathFilter
         return included && !prefixes.Any(p => _excludeRegexes.Any(r => r.IsMatch(p)));
     }
 
+    /// <summary>
+    /// Whether a directory may hold selected paths: false when an exclude matches it or a parent, or when no include
+    /// can match it, a parent, or anything under it (judged by each include's directories before its first wildcard).
+    /// </summary>
+    public bool MayContainSelected(string directory)
+    {
+        var prefixes = Prefixes(directory).ToList();
+        if (prefixes.Any(p => _excludeRegexes.Any(r => r.IsMatch(p)))) return false;
+        return _includes.Count == 0 || IsSelected(directory) || _includes.Any(i => LiteralDirectory(i) is var literal
+            && (literal.StartsWith(directory + "/", StringComparison.Ordinal) || (directory + "/").StartsWith(literal, StringComparison.Ordinal)));
+    }
+
+    /// <summary>The include's leading directories without wildcards, with a trailing slash ("" when it starts with one).</summary>
+    private static string LiteralDirectory(string include)
+    {
+        var wildcard = include.IndexOfAny(['*', '?', '[', '{']);
+        var literal = wildcard < 0 ? include + "/" : include[..wildcard];
+        return literal[..(literal.LastIndexOf('/') + 1)];
+    }
+
     private static string Normalize(string glob) => (glob.StartsWith("./", StringComparison.Ordinal) ? glob[2..] : glob).TrimEnd('/');
 
     private static IEnumerable<string> Prefixes(string relative)

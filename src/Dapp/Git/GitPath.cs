@@ -9,31 +9,38 @@ namespace Dapp.Git;
 /// <summary>What a patch changes under a git path's <c>to</c>: the files and directories its archive writes, and the paths to delete.</summary>
 public sealed record GitPatch(IReadOnlyList<string> Written, IReadOnlyList<string> Deleted);
 
+/// <summary>A file of a git path's repository by its path there (a submodule's files under the submodule's path).</summary>
+internal sealed record TreeFile(string Path, Mode Mode, Blob Blob);
+
+/// <summary>One file's part in a patch: the old file removed, the new one written, or both.</summary>
+internal sealed record FileChange(TreeFile? Removed, TreeFile? Written);
+
 /// <summary>
 /// A git path of the dappfile resolved to a repository and a current commit. Paths inside the repository are
-/// selected by <c>add</c>, <c>includePaths</c> and <c>excludePaths</c> and placed under <c>to</c>.
+/// selected by <c>add</c>, <c>includePaths</c> and <c>excludePaths</c> and placed under <c>to</c>; submodules in the
+/// selection contribute their files at the commits the repository records.
 /// </summary>
 public sealed class GitPath
 {
-    private readonly Repository _repository;
+    private readonly RepositoryAt _root;
+    private readonly Submodules _submodules;
     private readonly string _add;
     private readonly PathFilter _filter;
-    private readonly Commit _current;
-    private readonly Lazy<IReadOnlyList<(string Relative, TreeEntry Entry)>> _currentFiles;
+    private readonly Lazy<IReadOnlyList<TreeFile>> _currentFiles;
     private readonly Lazy<IReadOnlyList<string>> _resetCommits;
 
-    internal GitPath(GitPathConfig config, Repository repository, Commit current, string repositoryName)
+    internal GitPath(GitPathConfig config, RepositoryAt root, string repositoryName, Submodules submodules)
     {
         Config = config;
-        _repository = repository;
-        Current = current.Sha;
+        _root = root;
+        _submodules = submodules;
+        Current = root.Commit.Sha;
         RepositoryName = repositoryName;
         _add = config.Add.Trim('/');
         _filter = new PathFilter(config.IncludePaths, config.ExcludePaths);
-        _current = current;
         // Walked once per command, however many stages read them.
-        _currentFiles = new(() => Files(current.Tree).ToList());
-        _resetCommits = new(() => _repository.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = current })
+        _currentFiles = new(() => Described(() => Files(root, root.Commit.Tree).ToList()));
+        _resetCommits = new(() => root.Repository.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = root.Commit })
             .Where(c => c.Message.Contains("[dapp reset]", StringComparison.Ordinal) || c.Message.Contains("[reset dapp]", StringComparison.Ordinal))
             .Select(c => c.Sha)
             .ToList());
@@ -50,10 +57,11 @@ public sealed class GitPath
     /// <summary>The label in which a stage image records the commit this git path was applied at.</summary>
     public string CommitLabel => $"dapp-git-{Id}-commit";
 
-    /// <summary>Whether <c>add</c> names something in the current commit (else the git path adds nothing).</summary>
-    public bool AddExists => _add.Length == 0 || _current.Tree[_add] is not null;
+    /// <summary>Whether <c>add</c> names something in the current commit, or lies in one of its submodules (else the git path adds nothing).</summary>
+    public bool AddExists => _add.Length == 0 || _root.Commit.Tree[_add] is not null
+        || Prefixes(_add).Any(p => _root.Commit.Tree[p]?.TargetType == TreeEntryTargetType.GitLink);
 
-    public bool HasCommit(string sha) => _repository.Lookup<Commit>(sha) is not null;
+    public bool HasCommit(string sha) => _root.Repository.Lookup<Commit>(sha) is not null;
 
     /// <summary>
     /// Why an image with these labels cannot be patched from: it records a commit of this git path that no longer
@@ -72,8 +80,8 @@ public sealed class GitPath
     {
         if (globs.Count == 0) return "";
         var matcher = new PathFilter(globs, []);
-        var lines = _currentFiles.Value.Where(f => matcher.IsSelected(f.Relative))
-            .Select(f => $"{f.Relative}\0{(int)f.Entry.Mode}\0{f.Entry.Target.Sha}")
+        var lines = _currentFiles.Value.Select(f => (File: f, Relative: InScope(f.Path)!)).Where(f => matcher.IsSelected(f.Relative))
+            .Select(f => $"{f.Relative}\0{(int)f.File.Mode}\0{f.File.Blob.Sha}")
             .Order(StringComparer.Ordinal).ToList();
         return lines.Count == 0 ? "" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines))));
     }
@@ -84,8 +92,8 @@ public sealed class GitPath
         long total = 0;
         foreach (var change in Changes(fromSha))
         {
-            if (change.Exists && InScope(change.Path) is not null) total += BlobSize(change.Oid);
-            if (change.OldExists && InScope(change.OldPath) is not null && change.Status is ChangeKind.Deleted) total += BlobSize(change.OldOid);
+            if (change.Written is { } written && InScope(written.Path) is not null) total += written.Blob.Size;
+            else if (change.Removed is { } removed && InScope(removed.Path) is not null) total += removed.Blob.Size;
         }
         return total;
     }
@@ -95,9 +103,9 @@ public sealed class GitPath
     {
         await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
-        var time = _current.Committer.When;
+        var time = _root.Commit.Committer.When;
         foreach (var file in _currentFiles.Value)
-            await WriteEntryAsync(writer, file.Entry, Target(file.Relative), written, time, ct);
+            await WriteEntryAsync(writer, file, Target(InScope(file.Path)!), written, time, ct);
     }
 
     /// <summary>The change from <paramref name="fromSha"/> to the current commit: a tar of what to write and the paths to delete.</summary>
@@ -106,51 +114,122 @@ public sealed class GitPath
         await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
         var deleted = new List<string>();
-        var time = _current.Committer.When;
+        var time = _root.Commit.Committer.When;
         foreach (var change in Changes(fromSha))
         {
-            if (change.OldExists && change.Status is ChangeKind.Deleted or ChangeKind.Renamed && InScope(change.OldPath) is { } oldRelative)
+            if (change.Removed is { } removed && InScope(removed.Path) is { } oldRelative)
                 deleted.Add(Target(oldRelative));
-            if (change.Exists && change.Status is not ChangeKind.Deleted && InScope(change.Path) is { } relative
-                && _current.Tree[change.Path] is { } entry)
-            {
-                if (entry.TargetType == TreeEntryTargetType.GitLink) throw Submodule(change.Path, relative, entry.Target.Sha);
-                await WriteEntryAsync(writer, entry, Target(relative), written, time, ct);
-            }
+            if (change.Written is { } file && InScope(file.Path) is { } relative)
+                await WriteEntryAsync(writer, file, Target(relative), written, time, ct);
         }
         // A path written again (a type change, a re-added file) or that became a directory is not deleted.
         var kept = deleted.Where(d => !written.Contains(d) && !written.Contains(d + "/")).Distinct().ToList();
         return new GitPatch(written.Select(w => "/" + w.TrimEnd('/')).ToList(), kept.Select(d => "/" + d).ToList());
     }
 
-    private long BlobSize(ObjectId id) => _repository.Lookup<Blob>(id)?.Size ?? 0;
-
-    private TreeChanges Changes(string fromSha)
+    private List<FileChange> Changes(string fromSha)
     {
-        var from = _repository.Lookup<Commit>(fromSha) ?? throw new DappException($"commit {fromSha} is not in the repository");
-        return _repository.Diff.Compare<TreeChanges>(from.Tree, _current.Tree);
+        var from = _root.Repository.Lookup<Commit>(fromSha) ?? throw new DappException($"commit {fromSha} is not in the repository");
+        return Described(() => Changes(_root with { Commit = from }, _root).ToList());
     }
 
-    private IEnumerable<(string Relative, TreeEntry Entry)> Files(Tree tree)
+    /// <summary>
+    /// The files changed between two commits of one repository. A submodule moved from one commit to another
+    /// contributes the changes between them; one added, removed or turned into a file (or back) all its files.
+    /// </summary>
+    private IEnumerable<FileChange> Changes(RepositoryAt from, RepositoryAt to)
     {
-        foreach (var entry in tree)
+        foreach (var change in to.Repository.Diff.Compare<TreeChanges>(from.Commit.Tree, to.Commit.Tree))
         {
-            if (entry.TargetType == TreeEntryTargetType.Tree)
+            var oldLink = change.OldExists && change.OldMode == Mode.GitLink;
+            var newLink = change.Exists && change.Mode == Mode.GitLink;
+            if (oldLink && newLink && change.Status != ChangeKind.Renamed)
             {
-                foreach (var file in Files((Tree)entry.Target)) yield return file;
+                if (!MayHaveSelected(to.Prefix + change.Path)) continue;
+                var after = _submodules.Open(to, change.Path, change.Oid);
+                var before = after.Repository.Lookup<Commit>(change.OldOid) is { } old
+                    ? after with { Commit = old }
+                    : _submodules.Open(from, change.OldPath, change.OldOid);
+                if (ReferenceEquals(before.Repository, after.Repository))
+                {
+                    foreach (var inner in Changes(before, after)) yield return inner;
+                }
+                else
+                {
+                    foreach (var file in Files(before, before.Commit.Tree)) yield return new FileChange(file, null);
+                    foreach (var file in Files(after, after.Commit.Tree)) yield return new FileChange(null, file);
+                }
+                continue;
             }
-            else if (entry.TargetType == TreeEntryTargetType.Blob && InScope(entry.Path) is { } relative)
-                yield return (relative, entry);
-            else if (entry.TargetType == TreeEntryTargetType.GitLink && InScope(entry.Path) is { } submodule)
-                throw Submodule(entry.Path, submodule, entry.Target.Sha);
+            // Removed: a deleted or renamed path, and the side of a type change that was or becomes a submodule.
+            if (change.OldExists && (change.Status is ChangeKind.Deleted or ChangeKind.Renamed || oldLink != newLink && change.Exists))
+            {
+                if (!oldLink) yield return new FileChange(new TreeFile(from.Prefix + change.OldPath, change.OldMode, from.Repository.Lookup<Blob>(change.OldOid)), null);
+                else if (MayHaveSelected(from.Prefix + change.OldPath))
+                {
+                    var submodule = _submodules.Open(from, change.OldPath, change.OldOid);
+                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return new FileChange(file, null);
+                }
+            }
+            if (change.Exists && change.Status is not ChangeKind.Deleted)
+            {
+                if (!newLink) yield return new FileChange(null, new TreeFile(to.Prefix + change.Path, change.Mode, to.Repository.Lookup<Blob>(change.Oid)));
+                else if (MayHaveSelected(to.Prefix + change.Path))
+                {
+                    var submodule = _submodules.Open(to, change.Path, change.Oid);
+                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return new FileChange(null, file);
+                }
+            }
         }
     }
 
-    /// <summary>Submodules are not put into images yet: an error that says how to leave one out, never a silent skip.</summary>
-    private DappException Submodule(string path, string relative, string sha) =>
-        new($"git path ({Config.Location}) to {Config.To}: {path} is a git submodule (at commit {sha[..Math.Min(12, sha.Length)]}), "
-            + $"and this dapp does not put submodules into images yet: leave it out with excludePaths: [\"{relative}\"] "
-            + "(and fetch its files another way), or add its repository as a git path of its own");
+    /// <summary>The selected files of a tree, submodules' files included.</summary>
+    private IEnumerable<TreeFile> Files(RepositoryAt at, Tree tree)
+    {
+        foreach (var entry in tree)
+        {
+            var path = at.Prefix + entry.Path;
+            switch (entry.TargetType)
+            {
+                case TreeEntryTargetType.Tree:
+                    foreach (var file in Files(at, (Tree)entry.Target)) yield return file;
+                    break;
+                case TreeEntryTargetType.Blob when InScope(path) is not null:
+                    yield return new TreeFile(path, entry.Mode, (Blob)entry.Target);
+                    break;
+                case TreeEntryTargetType.GitLink when MayHaveSelected(path):
+                    var submodule = _submodules.Open(at, entry.Path, entry.Target.Id);
+                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return file;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Whether a directory (a submodule's) may hold selected files: a submodule that cannot is never fetched.</summary>
+    private bool MayHaveSelected(string path)
+    {
+        if (_add.Length == 0) return _filter.MayContainSelected(path);
+        if (path == _add || _add.StartsWith(path + "/", StringComparison.Ordinal)) return true;
+        return path.StartsWith(_add + "/", StringComparison.Ordinal) && _filter.MayContainSelected(path[(_add.Length + 1)..]);
+    }
+
+    /// <summary>A submodule's error names the git path it was met in.</summary>
+    private T Described<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (SubmoduleException e)
+        {
+            throw new DappException($"git path ({Config.Location}) to {Config.To}: {e.Message}", e);
+        }
+    }
+
+    private static IEnumerable<string> Prefixes(string path)
+    {
+        for (int i = path.IndexOf('/'); i >= 0; i = path.IndexOf('/', i + 1)) yield return path[..i];
+    }
 
     /// <summary>The path relative to <c>add</c> when <c>add</c>, includePaths and excludePaths select it; else null.</summary>
     private string? InScope(string repositoryPath)
@@ -169,15 +248,15 @@ public sealed class GitPath
         return relative.Length == 0 ? to : to.Length == 0 ? relative : $"{to}/{relative}";
     }
 
-    private async Task WriteEntryAsync(TarWriter writer, TreeEntry entry, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
+    private async Task WriteEntryAsync(TarWriter writer, TreeFile file, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
     {
         foreach (var dir in ParentsUnderTo(target))
             if (written.Add(dir + "/"))
                 await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, dir + "/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time }, ct);
         if (!written.Add(target)) return;
-        var blob = (Blob)entry.Target;
+        var blob = file.Blob;
         TarEntry tar;
-        if (entry.Mode == Mode.SymbolicLink)
+        if (file.Mode == Mode.SymbolicLink)
         {
             tar = new PaxTarEntry(TarEntryType.SymbolicLink, target) { LinkName = blob.GetContentText(), Mode = (UnixFileMode)0b111_111_111 };
         }
@@ -185,7 +264,7 @@ public sealed class GitPath
         {
             tar = new PaxTarEntry(TarEntryType.RegularFile, target)
             {
-                Mode = entry.Mode == Mode.ExecutableFile ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+                Mode = file.Mode == Mode.ExecutableFile ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
                 DataStream = blob.GetContentStream(),
             };
         }

@@ -14,11 +14,12 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
 {
     private readonly Dictionary<string, Repository> _open = new();
     private readonly Dictionary<GitPathConfig, GitPath> _resolved = new(ReferenceEqualityComparer.Instance);
+    private Submodules? _submodules;
 
     public GitPath Resolve(GitPathConfig config, string image)
     {
         if (_resolved.TryGetValue(config, out var known)) return known;
-        var repository = config.Url is { } url ? Remote(url, config) : Local(config, image);
+        var repository = config.Url is { } url ? Remote(url, config.Location.ToString()) : Local(config, image);
         var commit = config switch
         {
             { Commit: { } sha } => repository.Lookup<Commit>(sha)
@@ -29,7 +30,9 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
             _ => repository.Head.Tip ?? throw new DappException($"{image} ({config.Location}): the project's repository has no commit yet"),
         };
         // Without credentials: a URL's token must neither show nor change signatures when it rotates.
-        var path = new GitPath(config, repository, commit, config.Url is { } remote ? GitUrls.Redact(remote) : "own");
+        var baseUrl = config.Url ?? repository.Network.Remotes["origin"]?.Url ?? repository.Info.WorkingDirectory;
+        _submodules ??= new Submodules(submoduleUrl => Remote(submoduleUrl, null));
+        var path = new GitPath(config, new RepositoryAt(repository, commit, "", baseUrl), config.Url is { } remote ? GitUrls.Redact(remote) : "own", _submodules);
         _resolved[config] = path;
         return path;
     }
@@ -42,7 +45,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
         return _open[""] = new Repository(root);
     }
 
-    private Repository Remote(string url, GitPathConfig config)
+    private Repository Remote(string url, string? location)
     {
         if (_open.TryGetValue(url, out var open)) return open;
         var shown = GitUrls.Redact(url);
@@ -56,7 +59,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
         }
         catch (Exception e) when (e is DappException or LibGit2SharpException)
         {
-            throw new DappException($"git {shown} ({config.Location}): {GitUrls.Redact(e.Message)}", e);
+            throw new DappException(location is null ? GitUrls.Redact(e.Message) : $"git {shown} ({location}): {GitUrls.Redact(e.Message)}", e);
         }
     }
 
@@ -75,6 +78,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
 
     public void Dispose()
     {
+        _submodules?.Dispose();
         foreach (var repository in _open.Values) repository.Dispose();
         _open.Clear();
     }

@@ -297,33 +297,74 @@ public class GitStagesTests
     }
 
     [Fact]
-    public async Task A_submodule_in_a_git_path_is_an_error_naming_it_never_a_silent_skip()
+    public async Task Submodules_are_in_the_image_a_commit_moving_one_rebuilds_only_the_latest_patch_and_an_unpushed_one_is_named()
     {
-        var upstreamDir = Directory.CreateTempSubdirectory("dapp-submodule-").FullName;
+        var upstreams = Directory.CreateTempSubdirectory("dapp-submodule-").FullName;
         try
         {
-            var upstream = await GitRepo.InitAsync(upstreamDir, branch: "main");
-            upstream.Write("lib.txt", "from the submodule");
-            await upstream.CommitAsync("lib");
-            await using var test = new TestProject("dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /src\n  to: /app\n");
+            // lib (a submodule of the project) has a submodule of its own, nested, which the project never initialises:
+            // dapp fetches it from its URL, relative to lib's.
+            var nested = await GitRepo.InitAsync(Path.Combine(upstreams, "nested"), branch: "main");
+            nested.Write("n.txt", "nested\n");
+            await nested.CommitAsync("nested");
+            var lib = await GitRepo.InitAsync(Path.Combine(upstreams, "lib"), branch: "main");
+            lib.Write("lib.txt", "lib 1\n");
+            lib.Write("tools/run.sh", "#!/bin/sh\n");
+            File.SetUnixFileMode(Path.Combine(lib.Dir, "tools/run.sh"), (UnixFileMode)0b111_101_101);
+            await lib.GitAsync("-c", "protocol.file.allow=always", "submodule", "add", "-q", "../nested", "deps/nested");
+            await lib.CommitAsync("lib");
+
+            const string dappfile = "dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /src\n  to: /app\nshell:\n  install: echo install\n";
+            await using var test = new TestProject(dappfile);
             var repo = await GitRepo.InitAsync(test.Dir);
-            repo.Write("src/main.txt", "main");
-            await repo.GitAsync("-c", "protocol.file.allow=always", "submodule", "add", "-q", upstreamDir, "src/lib");
+            repo.Write("src/main.txt", "main\n");
+            await repo.GitAsync("-c", "protocol.file.allow=always", "submodule", "add", "-q", Path.Combine(upstreams, "lib"), "src/lib");
             await repo.CommitAsync("with a submodule");
 
+            var first = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+            var image = $"{test.Name}/app";
+            using (var project = await test.LoadAsync())
+                image = project.Stages.ImageName((await project.SelectConveyorsAsync([], default))[0].LastSignature);
+            Assert.Equal(string.Join('\n', "D ./lib", "D ./lib/deps", "D ./lib/deps/nested", "D ./lib/tools", "F ./lib/.gitmodules", "F ./lib/deps/nested/n.txt",
+                    "F ./lib/lib.txt", "F ./lib/tools/run.sh x", "F ./main.txt"),
+                await DockerCli.ShellAsync(image, "cd /app && find . -mindepth 1 | while read f; do if [ -d \"$f\" ]; then echo \"D $f\"; "
+                    + "else echo \"F $f$([ -x \"$f\" ] && echo ' x')\"; fi; done | LC_ALL=C sort"));
+            Assert.Equal("lib 1|nested", await DockerCli.ShellAsync(image, "echo \"$(cat /app/lib/lib.txt)|$(cat /app/lib/deps/nested/n.txt)\""));
+
+            // The submodule moves: a file changed, one deleted (its directory goes with it), one added.
+            lib.Write("lib.txt", "lib 2\n");
+            lib.Write("new.txt", "new\n");
+            await lib.GitAsync("rm", "-q", "tools/run.sh");
+            await lib.CommitAsync("lib moves on");
+            await repo.GitAsync("-C", "src/lib", "pull", "-q", "origin", "main");
+            await repo.CommitAsync("move the submodule");
+            var second = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(second.ExitCode == 0, second.Stderr + second.Stdout);
+            Assert.Equal(["g_a_latest_patch"], second.StdoutLines.Where(l => l.EndsWith("[BUILD]")).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]));
+            using (var project = await test.LoadAsync())
+                image = project.Stages.ImageName((await project.SelectConveyorsAsync([], default))[0].LastSignature);
+            Assert.Equal("lib 2|new|no tools", await DockerCli.ShellAsync(image,
+                "echo \"$(cat /app/lib/lib.txt)|$(cat /app/lib/new.txt)|$([ -e /app/lib/tools ] && echo tools || echo no tools)\""));
+
+            // A commit the submodule's repository does not have (committed in a clone, never pushed).
+            var unpushed = "0123456789abcdef0123456789abcdef01234567";
+            await repo.GitAsync("update-index", "--cacheinfo", $"160000,{unpushed},src/lib");
+            await repo.GitAsync("commit", "-q", "-m", "points at an unpushed commit");
             var refused = await DappCli.RunAsync(test, "dimg", "build");
             Assert.Equal(1, refused.ExitCode);
-            Assert.Contains("src/lib is a git submodule", refused.Stderr);
-            Assert.Contains("excludePaths: [\"lib\"]", refused.Stderr);
+            Assert.Contains($"git path (dappfile.yml:4:3) to /app: submodule src/lib ({Path.Combine(upstreams, "lib")}): commit 0123456789ab", refused.Stderr);
+            Assert.Contains("is not in the submodule's repository", refused.Stderr);
             Assert.DoesNotContain("   at ", refused.Stderr);
 
-            test.WriteDappfile("dimg: app\nfrom: dapp-examples/busybox:1.35\ngit:\n- add: /src\n  to: /app\n  excludePaths: [lib]\n");
-            var built = await DappCli.RunAsync(test, "dimg", "build");
-            Assert.True(built.ExitCode == 0, built.Stderr + built.Stdout);
+            // A submodule left out by excludePaths is never read.
+            test.WriteDappfile(dappfile.Replace("  to: /app\n", "  to: /app\n  excludePaths: [lib]\n"));
+            var excluded = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(excluded.ExitCode == 0, excluded.Stderr + excluded.Stdout);
         }
         finally
         {
-            Directory.Delete(upstreamDir, recursive: true);
+            Directory.Delete(upstreams, recursive: true);
         }
     }
 }

@@ -7,7 +7,7 @@ namespace Dapp.Tests.Integration.Git;
 
 /// <summary>
 /// git's smart-HTTP server (<c>git http-backend</c>, run as a CGI per request) behind Basic auth, on a free loopback
-/// port: serves the bare repositories under a root directory.
+/// port: serves the bare repositories under a root directory; with <c>tls</c>, over HTTPS (<see cref="TlsFront"/>).
 /// </summary>
 public sealed class GitHttpServer : IAsyncDisposable
 {
@@ -16,8 +16,9 @@ public sealed class GitHttpServer : IAsyncDisposable
     private readonly string _root;
     private readonly string _user;
     private readonly string _password;
+    private readonly TlsFront? _tls;
 
-    public GitHttpServer(string root, string user, string password)
+    public GitHttpServer(string root, string user, string password, bool tls = false)
     {
         _root = root;
         _user = user;
@@ -26,12 +27,21 @@ public sealed class GitHttpServer : IAsyncDisposable
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
+        if (tls) _tls = new TlsFront(Port, root);
     }
 
+    /// <summary>The plain HTTP port (the HTTPS one is <see cref="Url"/>'s).</summary>
     public int Port { get; }
 
-    public string Url(string repository, string? credentials = null) =>
-        $"http://{(credentials is null ? "" : credentials + "@")}127.0.0.1:{Port}/{repository}";
+    /// <summary>The certificate authority clients trust for HTTPS (null over plain HTTP).</summary>
+    public string? CaFile => _tls?.CaFile;
+
+    /// <summary>The scheme, user info and address, without a path: https://user:password@127.0.0.1:PORT.</summary>
+    public string Origin(string? credentials = null) => _tls is null
+        ? $"http://{(credentials is null ? "" : credentials + "@")}127.0.0.1:{Port}"
+        : $"https://{(credentials is null ? "" : credentials + "@")}127.0.0.1:{_tls.Port}";
+
+    public string Url(string repository, string? credentials = null) => $"{Origin(credentials)}/{repository}";
 
     private async Task LoopAsync()
     {
@@ -116,6 +126,7 @@ public sealed class GitHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_tls is not null) await _tls.DisposeAsync();
         _listener.Stop();
         _listener.Close();
         await _loop;
