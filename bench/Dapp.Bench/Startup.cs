@@ -6,21 +6,24 @@ namespace Dapp.Bench;
 /// <summary>
 /// Start-up through each entry point a user runs: a no-op <c>stages pull</c> (every stage local, one manifest HEAD
 /// per dimg) and <c>--version</c>, whole processes timed, median of N runs. Entry points: <c>scripts/dapp</c> (the
-/// README's way: the AOT binary, built once per source change), the AOT binary itself, and the JIT build
-/// (<c>DAPP_SCRIPT_BUILD=jit scripts/dapp</c>).
+/// README's way: the AOT binary, built once per source change), the AOT binary itself, the dotnet tool
+/// (<c>scripts/pack</c>, then <c>dotnet tool install --tool-path</c>: the linux-x64 package's AOT binary), and the JIT
+/// build (<c>DAPP_SCRIPT_BUILD=jit scripts/dapp</c>).
 /// </summary>
 public static class Startup
 {
     public static async Task<int> RunAsync(string root, int runs, string registry, string? output)
     {
         var script = Path.Combine(root, "scripts", "dapp");
+        var work = Directory.CreateTempSubdirectory("dapp-bench-startup-").FullName;
+        var tool = await InstallToolAsync(root, work);
         var entries = new (string Name, string Executable, Dictionary<string, string> Env)[]
         {
             ("scripts/dapp", script, []),
             ("AOT binary (artifacts/aot/dapp)", Path.Combine(root, "artifacts", "aot", "dapp"), []),
+            ("dotnet tool (dotnet tool install Dapp.Cli)", tool, []),
             ("JIT build (DAPP_SCRIPT_BUILD=jit scripts/dapp)", script, new() { ["DAPP_SCRIPT_BUILD"] = "jit" }),
         };
-        var work = Directory.CreateTempSubdirectory("dapp-bench-startup-").FullName;
         var repo = $"{registry}/bench/startup-{DateTime.UtcNow:yyyyMMddHHmmss}";
         var results = new Dictionary<string, List<double>>();
         try
@@ -59,6 +62,18 @@ public static class Startup
             new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"\nwritten {path}");
         return 0;
+    }
+
+    /// <summary>Packs the tool (<c>scripts/pack</c>) and installs it the way README says, into a tool path of the run's own.</summary>
+    private static async Task<string> InstallToolAsync(string root, string work)
+    {
+        var packages = Path.Combine(work, "packages");
+        var pack = await Tools.RunAsync(Path.Combine(root, "scripts", "pack"), [packages], root, []);
+        if (pack.ExitCode != 0) throw new InvalidOperationException($"scripts/pack failed: {pack.Stderr}");
+        var toolPath = Path.Combine(work, "tool");
+        var install = await Tools.RunAsync("dotnet", ["tool", "install", "--tool-path", toolPath, "--add-source", packages, "Dapp.Cli"], root, []);
+        if (install.ExitCode != 0) throw new InvalidOperationException($"dotnet tool install failed: {install.Stdout}{install.Stderr}");
+        return Path.Combine(toolPath, "dapp");
     }
 
     private static void Record(Dictionary<string, List<double>> results, string what, TimeSpan elapsed)

@@ -20,6 +20,7 @@ namespace Dapp.Build;
 public sealed class ConveyorBuilder
 {
     private readonly DockerEngine _engine;
+    private readonly BaseImages _baseImages;
     private readonly LocalStagesStorage _local;
     private readonly IStagesStorage? _storage;
     private readonly BuildOptions _options;
@@ -44,8 +45,9 @@ public sealed class ConveyorBuilder
     }
 
     public ConveyorBuilder(DockerEngine engine, LocalStagesStorage local, IStagesStorage? storage, BuildOptions options, IReporter reporter, MountBinds mounts,
-        StageClaims? claims = null)
+        BaseImages baseImages, StageClaims? claims = null)
     {
+        _baseImages = baseImages;
         _engine = engine;
         _local = local;
         _storage = storage;
@@ -328,11 +330,9 @@ public sealed class ConveyorBuilder
         if (conveyor.From.BaseConveyor is { } baseConveyor)
             return await LocalImageAsync(baseConveyor, baseConveyor.Stages[^1], ct);
         var image = conveyor.From.BaseImage!;
-        if (await _engine.ImageExistsAsync(image, ct)) return image;
-        _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}");
         try
         {
-            await ImageTransfer.RetryEngineAsync(ImageTransfer.EngineOnlyPolicy, _reporter.Warning, () => _engine.PullAsync(image, null, ct), ct);
+            await _baseImages.EnsureAsync(image, () => _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}"), ct);
         }
         catch (DappException e)
         {

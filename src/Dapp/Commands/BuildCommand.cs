@@ -1,4 +1,6 @@
 using Dapp.Build;
+using Dapp.Registry.Names;
+using Dapp.Storage;
 using Dapp.Reporting;
 
 namespace Dapp.Commands;
@@ -24,7 +26,9 @@ public static class BuildCommand
         {
             var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir, sshAgent);
             var claims = remote?.Claims(ClaimTtl(project.Options.Environment), reporter.Warning);
-            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts, claims).BuildAllAsync(conveyors, ct);
+            var baseImages = new BaseImages(project.Engine, storage.Registry.ClientOptions(project.Options.Environment).WithEnvironmentDefaults(),
+                storage.Repo is { } repoName ? RepositoryName.Parse(repoName).Registry : null, reporter.Warning);
+            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts, baseImages, claims).BuildAllAsync(conveyors, ct);
         }
         finally
         {

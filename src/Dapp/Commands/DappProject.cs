@@ -53,7 +53,7 @@ public sealed class DappProject : IDisposable
         var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct, warn);
         var repository = WorkTreeRepository.Discover(workDir);
         var name = ProjectName.Resolve(options.Name, workDir, repository);
-        return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost), options);
+        return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost, options.Environment), options);
     }
 
     /// <summary>The conveyors of the dimgs selected by the patterns, in dappfile order.</summary>

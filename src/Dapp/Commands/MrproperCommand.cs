@@ -30,7 +30,7 @@ public static class MrproperCommand
     {
         if (!options.All && !options.ImproperCacheVersionStages && !options.ImproperDevModeCache)
             throw new DappException("mrproper: say what to remove: --all, --improper-cache-version-stages or --improper-dev-mode-cache");
-        using var engine = DockerEngine.Connect(projectOptions.DockerHost);
+        using var engine = DockerEngine.Connect(projectOptions.DockerHost, projectOptions.Environment);
         var host = new DappHostObjects(engine);
         await host.PingAsync(ct);
         var verb = options.DryRun ? "would remove" : "remove";

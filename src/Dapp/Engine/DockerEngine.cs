@@ -29,14 +29,20 @@ public sealed class DockerEngine : IDisposable
 
     private static readonly string[] Schemes = ["unix", "tcp", "http", "https", "npipe"];
 
-    /// <summary>Connects to <paramref name="endpoint"/>, else <c>DOCKER_HOST</c>, else the default socket.</summary>
-    public static DockerEngine Connect(string? endpoint = null)
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/>, else <c>DOCKER_HOST</c>, else the default socket; over TLS as
+    /// <c>DOCKER_TLS_VERIFY</c> and <c>DOCKER_CERT_PATH</c> say (<see cref="EngineTls"/>).
+    /// </summary>
+    public static DockerEngine Connect(string? endpoint = null, Func<string, string?>? environment = null)
     {
-        endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint;
+        environment ??= Environment.GetEnvironmentVariable;
+        endpoint ??= environment("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || !Schemes.Contains(uri.Scheme)
             || (uri.Scheme == "unix" ? uri.AbsolutePath.Length <= 1 : string.IsNullOrEmpty(uri.Host)))
             throw new DappException($"Invalid Docker engine address '{endpoint}' (DOCKER_HOST): expected unix:///path/to/docker.sock or tcp://HOST:PORT");
-        var client = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan).Build();
+        var builder = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan);
+        if (EngineTls.For(uri, environment) is { } tls) builder.WithAuthProvider(tls);
+        var client = builder.Build();
         return new DockerEngine(client, endpoint);
     }
 
@@ -286,13 +292,25 @@ public sealed class DockerEngine : IDisposable
         {
             throw new DappException($"{what}: {MessageOf(e)}");
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or AggregateException or TimeoutException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or AggregateException or TimeoutException or JsonException
+                                       or System.Security.Authentication.AuthenticationException)
         {
             // A request cancelled by Ctrl-C can surface as a broken stream: it is an interruption, not an engine fault.
             if (IsCancellation(e)) throw new OperationCanceledException(what, e);
-            var reason = e is JsonException ? "it answered something that is not JSON: is this a Docker engine?" : e.GetBaseException().Message;
+            var reason = e is JsonException ? "it answered something that is not JSON: is this a Docker engine?"
+                : Find<System.Security.Authentication.AuthenticationException>(e) is { } tls
+                    ? $"the TLS handshake failed ({tls.Message}): with DOCKER_TLS_VERIFY, the engine's certificate must name the host and be signed by "
+                        + "the authority in DOCKER_CERT_PATH/ca.pem, and the engine must accept the client certificate cert.pem there"
+                : e.GetBaseException().Message;
             throw new DappException($"Cannot talk to the Docker engine at {Endpoint} ({what}): {reason}", e);
         }
+    }
+
+    private static T? Find<T>(Exception e) where T : Exception
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is T found) return found;
+        return null;
     }
 
     private static bool IsCancellation(Exception e)

@@ -32,10 +32,7 @@ public sealed class RegistryAccess : IDisposable
         {
             await client.PingAsync(repository, ct);
             var credential = await client.CredentialAsync(repository.Registry, ct);
-            var auth = new AuthConfig { ServerAddress = repository.Registry };
-            if (credential is { IsIdentityToken: true }) auth.IdentityToken = credential.Secret;
-            else if (credential is not null) (auth.Username, auth.Password) = (credential.Username, credential.Secret);
-            return new RegistryAccess(client, repository, auth);
+            return new RegistryAccess(client, repository, Storage.EngineAuth.For(repository.Registry, credential));
         }
         catch
         {

@@ -22,7 +22,11 @@ public sealed class FreshEngine : IAsyncDisposable
 
     public string Host => "unix://" + Socket;
 
-    public static async Task<FreshEngine> StartAsync()
+    /// <summary>The TLS endpoint, when started with certificates.</summary>
+    public string? TcpHost { get; private init; }
+
+    /// <summary>With <paramref name="tls"/>, it also listens on <see cref="TcpHost"/> with --tlsverify (client certificates of that authority only).</summary>
+    public static async Task<FreshEngine> StartAsync(TestCertificates? tls = null)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         // Short: a unix socket path has at most 107 bytes.
@@ -38,13 +42,20 @@ public sealed class FreshEngine : IAsyncDisposable
             "--bridge=none", "--iptables=false", "--ip6tables=false", "--host", $"unix://{dir}/docker.sock", "--pidfile", $"{dir}/docker.pid",
             "--data-root", $"{dir}/data", "--exec-root", $"{dir}/exec", "--containerd-namespace", $"dfe-{id}", "--containerd-plugins-namespace", $"dfe-{id}-plugins",
         }) start.ArgumentList.Add(arg);
+        var tcpPort = 0;
+        if (tls is not null)
+        {
+            tcpPort = Registry.FreePort.Next();
+            foreach (var arg in new[] { "--host", $"tcp://127.0.0.1:{tcpPort}", "--tlsverify", "--tlscacert", tls.CaFile, "--tlscert", tls.ServerCertFile, "--tlskey", tls.ServerKeyFile })
+                start.ArgumentList.Add(arg);
+        }
         var dockerd = Process.Start(start)!;
         var log = new System.Text.StringBuilder();
         dockerd.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         dockerd.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         dockerd.BeginOutputReadLine();
         dockerd.BeginErrorReadLine();
-        var engine = new FreshEngine(dockerd, dir);
+        var engine = new FreshEngine(dockerd, dir) { TcpHost = tls is null ? null : $"tcp://127.0.0.1:{tcpPort}" };
         var clock = Stopwatch.StartNew();
         while (true)
         {

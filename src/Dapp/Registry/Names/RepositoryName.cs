@@ -23,6 +23,16 @@ public sealed record RepositoryName(string Registry, string Repository)
     private static bool LooksLikeHost(string component) =>
         component.Contains('.') || component.Contains(':') || component == "localhost";
 
+    /// <summary>A registry as users write it in settings (<c>https://registry.example.com/</c>): its host[:port], as <see cref="Registry"/> has it.</summary>
+    public static string NormalizeRegistry(string value)
+    {
+        var host = value.Trim();
+        var scheme = host.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0) host = host[(scheme + 3)..];
+        var slash = host.IndexOf('/');
+        return Normalize(slash >= 0 ? host[..slash] : host);
+    }
+
     private static string Normalize(string host) => host is "index.docker.io" or "registry-1.docker.io" ? DockerHub : host;
 
     private static bool IsValidWithUppercaseHost(string name)

@@ -15,7 +15,7 @@ namespace Dapp.Registry.Remote;
 /// </summary>
 internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryClientOptions options, Func<string, bool> isPlainHttp)
 {
-    private readonly DockerConfigCredentials _dockerConfig = new(options.Environment);
+    private readonly RegistryCredentials _sources = new(options);
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new();
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> _tokens = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<RegistryCredential?>>> _credentials = new();
@@ -43,7 +43,7 @@ internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryCli
 
     public Task<RegistryCredential?> CredentialAsync(string registry, CancellationToken ct) =>
         _credentials.GetOrAdd(registry, r => new Lazy<Task<RegistryCredential?>>(() =>
-            options.Credential is { } explicitCredential ? Task.FromResult<RegistryCredential?>(explicitCredential) : _dockerConfig.FindAsync(r, ct))).Value;
+            _sources.FindAsync(r, ct))).Value;
 
     public static string Scope(RepositoryName repository, params string[] actions) => $"repository:{repository.Repository}:{string.Join(",", actions)}";
 

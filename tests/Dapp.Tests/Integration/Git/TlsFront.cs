@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Dapp.Tests.Integration.Git;
@@ -21,10 +20,9 @@ public sealed class TlsFront : IAsyncDisposable
     public TlsFront(int backendPort, string dir)
     {
         _backendPort = backendPort;
-        var (ca, certificate) = MakeCertificates();
-        _certificate = certificate;
-        CaFile = Path.Combine(dir, "ca.pem");
-        File.WriteAllText(CaFile, ca.ExportCertificatePem());
+        var certificates = TestCertificates.Make(Path.Combine(dir, "tls"));
+        _certificate = certificates.Server;
+        CaFile = certificates.CaFile;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _loop = Task.Run(LoopAsync);
@@ -34,27 +32,6 @@ public sealed class TlsFront : IAsyncDisposable
 
     /// <summary>The authority's certificate (PEM), for GIT_SSL_CAINFO.</summary>
     public string CaFile { get; }
-
-    private static (X509Certificate2 Ca, X509Certificate2 Server) MakeCertificates()
-    {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=dapp test CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var signed = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
-        return (ca, signed.CopyWithPrivateKey(key));
-    }
 
     private async Task LoopAsync()
     {

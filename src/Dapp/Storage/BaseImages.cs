@@ -1,0 +1,24 @@
+using Dapp.Engine;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// The <c>from</c> images a build starts from: pulled by the engine when it lacks them, with the credentials of
+/// their registry from the same sources as REPO's (<see cref="RegistryCredentials"/>; the command line's only for
+/// REPO's own registry), transient registry faults retried.
+/// </summary>
+public sealed class BaseImages(DockerEngine engine, RegistryClientOptions options, string? repoRegistry, Action<string> warn)
+{
+    /// <summary>Makes sure the engine has the image; <paramref name="pulling"/> is told before a pull.</summary>
+    public async Task EnsureAsync(string image, Action pulling, CancellationToken ct)
+    {
+        if (await engine.ImageExistsAsync(image, ct)) return;
+        pulling();
+        var registry = ImageReference.Parse(image).Repository.Registry;
+        var sources = new RegistryCredentials(registry == repoRegistry ? options : options with { Credential = null });
+        var auth = EngineAuth.For(registry, await sources.FindAsync(registry, ct));
+        await ImageTransfer.RetryEngineAsync(ImageTransfer.EngineOnlyPolicy, warn, () => engine.PullAsync(image, auth, ct), ct);
+    }
+}
