@@ -18,11 +18,25 @@ internal sealed class CommonOptions
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per stage on stdout; other messages on stderr", Recursive = true };
     public Option<string[]> SshKey { get; } = new("--ssh-key") { Description = "Private key for remote git paths over SSH and for build commands (an ssh-agent at SSH_AUTH_SOCK); repeatable (default: the user's ssh-agent)", Recursive = true };
 
-    public CommonOptions() => Color.AcceptOnlyFromAmong("auto", "on", "off");
+    public Option<string?> TmpDirPrefix { get; } = new("--tmp-dir-prefix") { Description = "Where a build's temporary directories (tmp_dir mounts) go (default: the system's temp dir)", Recursive = true };
+
+    /// <summary>dapp's developer mode: named, so that using it says it is not supported instead of "unknown option".</summary>
+    public Option<bool> Dev { get; } = new("--dev") { Description = "dapp's developer mode: not supported by this dapp", Recursive = true };
+
+    public CommonOptions()
+    {
+        Color.AcceptOnlyFromAmong("auto", "on", "off");
+        Dev.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<bool>())
+                result.AddError("--dev (dapp's developer mode, with its own stages cache) is not supported by this dapp: leave it out; "
+                    + "builds reuse every unchanged stage anyway, and --introspect-* opens a shell in a stage");
+        });
+    }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir, Json, SshKey }) command.Add(option);
+        foreach (var option in new Option[] { Dir, Name, Quiet, Verbose, Time, Color, DryRun, BuildDir, Json, SshKey, TmpDirPrefix, Dev }) command.Add(option);
     }
 
     public ProjectOptions Project(ParseResult r) => new()
@@ -31,7 +45,11 @@ internal sealed class CommonOptions
         Name = r.GetValue(Name),
         BuildDir = r.GetValue(BuildDir) is { } dir ? Path.GetFullPath(dir) : null,
         SshKeys = (r.GetValue(SshKey) ?? []).Select(Path.GetFullPath).ToList(),
+        TmpDirPrefix = r.GetValue(TmpDirPrefix) is { } prefix ? Path.GetFullPath(prefix) : null,
     };
+
+    /// <summary>An option dapp had on a command where it has no effect here: accepted, so that dapp's command lines keep working.</summary>
+    public static Option<T> Accepted<T>(string name, string why) => new(name) { Description = $"Accepted for compatibility with dapp: {why}" };
 
     public OutputOptions Output(ParseResult r) => new(r.GetValue(Quiet), r.GetValue(Verbose), r.GetValue(Time), r.GetValue(Color) ?? "auto") { Json = r.GetValue(Json) };
 }

@@ -45,6 +45,10 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
         lock (_lock) errors.WriteLine($"Warning: {message}");
     }
 
+    public void Removal(RemovalEvent removal) => Info(removal.ToString());
+
+    public void Summary(TransferSummary summary) => Info(summary.ToString());
+
     public ITransferDisplay BeginTransfers(string verb, int images)
     {
         if (options.Quiet || images == 0) return NoTransferDisplay.Instance;

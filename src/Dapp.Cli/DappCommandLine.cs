@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
+using Dapp.Stages;
 
 namespace Dapp.Cli;
 
@@ -17,13 +18,13 @@ internal static class DappCommandLine
         var dimg = new Command("dimg", "Build, tag, run and clean up dimgs");
         root.Add(dimg);
         dimg.Add(Build(common));
-        dimg.Add(Push(common, "push", simple: false, buildFirst: false));
-        dimg.Add(Push(common, "spush", simple: true, buildFirst: false));
+        dimg.Add(AcceptLockTimeout(Push(common, "push", simple: false, buildFirst: false)));
+        dimg.Add(AcceptLockTimeout(Push(common, "spush", simple: true, buildFirst: false)));
         dimg.Add(Push(common, "bp", simple: false, buildFirst: true));
         dimg.Add(List(common));
         dimg.Add(Tag(common));
         dimg.Add(new Command("run", "Run a dimg: dapp dimg run [DIMG] [DOCKER ARGS] [-- CMD...] (options --stage STAGE, --dir, --name)"));
-        dimg.Add(Cleanup(common));
+        dimg.Add(AcceptLockTimeout(Cleanup(common)));
         dimg.Add(Mrproper(common));
         dimg.Add(Render(common));
 
@@ -34,21 +35,28 @@ internal static class DappCommandLine
         var stages = new Command("stages", "The stages cache");
         var stagesFlush = new Command("flush", "Remove stages");
         stagesFlush.Add(StagesFlushLocal(common));
-        stagesFlush.Add(StagesFlushRepo(common));
+        stagesFlush.Add(AcceptLockTimeout(StagesFlushRepo(common)));
         stages.Add(stagesFlush);
         stages.Add(StagesPush(common));
         stages.Add(StagesPull(common));
         var stagesCleanup = new Command("cleanup", "Delete stages that are no longer needed");
-        stagesCleanup.Add(StagesCleanupRepo(common));
-        stagesCleanup.Add(StagesCleanupLocal(common));
+        stagesCleanup.Add(AcceptLockTimeout(StagesCleanupRepo(common)));
+        stagesCleanup.Add(AcceptLockTimeout(StagesCleanupLocal(common)));
         stages.Add(stagesCleanup);
         dimg.Add(stages);
 
         var flush = new Command("flush", "Remove dimg images");
         flush.Add(FlushLocal(common));
-        flush.Add(FlushRepo(common));
+        flush.Add(AcceptLockTimeout(FlushRepo(common)));
         dimg.Add(flush);
         return root;
+    }
+
+    /// <summary>dapp took --lock-timeout on these commands too; here they wait on no lock, so it is accepted and has no effect.</summary>
+    private static Command AcceptLockTimeout(Command command)
+    {
+        command.Add(CommonOptions.Accepted<int>("--lock-timeout", "this command waits on no lock"));
+        return command;
     }
 
     private static Command Build(CommonOptions common)
@@ -85,7 +93,8 @@ internal static class DappCommandLine
         command.Add(args);
         tags.AddTo(command);
         storage.AddTo(command);
-        if (!simple) command.Add(withStages);
+        // spush pushes one dimg and no stages; dapp accepted --with-stages there and ignored it.
+        command.Add(simple ? CommonOptions.Accepted<bool>("--with-stages", "spush pushes no stages (use push --with-stages or stages push)") : withStages);
         if (buildFirst) build.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
@@ -108,7 +117,7 @@ internal static class DappCommandLine
     private static Command StagesPush(CommonOptions common)
     {
         var args = Positionals.DimgsThenRepo();
-        var registry = new RegistryOptionSet();
+        var registry = new RegistryOptionSet(transfers: true);
         var command = ProjectCommand(common, "push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE", [args], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
@@ -121,7 +130,7 @@ internal static class DappCommandLine
     private static Command StagesPull(CommonOptions common)
     {
         var args = Positionals.DimgsThenRepo();
-        var registry = new RegistryOptionSet();
+        var registry = new RegistryOptionSet(pulls: true);
         var all = new Option<bool>("--all") { Description = "Pull every stage of the chains that the registry has, not only the latest" };
         var command = ProjectCommand(common, "pull", "Pull the stages cache of the dimgs from REPO: the latest stage of each chain that this host lacks",
             [args, all], (project, reporter, r, ct) =>
@@ -241,9 +250,13 @@ internal static class DappCommandLine
         var command = new Command("list", "Print the names of the dimgs");
         var dimgs = Positionals.Dimgs();
         command.Add(dimgs);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, (project, _) =>
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, (project, reporter) =>
         {
-            foreach (var d in project.Dappfile.SelectDimgs(r.GetValue(dimgs) ?? [])) Console.WriteLine(d.DisplayName);
+            foreach (var d in project.Dappfile.SelectDimgs(r.GetValue(dimgs) ?? []))
+            {
+                if (reporter is JsonReporter json) json.Dimg(d.Name);
+                else Console.WriteLine(d.DisplayName);
+            }
             return Task.FromResult(0);
         }));
         return command;
@@ -272,9 +285,12 @@ internal static class DappCommandLine
         var stage = new Option<string>("--stage") { Description = "Stage name (default: docker_instructions)", DefaultValueFactory = _ => "docker_instructions" };
         command.Add(dimgs);
         command.Add(stage);
-        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, _) =>
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
-            Console.WriteLine(await StageImageCommand.RunAsync(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!, ct));
+            var image = await StageImageCommand.RunAsync(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!, ct);
+            if (reporter is JsonReporter json)
+                json.StageImage((await SingleDimg.SelectAsync(project, r.GetValue(dimgs) ?? [], ct)).Image.Name, r.GetValue(stage)!, image);
+            else Console.WriteLine(image);
             return 0;
         }));
         return command;
@@ -287,8 +303,13 @@ internal static class DappCommandLine
     private static Command FlushLocal(CommonOptions common)
     {
         var withStages = new Option<bool>("--with-stages") { Description = "Also remove the local stages" };
-        return ProjectCommand(common, "local", "Remove the project's local dimg images", [withStages],
-            (project, reporter, r, ct) => CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct));
+        var dimgs = new Argument<string[]>("DIMG") { Arity = ArgumentArity.ZeroOrMore, Description = "Accepted for compatibility with dapp, which ignored them too: every dimg of the project goes" };
+        return ProjectCommand(common, "local", "Remove the project's local dimg images", [withStages, dimgs], (project, reporter, r, ct) =>
+        {
+            if (r.GetValue(dimgs) is { Length: > 0 } given)
+                reporter.Info($"flush local removes the images of every dimg of the project, as dapp did: the DIMG arguments ({string.Join(' ', given)}) are ignored");
+            return CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct);
+        });
     }
 
     /// <summary><c>dimg cleanup</c> removes the project's leftovers; <c>dimg cleanup repo</c> is the git-history policy for REPO's dimg tags.</summary>
@@ -387,24 +408,61 @@ internal sealed class BuildOptionSet
     private readonly Option<string?> _network = new("--network") { Description = "Network mode of build containers (default: the engine's default network)" };
     private readonly Option<int> _lockTimeout = new("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
     private readonly Option<bool> _forceSaveCache = new("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
+    private readonly Option<string?> _introspectStage = new("--introspect-stage") { Description = "A shell in a dimg's stage STAGE after this build builds it (needs a terminal)" };
+    private readonly Option<string?> _introspectBefore = new("--introspect-before") { Description = "A shell in the state a dimg's stage STAGE starts from, before this build builds it" };
+    private readonly Option<string?> _introspectArtifactStage = new("--introspect-artifact-stage") { Description = "--introspect-stage for artifacts" };
+    private readonly Option<string?> _introspectArtifactBefore = new("--introspect-artifact-before") { Description = "--introspect-before for artifacts" };
+    private readonly Option<bool> _introspectError = new("--introspect-error") { Description = "A shell in the state a failed stage left" };
+    private readonly Option<bool> _introspectBeforeError = new("--introspect-before-error") { Description = "A shell in the state a failed stage started from" };
 
-    public BuildOptionSet() => _lockTimeout.Validators.Add(result =>
+    public BuildOptionSet()
     {
-        if (result.GetValueOrDefault<int>() < 0)
-            result.AddError($"--lock-timeout must be 0 or more seconds, got {result.GetValueOrDefault<int>()}");
-    });
+        _lockTimeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+                result.AddError($"--lock-timeout must be 0 or more seconds, got {result.GetValueOrDefault<int>()}");
+        });
+        foreach (var (option, order) in new[] { (_introspectStage, StageNames.DimgOrder), (_introspectBefore, StageNames.DimgOrder),
+                     (_introspectArtifactStage, StageNames.ArtifactOrder), (_introspectArtifactBefore, StageNames.ArtifactOrder) })
+            option.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<string?>() is { } name && (StageNames.Parse(name) is not { } stage || !order.Contains(stage)))
+                    result.AddError($"{option.Name} {name}: not a stage; expected one of {string.Join(", ", order.Select(s => s.DappName()))}");
+            });
+    }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _network, _lockTimeout, _forceSaveCache }) command.Add(option);
+        foreach (var option in new Option[] { _network, _lockTimeout, _forceSaveCache, _introspectStage, _introspectBefore, _introspectArtifactStage,
+                     _introspectArtifactBefore, _introspectError, _introspectBeforeError })
+            command.Add(option);
     }
 
-    public BuildOptions Get(ParseResult r, CommonOptions common) => new()
+    public BuildOptions Get(ParseResult r, CommonOptions common)
     {
-        Network = r.GetValue(_network),
-        LockTimeout = TimeSpan.FromSeconds(r.GetValue(_lockTimeout)),
-        DryRun = r.GetValue(common.DryRun),
-    };
+        var introspect = new Introspection
+        {
+            DimgStage = Stage(r.GetValue(_introspectStage)),
+            DimgBefore = Stage(r.GetValue(_introspectBefore)),
+            ArtifactStage = Stage(r.GetValue(_introspectArtifactStage)),
+            ArtifactBefore = Stage(r.GetValue(_introspectArtifactBefore)),
+            OnError = r.GetValue(_introspectError),
+            BeforeError = r.GetValue(_introspectBeforeError),
+        };
+        // An interactive shell needs someone at a terminal: in a CI job it would wait for input that never comes.
+        if (introspect.Any && (Console.IsInputRedirected || Console.IsOutputRedirected))
+            throw new DappException("the --introspect-* options open an interactive shell and need a terminal (stdin and stdout); "
+                + "this dapp runs without one (a CI job?): run the build from a terminal, or leave the option out");
+        return new()
+        {
+            Network = r.GetValue(_network),
+            LockTimeout = TimeSpan.FromSeconds(r.GetValue(_lockTimeout)),
+            DryRun = r.GetValue(common.DryRun),
+            Introspect = introspect,
+        };
+    }
+
+    private static StageName? Stage(string? name) => name is null ? null : StageNames.Parse(name);
 }
 
 /// <summary>The options of commands that talk to a registry.</summary>
@@ -419,8 +477,9 @@ internal sealed class RegistryOptionSet
     /// <summary>More transfers at once only queue at the engine and the registry; this bound catches a typo.</summary>
     public const int MaxParallel = 64;
 
-    public RegistryOptionSet()
+    public RegistryOptionSet(bool transfers = false, bool pulls = false)
     {
+        (_transfers, _pulls) = (transfers || pulls, pulls);
         _transfer.AcceptOnlyFromAmong("engine", "load");
         _parallel.Validators.Add(result =>
         {
@@ -435,9 +494,15 @@ internal sealed class RegistryOptionSet
         });
     }
 
+    /// <summary>--parallel only where stages are transferred, --transfer only where they are pulled.</summary>
+    private readonly bool _transfers;
+    private readonly bool _pulls;
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _username, _password, _insecure, _parallel, _transfer }) command.Add(option);
+        foreach (var option in new Option[] { _username, _password, _insecure }) command.Add(option);
+        if (_transfers) command.Add(_parallel);
+        if (_pulls) command.Add(_transfer);
     }
 
     public RegistryOptions Get(ParseResult r, CommonOptions common) => new()
@@ -446,8 +511,8 @@ internal sealed class RegistryOptionSet
         Username = r.GetValue(_username),
         Password = r.GetValue(_password),
         InsecureRegistries = r.GetValue(_insecure) ?? [],
-        ParallelTransfers = r.GetValue(_parallel),
-        Transfer = r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
+        ParallelTransfers = _transfers ? r.GetValue(_parallel) : 4,
+        Transfer = _pulls && r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
     };
 }
 
@@ -458,7 +523,7 @@ internal sealed class RegistryOptionSet
 internal sealed class StagesStorageOptionSet
 {
     private readonly Option<string?> _repo = new("--stages-storage") { Description = "REPO that is the stages cache (REPO:dimgstage-SIGNATURE): stages are looked up there, only what a build needs is pulled, new stages are pushed as they are built, dimg images are made inside the registry" };
-    private readonly RegistryOptionSet _registry = new();
+    private readonly RegistryOptionSet _registry = new(pulls: true);
 
     public StagesStorageOptionSet() => _repo.Validators.Add(result =>
     {

@@ -13,4 +13,7 @@ public sealed record BuildOptions
 
     /// <summary>Where build_dir mounts live; default <c>~/.dapp/builds/&lt;project&gt;</c>.</summary>
     public string? BuildDir { get; init; }
+
+    /// <summary>Interactive shells in stages this build builds (dapp's --introspect-* options).</summary>
+    public Introspection Introspect { get; init; } = Introspection.None;
 }

@@ -103,10 +103,11 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
             if (!item.OwnerEnded || (!all && owner is null && item.Kind == LeftoverKind.Container))
             {
                 if (all && owner is not null)
-                    reporter.Info($"keep {item.What} {item.Name}: made by dapp process {owner.Pid} on {owner.Host}, still running (or on another host)");
+                    reporter.Removal(new RemovalEvent(RemovalAction.Keep, item.Name, $"made by dapp process {owner.Pid} on {owner.Host}, still running (or on another host)", item.What));
                 continue;
             }
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} leftover {item.What} {item.Name}{(owner is null ? "" : $" (left by dapp process {owner.Pid}, which has ended)")}");
+            reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), item.Name,
+                owner is null ? null : $"left by dapp process {owner.Pid}, which has ended", $"leftover {item.What}"));
             if (dryRun) continue;
             if (item.Kind == LeftoverKind.Container) await engine.RemoveContainerAsync(item.Id, ct);
             else await engine.RemoveImageAsync(item.Name, force: false, ct);

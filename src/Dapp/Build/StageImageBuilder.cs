@@ -23,6 +23,10 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
         var config = previous.Config ?? new DockerOCIImageConfig();
         var work = stage.Stage.Work;
+        var binds = mounts.For(conveyor.Image, work.Commands.Count > 0);
+        var isArtifact = conveyor.Image.IsArtifact;
+        if (options.Introspect.Before(isArtifact, stage.Name))
+            await IntrospectAsync(conveyor, $"before stage {stage.Name.DappName()}", previousImage, binds, ct);
         var gitArchives = new List<Stream>();
         try
         {
@@ -37,7 +41,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
                 User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
-                HostConfig = new HostConfig { Binds = mounts.For(conveyor.Image, work.Commands.Count > 0), NetworkMode = options.Network! },
+                HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network! },
             });
             try
             {
@@ -47,12 +51,27 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 foreach (var (import, artifact) in work.Imports)
                     artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
 
+                var commitConfig = CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels));
                 if (script is not null)
-                    await RunAsync(conveyor, stage, containerId, ct);
+                {
+                    try
+                    {
+                        await RunAsync(conveyor, stage, containerId, ct);
+                    }
+                    catch (StageFailedException) when (options.Introspect.OnError || options.Introspect.BeforeError)
+                    {
+                        if (options.Introspect.BeforeError)
+                            await IntrospectAsync(conveyor, $"before failed stage {stage.Name.DappName()}", previousImage, binds, ct);
+                        if (options.Introspect.OnError)
+                            await IntrospectFailedAsync(conveyor, stage, containerId, commitConfig, binds, ct);
+                        throw;
+                    }
+                }
                 if (beforeCommit is not null) await beforeCommit(ct);
 
-                await engine.CommitAsync(containerId, CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels)),
-                    storage.ImageName(stage.Signature), ct);
+                await engine.CommitAsync(containerId, commitConfig, storage.ImageName(stage.Signature), ct);
+                if (options.Introspect.After(isArtifact, stage.Name))
+                    await IntrospectAsync(conveyor, $"stage {stage.Name.DappName()}", storage.ImageName(stage.Signature), binds, ct);
             }
             finally
             {
@@ -129,7 +148,29 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         await engine.FollowLogsAsync(containerId, line => reporter.BuildOutput(name, line), ct);
         var exitCode = await engine.WaitContainerAsync(containerId, ct);
         if (exitCode != 0)
-            throw new DappException($"{name}: stage {stage.Name.DappName()} failed: a command exited with code {exitCode}");
+            throw new StageFailedException($"{name}: stage {stage.Name.DappName()} failed: a command exited with code {exitCode}");
+    }
+
+    private async Task IntrospectAsync(Conveyor conveyor, string what, string image, IEnumerable<string> binds, CancellationToken ct)
+    {
+        reporter.Info($"{conveyor.Image.DisplayName}: introspecting {what}: a shell in {image} (exit it to go on)");
+        await engine.RunCliAsync(Introspection.ShellArgs(image, binds), ct);
+    }
+
+    /// <summary>The failed container's state, committed under a name of its own (never a stage's) for the shell, then removed.</summary>
+    private async Task IntrospectFailedAsync(Conveyor conveyor, ConveyorStage stage, string containerId, CommitContainerChangesParameters config,
+        IEnumerable<string> binds, CancellationToken ct)
+    {
+        var image = $"dapp-introspect-{storage.Project}:{Guid.NewGuid():N}";
+        await engine.CommitAsync(containerId, config, image, ct);
+        try
+        {
+            await IntrospectAsync(conveyor, $"failed stage {stage.Name.DappName()}", image, binds, ct);
+        }
+        finally
+        {
+            await engine.RemoveImageAsync(image, force: true, CancellationToken.None);
+        }
     }
 
     private async Task<string> CopyImportAsync(string containerId, ImportConfig import, Conveyor artifact, CancellationToken ct)
@@ -174,3 +215,6 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         return labels;
     }
 }
+
+/// <summary>A stage's commands failed: the build stops with this message.</summary>
+public sealed class StageFailedException(string message) : DappException(message);

@@ -20,7 +20,7 @@ public static class BuildCommand
         foreach (var conveyor in conveyors)
             foreach (var path in conveyor.GitPaths.Where(p => !p.AddExists))
                 reporter.Warning($"{conveyor.Image.DisplayName}: git add '{path.Config.Add}' ({path.Config.Location}) does not exist in {(path.RepositoryName == "own" ? "the project's repository" : path.RepositoryName)} at commit {path.Current[..12]}: this git path adds nothing");
-        var tmpDir = Path.Combine(Path.GetTempPath(), $"dapp-{project.Name}-{Guid.NewGuid():N}");
+        var tmpDir = Path.Combine(project.Options.TmpDirPrefix ?? Path.GetTempPath(), $"dapp-{project.Name}-{Guid.NewGuid():N}");
         using var sshAgent = await StartSshAgentAsync(project, reporter, ct);
         try
         {

@@ -10,12 +10,9 @@ public static class CleanupCommands
     /// <summary><c>dimg stages flush local</c>.</summary>
     public static async Task StagesFlushLocalAsync(DappProject project, bool dryRun, IReporter reporter, CancellationToken ct)
     {
-        if (dryRun)
-        {
-            foreach (var image in await project.Stages.ListAsync(ct))
-                foreach (var tag in image.RepoTags ?? []) reporter.Info($"would remove {tag}");
-            return;
-        }
+        foreach (var image in await project.Stages.ListAsync(ct))
+            foreach (var tag in image.RepoTags ?? []) reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), tag));
+        if (dryRun) return;
         var removed = await project.Stages.FlushAsync(ct);
         reporter.Info($"removed {removed} stage image(s) of {project.Name}");
         await CleanupAsync(project, dryRun, reporter, ct);
@@ -27,7 +24,7 @@ public static class CleanupCommands
         var images = await project.Engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={project.Name}", $"{DappLabels.Dimg}=true"), ct);
         foreach (var tag in images.SelectMany(i => i.RepoTags ?? []).Where(t => t != "<none>:<none>"))
         {
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} {tag}");
+            reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), tag));
             if (!dryRun) await project.Engine.RemoveImageAsync(tag, force: true, ct);
         }
         if (withStages) await StagesFlushLocalAsync(project, dryRun, reporter, ct);
@@ -44,7 +41,7 @@ public static class CleanupCommands
         };
         foreach (var image in await project.Engine.ListImagesAsync(dangling, ct))
         {
-            reporter.Info($"{(dryRun ? "would remove" : "remove")} dangling image {image.ID}");
+            reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), image.ID, Kind: "dangling image"));
             if (!dryRun) await project.Engine.RemoveImageAsync(image.ID, force: true, ct);
         }
     }

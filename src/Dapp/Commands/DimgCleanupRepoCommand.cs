@@ -38,8 +38,8 @@ public static class DimgCleanupRepoCommand
 
         var now = DateTimeOffset.UtcNow;
         foreach (var (tag, why) in doomed)
-            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {tag.Reference}: {why}"
-                + (tag.Created is { } created && !why.Contains(" ago", StringComparison.Ordinal) ? $"; built {StagesCleanupCommand.Age(now - created)} ago" : ""));
+            reporter.Removal(new RemovalEvent(RemovalEvent.Deleting(options.DryRun), tag.Reference.ToString(), why
+                + (tag.Created is { } created && !why.Contains(" ago", StringComparison.Ordinal) ? $"; built {StagesCleanupCommand.Age(now - created)} ago" : "")));
         var remaining = tags.Except(doomed.Select(d => d.Tag)).ToList();
         if (!options.DryRun)
             await inventory.DeleteAsync(doomed.Select(d => (d.Tag.Reference, d.Tag.Digest)).ToList(),

@@ -17,6 +17,9 @@ public sealed record ProjectOptions
 
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>--tmp-dir-prefix: where a build's temporary directories (tmp_dir mounts) go; the system's temp dir when null.</summary>
+    public string? TmpDirPrefix { get; init; }
+
     /// <summary>--ssh-key: the private keys remote git paths over SSH are fetched with (else the ssh-agent's and the user's).</summary>
     public IReadOnlyList<string> SshKeys { get; init; } = [];
 

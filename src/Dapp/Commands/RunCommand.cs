@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapp.Stages;
 
 namespace Dapp.Commands;
@@ -16,14 +15,12 @@ public static class RunCommand
         if (!await project.Engine.ImageExistsAsync(image, ct))
             throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} ({image} is missing; run dapp dimg build first)");
 
-        var docker = Executables.Find("docker") ?? throw new DappException("dimg run needs the docker command line client on PATH");
-        var start = new ProcessStartInfo(docker) { UseShellExecute = false };
-        if (project.Engine.Endpoint != Engine.DockerEngine.DefaultEndpoint) start.Environment["DOCKER_HOST"] = project.Engine.Endpoint;
-        foreach (var arg in new[] { "run" }.Concat(dockerArgs).Append(image).Concat(command)) start.ArgumentList.Add(arg);
-        info($"{docker} {string.Join(' ', start.ArgumentList)}");
+        // Neither docker options nor a command: dapp's default, an interactive shell that goes away afterwards.
+        IReadOnlyList<string> args = dockerArgs.Count == 0 && command.Count == 0
+            ? ["run", "-ti", "--rm", .. Build.Introspection.Shell(image)]
+            : ["run", .. dockerArgs, image, .. command];
+        info(project.Engine.CliCommandLine(args));
         if (dryRun) return 0;
-        using var process = Process.Start(start) ?? throw new DappException($"cannot start {docker}");
-        await process.WaitForExitAsync(ct);
-        return process.ExitCode;
+        return await project.Engine.RunCliAsync(args, ct);
     }
 }

@@ -61,7 +61,7 @@ public static class StagesCleanupCommand
         if (policies.WhyDelete(signature, labels) is not { } why) return null;
         if (created is not { } c || now - c < options.KeepYoungerThan)
         {
-            reporter.Info($"keep {name}: {why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)");
+            reporter.Removal(new RemovalEvent(RemovalAction.Keep, name, $"{why}, but younger than {Seconds(options.KeepYoungerThan)} (--keep-younger-than)"));
             return null;
         }
         return (why, now - c);
@@ -83,7 +83,7 @@ public static class StagesCleanupCommand
         }
 
         foreach (var (_, tag, why) in delete)
-            reporter.Info($"{(options.DryRun ? "would delete" : "delete")} {tag}: {why}");
+            reporter.Removal(new RemovalEvent(RemovalEvent.Deleting(options.DryRun), tag.ToString(), why));
         var deleting = delete.Select(d => d.Stage).ToList();
         if (!options.DryRun)
             await inventory.DeleteAsync(delete.Select(d => (d.Tag, d.Stage.Digest)).ToList(),
@@ -125,10 +125,10 @@ public static class StagesCleanupCommand
             if (Judge(policies, name, stage.Signature, stage.Labels, stage.Created, options, now, reporter) is not { } doomed) continue;
             if (inUse.Contains(stage.ImageId))
             {
-                reporter.Info($"keep {name}: {doomed.Why}, but a container uses it");
+                reporter.Removal(new RemovalEvent(RemovalAction.Keep, name, $"{doomed.Why}, but a container uses it"));
                 continue;
             }
-            reporter.Info($"{(options.DryRun ? "would remove" : "remove")} {name}: {doomed.Why}; built {Age(doomed.Age)} ago");
+            reporter.Removal(new RemovalEvent(RemovalEvent.Removing(options.DryRun), name, $"{doomed.Why}; built {Age(doomed.Age)} ago"));
             if (!options.DryRun) await project.Stages.RemoveAsync(stage.Signature, ct);
             removed++;
             bytes += stage.Size;

@@ -33,13 +33,13 @@ public static class StagesPullCommand
             }
         if (dryRun)
         {
-            reporter.Info($"would pull {toPull.Count} stage(s) from {storage.Location}");
+            reporter.Summary(new TransferSummary(TransferSummary.Pull, toPull.Count, 0, storage.Location, clock.Elapsed, DryRun: true));
             return toPull;
         }
 
         using (var display = reporter.BeginTransfers("pull", toPull.Count))
             await storage.FetchAsync(toPull, display, ct);
-        reporter.Info($"pulled {toPull.Count} stage(s), {TransferTotals.Format(storage.Totals.BytesPulled)}, from {storage.Location} in {clock.Elapsed.TotalSeconds:0.00} s");
+        reporter.Summary(new TransferSummary(TransferSummary.Pull, toPull.Count, storage.Totals.BytesPulled, storage.Location, clock.Elapsed));
         return toPull;
     }
 }

@@ -40,7 +40,7 @@ public static class StagesPushCommand
             }
         if (dryRun)
         {
-            reporter.Info($"would push {toPush.Count} stage(s) to {storage.Location}");
+            reporter.Summary(new TransferSummary(TransferSummary.Push, toPush.Count, 0, storage.Location, clock.Elapsed, DryRun: true));
             return toPush;
         }
 
@@ -50,7 +50,7 @@ public static class StagesPushCommand
                 storage.ImageName, "stage pushes", ct);
         // A stage another process published since the lookup was left as it was.
         var after = storage.Totals;
-        reporter.Info($"pushed {after.StagesPushed - before.StagesPushed} stage(s), {TransferTotals.Format(after.BytesPushed - before.BytesPushed)}, to {storage.Location} in {clock.Elapsed.TotalSeconds:0.00} s");
+        reporter.Summary(new TransferSummary(TransferSummary.Push, after.StagesPushed - before.StagesPushed, after.BytesPushed - before.BytesPushed, storage.Location, clock.Elapsed));
         return toPush;
     }
 }

@@ -48,6 +48,25 @@ public sealed class DockerEngine : IDisposable
 
     public void Dispose() => _client.Dispose();
 
+    /// <summary>
+    /// The docker command line client in the foreground on this engine (dimg run, introspection): it has this process's
+    /// terminal and environment (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH); returns its exit code.
+    /// </summary>
+    public async Task<int> RunCliAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var docker = Executables.Find("docker") ?? throw new DappException("this needs the docker command line client on PATH (Debian: apt-get install docker.io)");
+        var start = new System.Diagnostics.ProcessStartInfo(docker) { UseShellExecute = false };
+        if (Endpoint != DefaultEndpoint) start.Environment["DOCKER_HOST"] = Endpoint;
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new DappException($"cannot start {docker}");
+        await process.WaitForExitAsync(ct);
+        return process.ExitCode;
+    }
+
+    /// <summary>How <see cref="RunCliAsync"/> runs the client, for --verbose and --dry-run.</summary>
+    public string CliCommandLine(IReadOnlyList<string> args) =>
+        (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Endpoint} " : "") + "docker " + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
+
     /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>.</summary>
     public async Task PingAsync(CancellationToken ct)
     {

@@ -18,6 +18,12 @@ public interface IReporter
 
     void Warning(string message);
 
+    /// <summary>One thing a cleanup or flush command removes, would remove, or keeps.</summary>
+    void Removal(RemovalEvent removal);
+
+    /// <summary>The totals of a stages pull or push.</summary>
+    void Summary(TransferSummary summary);
+
     /// <summary>Starts showing a set of transfers (pulls or pushes of images) until disposed.</summary>
     ITransferDisplay BeginTransfers(string verb, int images);
 }
@@ -54,5 +60,7 @@ public sealed class RecordingReporter : IReporter
     public void BuildOutput(string image, string line) { lock (_lock) _lines.Add(line); }
     public void Info(string message) { lock (_lock) _lines.Add(message); }
     public void Warning(string message) { lock (_lock) _lines.Add(message); }
+    public void Removal(RemovalEvent removal) => Info(removal.ToString());
+    public void Summary(TransferSummary summary) => Info(summary.ToString());
     public ITransferDisplay BeginTransfers(string verb, int images) => NoTransferDisplay.Instance;
 }

@@ -138,7 +138,7 @@ public class CommandTests(EngineFixture fixture)
         Assert.Equal(0, (await DockerCli.RunAsync("create", "--name", live, "--label", $"dapp-owner={current}", EngineFixture.BaseImage, "true")).ExitCode);
         var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
         Assert.Contains($"would remove leftover container {leftover}", dry.Stdout);
-        Assert.Contains($"would remove leftover container {ended} (left by dapp process {current.Pid}, which has ended)", dry.Stdout);
+        Assert.Contains($"would remove leftover container {ended}: left by dapp process {current.Pid}, which has ended", dry.Stdout);
         Assert.Contains($"keep container {live}", dry.Stdout);
         Assert.Equal(3, (await DockerCli.ContainerNamesAsync($"{DappContainers.Prefix}{test.Name}.")).Count);
         var cleanup = await DappCli.RunAsync(test, "dimg", "cleanup");
@@ -170,6 +170,62 @@ public class CommandTests(EngineFixture fixture)
 
         var second = await DappCli.RunAsync(test, "dimg", "build", "--json");
         Assert.All(second.StdoutLines, l => Assert.Equal("USING CACHE", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("state").GetString()));
+    }
+
+    /// <summary>The fields docs/json.md gives each type (the required ones).</summary>
+    private static readonly Dictionary<string, string[]> JsonSchema = new()
+    {
+        ["stage"] = ["image", "stage", "signature", "state"],
+        ["summary"] = ["direction", "dry_run", "stages", "location"],
+        ["removal"] = ["action", "name"],
+        ["dimg"] = ["name"],
+        ["stage_image"] = ["dimg", "stage", "image"],
+    };
+
+    /// <summary>Every stdout line of a --json run is an object of a documented type with its fields; returns them.</summary>
+    private static List<System.Text.Json.JsonElement> JsonLines(CliResult result, string command)
+    {
+        Assert.True(result.ExitCode == 0, $"{command}: {result.Stderr}");
+        var lines = result.StdoutLines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        foreach (var line in lines)
+        {
+            var type = line.GetProperty("type").GetString()!;
+            Assert.True(JsonSchema.ContainsKey(type), $"{command}: undocumented type {type}");
+            foreach (var field in JsonSchema[type]) Assert.True(line.TryGetProperty(field, out _), $"{command}: {type} without {field}: {line}");
+        }
+        return lines;
+    }
+
+    [Fact]
+    public async Task Json_output_of_every_command_is_json_lines_of_the_documented_types()
+    {
+        await using var test = new TestProject(Dappfile);
+        var repo = $"127.0.0.1:5000/json/{Guid.NewGuid():N}";
+        static IEnumerable<string> Types(List<System.Text.Json.JsonElement> lines) => lines.Select(l => l.GetProperty("type").GetString()!).Distinct();
+
+        Assert.Equal(["stage"], Types(JsonLines(await DappCli.RunAsync(test, "dimg", "build", "--json"), "build")));
+        var list = JsonLines(await DappCli.RunAsync(test, "dimg", "list", "--json"), "list");
+        Assert.Equal(["backend", "frontend"], list.Select(l => l.GetProperty("name").GetString()));
+        var image = Assert.Single(JsonLines(await DappCli.RunAsync(test, "dimg", "stage", "image", "backend", "--json"), "stage image"));
+        Assert.Equal("stage_image", image.GetProperty("type").GetString());
+        Assert.StartsWith($"dimgstage-{test.Name}:", image.GetProperty("image").GetString());
+
+        var pushed = JsonLines(await DappCli.RunAsync(test, "dimg", "stages", "push", repo, "--json"), "stages push");
+        var pushSummary = Assert.Single(pushed, l => l.GetProperty("type").GetString() == "summary");
+        Assert.Equal("push", pushSummary.GetProperty("direction").GetString());
+        Assert.Equal(4, pushSummary.GetProperty("stages").GetInt32());
+        Assert.Equal(["stage"], Types(JsonLines(await DappCli.RunAsync(test, "dimg", "push", repo, "--json"), "push")));
+
+        Assert.Equal(["removal"], Types(JsonLines(await DappCli.RunAsync(test, "dimg", "flush", "local", "--with-stages", "--json"), "flush local")));
+        var pulled = JsonLines(await DappCli.RunAsync(test, "dimg", "stages", "pull", repo, "--json"), "stages pull");
+        var pullSummary = Assert.Single(pulled, l => l.GetProperty("type").GetString() == "summary");
+        Assert.Equal(2, pullSummary.GetProperty("stages").GetInt32());
+        Assert.True(pullSummary.GetProperty("bytes").GetInt64() >= 0);
+
+        var cleanup = JsonLines(await DappCli.RunAsync(test, "dimg", "stages", "cleanup", "repo", repo, "--improper-repo-cache", "--keep-younger-than", "0s", "--dry-run", "--json"), "stages cleanup repo");
+        Assert.All(cleanup, l => Assert.Equal("removal", l.GetProperty("type").GetString()));
+        var flushed = JsonLines(await DappCli.RunAsync(test, "dimg", "flush", "repo", repo, "--with-stages", "--json"), "flush repo");
+        Assert.Contains(flushed, l => l.GetProperty("action").GetString() == "delete" && l.GetProperty("name").GetString()!.Contains(":dimgstage-"));
     }
 
     [Fact]

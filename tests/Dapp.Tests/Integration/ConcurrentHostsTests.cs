@@ -154,9 +154,24 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         var bWrote = 0;
         proxyB.Answered = r =>
         {
-            if (!r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) return;
+            if (r.Method == "GET" && r.Path.Contains("/manifests/" + StageClaims.TagPrefix) && Volatile.Read(ref bWrote) == 1) bReadItsClaimBack.TrySetResult();
+        };
+        // B's settle check (its second claim read after its write) goes out only once A's write has landed: what the
+        // settle time guarantees in a real race, here without depending on how fast a loaded machine forwards A's write.
+        var aWriteLanded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        proxyA.Answered = r =>
+        {
+            if (r.Method == "PUT" && r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) aWriteLanded.TrySetResult();
+        };
+        var bReadsAfterWrite = 0;
+        proxyB.Rule = r =>
+        {
+            if (!r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) return null;
+            // Marked when B's write arrives, so that its read-back, sent once the write is answered, counts as read 1.
             if (r.Method == "PUT") Interlocked.Exchange(ref bWrote, 1);
-            else if (r.Method == "GET" && Volatile.Read(ref bWrote) == 1) bReadItsClaimBack.TrySetResult();
+            return r.Method == "GET" && Volatile.Read(ref bWrote) == 1 && Interlocked.Increment(ref bReadsAfterWrite) == 2
+                ? new Registry.HoldFault(aWriteLanded.Task)
+                : null;
         };
         try
         {

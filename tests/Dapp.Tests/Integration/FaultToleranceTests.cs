@@ -53,24 +53,25 @@ public class FaultToleranceTests : IAsyncLifetime
         Faulty(proxy);
         var repo = $"{proxy.Host}/faults/{Guid.NewGuid():N}";
 
-        // Ten pushes, each into a repository of its own, so that each one moves every stage and the dimg.
-        for (int i = 0; i < 10; i++)
+        // Five pushes, each into a repository of its own, so that each one moves every stage and the dimg (the fault
+        // pattern repeats every 21 requests, so each run meets it at another point: ten runs took 140 s of the suite).
+        for (int i = 0; i < 5; i++)
         {
             var push = await DappCli.RunAsync(test, "dimg", "push", "--with-stages", $"{repo}-{i}");
             Assert.True(push.ExitCode == 0, $"push {i}: {push.Stderr}");
             Assert.Equal(5, await StageTags.AssertCompleteAsync($"{repo}-{i}", $"push {i}"));
         }
-        Assert.True(proxy.Seen.Count > 100, $"the pushes went through the proxy ({proxy.Seen.Count} requests)");
+        Assert.True(proxy.Seen.Count > 50, $"the pushes went through the proxy ({proxy.Seen.Count} requests)");
 
-        // Twenty pulls on a host whose stages cache is empty before each.
+        // Ten pulls on a host whose stages cache is empty before each.
         test.AlsoUsed.Add((SecondEngine.Host, test.Name));
         using var b = await test.LoadAsync(SecondEngine.Host);
         var expected = (await b.SelectConveyorsAsync([], default)).Select(c => c.LastSignature)
             .Append((await b.Conveyors.ForAsync(b.Dappfile.FindArtifact("tools")!, default)).LastSignature).Order().ToList();
-        for (int i = 0; i < 20; i++)
+        for (int i = 0; i < 10; i++)
         {
             await b.Stages.FlushAsync(default);
-            var pull = await DappCli.RunAsync(test.Dir, SecondEngine.Environment(test), "dimg", "stages", "pull", $"{repo}-{i % 10}", "--name", test.Name);
+            var pull = await DappCli.RunAsync(test.Dir, SecondEngine.Environment(test), "dimg", "stages", "pull", $"{repo}-{i % 5}", "--name", test.Name);
             Assert.True(pull.ExitCode == 0, $"pull {i}: {pull.Stderr}");
             Assert.Equal(expected, (await b.Stages.ListAsync(default)).SelectMany(s => s.RepoTags).Select(t => t.Split(':')[1]).Order());
         }

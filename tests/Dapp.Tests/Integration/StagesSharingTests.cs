@@ -191,9 +191,13 @@ public class StagesSharingTests : IAsyncLifetime
         var flushStages = await DappCli.RunAsync(test, "dimg", "stages", "flush", "repo", _repo);
         Assert.True(flushStages.ExitCode == 0, flushStages.Stderr);
         Assert.Equal(["simple"], await client.ListTagsAsync(repository, 100, default));
+        // An image dapp did not make as a dimg, in a dimg's repository: flush repo keeps it, as dapp did.
+        var foreign = await Tool.RunAsync("/usr/bin/skopeo", "copy", "-q", "--dest-tls-verify=false", "docker-daemon:dapp-examples/busybox:1.35", $"docker://{_repo}/api:foreign");
+        Assert.True(foreign.ExitCode == 0, foreign.Stderr);
         var flush = await DappCli.RunAsync(test, "dimg", "flush", "repo", _repo);
         Assert.True(flush.ExitCode == 0, flush.Stderr);
-        Assert.Empty(await client.ListTagsAsync(Dapp.Registry.Names.RepositoryName.Parse($"{_repo}/api"), 100, default));
+        Assert.Contains($"keep {_repo}/api:foreign: not a dimg image", flush.Stdout + flush.Stderr);
+        Assert.Equal(["foreign"], await client.ListTagsAsync(Dapp.Registry.Names.RepositoryName.Parse($"{_repo}/api"), 100, default));
         Assert.Empty(await client.ListTagsAsync(Dapp.Registry.Names.RepositoryName.Parse($"{_repo}/web"), 100, default));
     }
 
