@@ -108,31 +108,34 @@ public sealed class DockerEngine : IDisposable
     /// With <paramref name="abandonOnLayerRetry"/>, the pull stops as soon as the engine starts its own slow retry of a
     /// layer (fixed waits of 5 s and more, blind to Retry-After), so that the caller can take another path.
     /// </summary>
-    public Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
+    /// <param name="layers">Where the layers' progress is kept (a new one when null): the caller reads which layers moved.</param>
+    public Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
+        LayerProgress? layers = null)
     {
         var (repository, tag) = SplitTag(image);
         return Transfer($"pull {image}", (watcher, token) => _client.Images.CreateImageAsync(
-            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, token), onProgress, abandonOnLayerRetry, ct);
+            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, token), onProgress, abandonOnLayerRetry, layers, ct);
     }
 
     /// <summary>
     /// Pushes an image; like a pull, a failed push is reported only in the progress stream. Returns the digest of the
     /// manifest the engine wrote, as it reports it (null if it did not say).
     /// </summary>
-    public async Task<string?> PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false)
+    public async Task<string?> PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
+        LayerProgress? layers = null)
     {
         var (repository, tag) = SplitTag(image);
         var watcher = await Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
-            auth ?? new AuthConfig(), watcher, token), onProgress, abandonOnLayerRetry, ct);
+            auth ?? new AuthConfig(), watcher, token), onProgress, abandonOnLayerRetry, layers, ct);
         return watcher.PushedDigest;
     }
 
     /// <summary>A pull or push: its failures, at the start or in the progress stream, become <see cref="EngineTransferException"/>s.</summary>
     private async Task<TransferWatcher> Transfer(string what, Func<TransferWatcher, CancellationToken, Task> action, Action<LayerProgress>? onProgress,
-        bool abandonOnLayerRetry, CancellationToken ct)
+        bool abandonOnLayerRetry, LayerProgress? layers, CancellationToken ct)
     {
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watcher = new TransferWatcher(onProgress, abandonOnLayerRetry ? abandon.Cancel : null);
+        var watcher = new TransferWatcher(onProgress, abandonOnLayerRetry ? abandon.Cancel : null, layers ?? new LayerProgress());
         try
         {
             await Call(what, () => action(watcher, abandon.Token));
@@ -357,7 +360,7 @@ public sealed class DockerEngine : IDisposable
 /// Watches the progress messages of an engine transfer: the engine reports a failed pull or push only there, so the
 /// first error is kept; layer progress is summed for the caller. Reports synchronously (see <see cref="SyncProgress{T}"/>).
 /// </summary>
-internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress, Action? onLayerRetry = null) : IProgress<JSONMessage>
+internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress, Action? onLayerRetry, LayerProgress layers) : IProgress<JSONMessage>
 {
     /// <summary>A push's last message: <c>TAG: digest: sha256:… size: N</c>.</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"digest: (?<digest>sha256:[0-9a-f]{64}) size: \d+$")]
@@ -366,7 +369,7 @@ internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress,
     /// <summary>The digest of the manifest a push wrote, from its last message.</summary>
     public string? PushedDigest { get; private set; }
 
-    private readonly LayerProgress _layers = new();
+    private readonly LayerProgress _layers = layers;
     private string? _error;
 
     /// <summary>The engine announced a retry of a layer ("Retrying in 5 seconds").</summary>

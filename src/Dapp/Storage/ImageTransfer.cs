@@ -28,9 +28,10 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
     public async Task PullAsync(ImageReference remote, string localName, Action<long, long> progress, CancellationToken ct)
     {
         var reference = remote.ToString();
+        var layers = new LayerProgress();
         try
         {
-            await WithRetriesAsync(() => engine.PullAsync(reference, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true), ct);
+            await WithRetriesAsync(() => engine.PullAsync(reference, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers), ct);
         }
         catch (EngineTransferException e) when (e.IsTransient)
         {
@@ -38,6 +39,10 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);
             return;
         }
+        // The engine reports no progress for small layers: the bytes are the manifest's sizes of the layers it moved.
+        var manifest = (await client.GetManifestExactAsync(remote, ct)).AsManifest();
+        var pulled = manifest.Layers.Where(l => layers.Moved(ShortId(l.Digest))).Sum(l => l.Size);
+        progress(pulled, pulled);
         if ((await engine.InspectImageAsync(reference, ct))?.ID is { } id)
         {
             await engine.TagAsync(id, localName, ct);
@@ -84,8 +89,10 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
     /// </summary>
     public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct)
     {
-        var id = (await engine.InspectImageAsync(localImage, ct))?.ID ?? throw new DappException($"push {localImage}: the image disappeared");
+        var image = await engine.InspectImageAsync(localImage, ct) ?? throw new DappException($"push {localImage}: the image disappeared");
+        var id = image.ID;
         using var slot = await UploadSlot.AcquireAsync(repository, ct);
+        var layerProgress = new LayerProgress();
         var scratch = $"{repository}:{slot.Tag}";
         RawManifest? uploaded = null;
         try
@@ -95,10 +102,19 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             {
                 while (uploaded is null)
                 {
-                    var digest = await TagAndPushAsync(localImage, scratch, moved, progress, ct)
+                    var digest = await TagAndPushAsync(localImage, scratch, moved, progress, ct, layerProgress)
                         ?? throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
                     var manifest = await client.GetManifestExactAsync(ImageReference.WithDigest(repository, digest), ct);
-                    if (manifest.AsManifest().Config.Digest == id) uploaded = manifest;
+                    if (manifest.AsManifest().Config.Digest == id)
+                    {
+                        uploaded = manifest;
+                        // The engine reports no progress for small layers: the bytes are the manifest's sizes of the
+                        // layers it pushed (its progress names them by diff id, in the image's order).
+                        var diffIds = image.RootFS?.Layers ?? [];
+                        var layers = manifest.AsManifest().Layers;
+                        var pushed = layers.Where((l, i) => i < diffIds.Count && layerProgress.Moved(ShortId(diffIds[i]))).Sum(l => l.Size);
+                        progress?.Invoke(pushed, pushed);
+                    }
                     else if (!moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
                         throw new DappException($"push {localImage}: the engine kept pushing another image under {scratch} (another dapp process with another DAPP_HOME uses it)");
                 }
@@ -121,14 +137,15 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
     /// Gives the image the name the engine pushes and pushes it; names it again when another process removed the name
     /// before the push began (as <paramref name="renamed"/> allows). Returns the digest the engine reported.
     /// </summary>
-    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct)
+    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct,
+        LayerProgress? layers = null)
     {
         while (true)
         {
             await engine.TagAsync(localImage, name, ct);
             try
             {
-                return await engine.PushAsync(name, auth, ct, layers => Report(layers, progress), abandonOnLayerRetry: true);
+                return await engine.PushAsync(name, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers);
             }
             catch (EngineTransferException e) when (e.IsMissingLocalImage && renamed.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
             {
@@ -161,6 +178,9 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             }
         }
     }
+
+    /// <summary>How the engine's progress messages name a layer: the first 12 hex digits of its digest (or diff id).</summary>
+    private static string ShortId(string digest) => digest[(digest.IndexOf(':') + 1)..][..12];
 
     private static void Report(LayerProgress layers, Action<long, long>? progress)
     {

@@ -2,7 +2,9 @@ namespace Dapp.Tests.Integration;
 
 /// <summary>
 /// The README's entry point, scripts/dapp, publishes the Native AOT binary once (scripts/publish) and runs it: it
-/// builds the bundled example, git dimg included; a second run reuses the binary.
+/// builds the bundled example, git dimg included; a second run reuses the binary. Then the tool package, as README
+/// installs it: scripts/pack (reusing the publish's native compile), dotnet tool install, and the installed dapp
+/// pushes the example with its stages and pulls them on the second engine.
 /// </summary>
 [Collection(EngineCollection.Name)]
 public class NativeAotTests
@@ -34,10 +36,33 @@ public class NativeAotTests
             Assert.DoesNotContain(again.StdoutLines, l => l.EndsWith("[BUILD]"));
             Assert.DoesNotContain("publishing", again.Stderr);
             Assert.Equal(published, File.GetLastWriteTimeUtc(binary));
+
+            var packages = Path.Combine(work, "packages");
+            var pack = await Tool.RunAsync(Path.Combine(TestPaths.RepoRoot, "scripts", "pack"), packages);
+            Assert.True(pack.ExitCode == 0, pack.Stderr);
+            Assert.Equal(Path.Combine(packages, "Dapp.Cli." + version.Stdout.Trim().Split('+')[0] + ".nupkg"), pack.StdoutLines.Last());
+            var toolPath = Path.Combine(work, "tool");
+            var install = await Tool.RunAsync("dotnet", "tool", "install", "--tool-path", toolPath, "--add-source", packages, "Dapp.Cli");
+            Assert.True(install.ExitCode == 0, install.Stdout + install.Stderr);
+            var tool = Path.Combine(toolPath, "dapp");
+            var installed = new FileInfo(tool).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? tool;
+            Assert.Contains("dapp.cli.linux-x64", installed);
+            Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(installed)!, "dapp.dll")), "the linux-x64 package's native binary, not a managed app");
+
+            var registryRepo = $"127.0.0.1:5000/tool/{name}";
+            var bp = await Tool.RunWithEnvironmentAsync(tool, Path.Combine(work, "examples"), env, "dimg", "bp", "--with-stages", registryRepo, "--name", name);
+            Assert.True(bp.ExitCode == 0, bp.Stderr);
+            Assert.Contains(bp.StdoutLines, l => l.EndsWith("[PUSH]"));
+            var onB = new Dictionary<string, string>(env) { ["DOCKER_HOST"] = SecondEngine.Host };
+            var pull = await Tool.RunWithEnvironmentAsync(tool, Path.Combine(work, "examples"), onB, "dimg", "stages", "pull", registryRepo, "--name", name);
+            Assert.True(pull.ExitCode == 0, pull.Stderr);
+            Assert.Contains(pull.StdoutLines, l => l.EndsWith("[PULL]"));
         }
         finally
         {
             await DappCli.RunAsync(Path.Combine(work, "examples"), null, "dimg", "stages", "flush", "local", "--name", name, "--quiet");
+            await DappCli.RunAsync(Path.Combine(work, "examples"), new Dictionary<string, string> { ["DOCKER_HOST"] = SecondEngine.Host },
+                "dimg", "stages", "flush", "local", "--name", name, "--quiet");
             Directory.Delete(work, true);
         }
     }
