@@ -231,13 +231,13 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Twenty_rounds_of_two_hosts_racing_on_a_stage_leave_no_inconsistent_chain()
+    public async Task Twelve_rounds_of_two_hosts_racing_on_a_stage_leave_no_inconsistent_chain()
     {
         var hosts = await StartHostsAsync(2);
         try
         {
             var random = new Random();
-            for (int round = 0; round < 20; round++)
+            for (int round = 0; round < 12; round++)
             {
                 await using var test = new TestProject($"""
                     dimg: app
