@@ -287,10 +287,9 @@ internal static class DappCommandLine
         command.Add(stage);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
-            var image = await StageImageCommand.RunAsync(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!, ct);
-            if (reporter is JsonReporter json)
-                json.StageImage((await SingleDimg.SelectAsync(project, r.GetValue(dimgs) ?? [], ct)).Image.Name, r.GetValue(stage)!, image);
-            else Console.WriteLine(image);
+            var found = await StageImageCommand.RunAsync(project, r.GetValue(dimgs) ?? [], r.GetValue(stage)!, ct);
+            if (reporter is JsonReporter json) json.StageImage(found.Dimg, r.GetValue(stage)!, found.Image);
+            else Console.WriteLine(found.Image);
             return 0;
         }));
         return command;
@@ -505,15 +504,19 @@ internal sealed class RegistryOptionSet
         if (_pulls) command.Add(_transfer);
     }
 
-    public RegistryOptions Get(ParseResult r, CommonOptions common) => new()
+    public RegistryOptions Get(ParseResult r, CommonOptions common)
     {
-        Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(line) : null,
-        Username = r.GetValue(_username),
-        Password = r.GetValue(_password),
-        InsecureRegistries = r.GetValue(_insecure) ?? [],
-        ParallelTransfers = _transfers ? r.GetValue(_parallel) : 4,
-        Transfer = _pulls && r.GetValue(_transfer) == "load" ? PullTransfer.Load : PullTransfer.Engine,
-    };
+        var options = new RegistryOptions
+        {
+            Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(line) : null,
+            Username = r.GetValue(_username),
+            Password = r.GetValue(_password),
+            InsecureRegistries = r.GetValue(_insecure) ?? [],
+        };
+        if (_transfers) options = options with { ParallelTransfers = r.GetValue(_parallel) };
+        if (_pulls && r.GetValue(_transfer) == "load") options = options with { Transfer = PullTransfer.Load };
+        return options;
+    }
 }
 
 /// <summary>

@@ -15,9 +15,8 @@ internal sealed class JsonReporter(TextWriter output, TextWriter errors, OutputO
 
     public void Stage(StageEvent stage)
     {
-        var line = JsonSerializer.Serialize(new StageLine(stage.Image, stage.Stage, stage.Signature, stage.State.Display().Trim('[', ']'), stage.Detail),
-            JsonLines.Default.StageLine);
-        lock (_lock) output.WriteLine(line);
+        Write(JsonSerializer.Serialize(new StageLine(stage.Image, stage.Stage, stage.Signature, stage.State.Display().Trim('[', ']'), stage.Detail),
+            JsonLines.Default.StageLine));
     }
 
     public void Removal(RemovalEvent removal) => Write(JsonSerializer.Serialize(

@@ -23,7 +23,8 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
         var config = previous.Config ?? new DockerOCIImageConfig();
         var work = stage.Stage.Work;
-        var binds = mounts.For(conveyor.Image, work.Commands.Count > 0);
+        var runsCommands = work.Commands.Count > 0;
+        var binds = mounts.For(conveyor.Image, runsCommands);
         var isArtifact = conveyor.Image.IsArtifact;
         if (options.Introspect.Before(isArtifact, stage.Name))
             await IntrospectAsync(conveyor, $"before stage {stage.Name.DappName()}", previousImage, binds, ct);
@@ -31,7 +32,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         try
         {
             var (gitCommands, gitLabels) = await PrepareGitAsync(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
-            var script = Script(work, mounts.Exports(work.Commands.Count > 0).Concat(gitCommands).ToList());
+            var script = Script(work, mounts.Exports(runsCommands).Concat(gitCommands).ToList());
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = DappContainers.Name(storage.Project),

@@ -11,7 +11,7 @@ public static class RunCommand
         var conveyor = await SingleDimg.SelectAsync(project, patterns, ct);
         var image = stage is null
             ? project.Stages.ImageName(conveyor.LastSignature)
-            : await StageImageCommand.RunAsync(project, patterns, stage, ct);
+            : StageImageCommand.ImageOf(project, conveyor, stage);
         if (!await project.Engine.ImageExistsAsync(image, ct))
             throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} ({image} is missing; run dapp dimg build first)");
 

@@ -335,12 +335,8 @@ public sealed class DockerEngine : IDisposable
         return null;
     }
 
-    private static bool IsCancellation(Exception e)
-    {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is OperationCanceledException) return true;
-        return e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsCancellation);
-    }
+    private static bool IsCancellation(Exception e) =>
+        Find<OperationCanceledException>(e) is not null || e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsCancellation);
 
     private static string MessageOf(DockerApiException e)
     {

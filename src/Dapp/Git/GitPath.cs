@@ -39,7 +39,7 @@ public sealed class GitPath
         _add = config.Add.Trim('/');
         _filter = new PathFilter(config.IncludePaths, config.ExcludePaths);
         // Walked once per command, however many stages read them.
-        _currentFiles = new(() => Described(() => Files(root, root.Commit.Tree).ToList()));
+        _currentFiles = new(() => Described(() => Files(root).ToList()));
         _resetCommits = new(() => root.Repository.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = root.Commit })
             .Where(c => c.Message.Contains("[dapp reset]", StringComparison.Ordinal) || c.Message.Contains("[reset dapp]", StringComparison.Ordinal))
             .Select(c => c.Sha)
@@ -150,38 +150,33 @@ public sealed class GitPath
                 var before = after.Repository.Lookup<Commit>(change.OldOid) is { } old
                     ? after with { Commit = old }
                     : _submodules.Open(from, change.OldPath, change.OldOid);
-                if (ReferenceEquals(before.Repository, after.Repository))
-                {
-                    foreach (var inner in Changes(before, after)) yield return inner;
-                }
-                else
-                {
-                    foreach (var file in Files(before, before.Commit.Tree)) yield return new FileChange(file, null);
-                    foreach (var file in Files(after, after.Commit.Tree)) yield return new FileChange(null, file);
-                }
+                var changes = ReferenceEquals(before.Repository, after.Repository)
+                    ? Changes(before, after)
+                    : Files(before).Select(f => new FileChange(f, null)).Concat(Files(after).Select(f => new FileChange(null, f)));
+                foreach (var inner in changes) yield return inner;
                 continue;
             }
             // Removed: a deleted or renamed path, and the side of a type change that was or becomes a submodule.
             if (change.OldExists && (change.Status is ChangeKind.Deleted or ChangeKind.Renamed || oldLink != newLink && change.Exists))
             {
-                if (!oldLink) yield return new FileChange(new TreeFile(from.Prefix + change.OldPath, change.OldMode, from.Repository.Lookup<Blob>(change.OldOid)), null);
-                else if (MayHaveSelected(from.Prefix + change.OldPath))
-                {
-                    var submodule = _submodules.Open(from, change.OldPath, change.OldOid);
-                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return new FileChange(file, null);
-                }
+                var removed = oldLink ? SubmoduleFiles(from, change.OldPath, change.OldOid)
+                    : [new TreeFile(from.Prefix + change.OldPath, change.OldMode, from.Repository.Lookup<Blob>(change.OldOid))];
+                foreach (var file in removed) yield return new FileChange(file, null);
             }
             if (change.Exists && change.Status is not ChangeKind.Deleted)
             {
-                if (!newLink) yield return new FileChange(null, new TreeFile(to.Prefix + change.Path, change.Mode, to.Repository.Lookup<Blob>(change.Oid)));
-                else if (MayHaveSelected(to.Prefix + change.Path))
-                {
-                    var submodule = _submodules.Open(to, change.Path, change.Oid);
-                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return new FileChange(null, file);
-                }
+                var written = newLink ? SubmoduleFiles(to, change.Path, change.Oid)
+                    : [new TreeFile(to.Prefix + change.Path, change.Mode, to.Repository.Lookup<Blob>(change.Oid))];
+                foreach (var file in written) yield return new FileChange(null, file);
             }
         }
     }
+
+    private IEnumerable<TreeFile> Files(RepositoryAt at) => Files(at, at.Commit.Tree);
+
+    /// <summary>The selected files of the submodule at <paramref name="path"/> of a repository (none, and nothing fetched, when the selection leaves it out).</summary>
+    private IEnumerable<TreeFile> SubmoduleFiles(RepositoryAt superproject, string path, ObjectId commit) =>
+        MayHaveSelected(superproject.Prefix + path) ? Files(_submodules.Open(superproject, path, commit)) : [];
 
     /// <summary>The selected files of a tree, submodules' files included.</summary>
     private IEnumerable<TreeFile> Files(RepositoryAt at, Tree tree)
@@ -197,9 +192,8 @@ public sealed class GitPath
                 case TreeEntryTargetType.Blob when InScope(path) is not null:
                     yield return new TreeFile(path, entry.Mode, (Blob)entry.Target);
                     break;
-                case TreeEntryTargetType.GitLink when MayHaveSelected(path):
-                    var submodule = _submodules.Open(at, entry.Path, entry.Target.Id);
-                    foreach (var file in Files(submodule, submodule.Commit.Tree)) yield return file;
+                case TreeEntryTargetType.GitLink:
+                    foreach (var file in SubmoduleFiles(at, entry.Path, entry.Target.Id)) yield return file;
                     break;
             }
         }

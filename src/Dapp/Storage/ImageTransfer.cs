@@ -39,9 +39,9 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);
             return;
         }
-        // The engine reports no progress for small layers: the bytes are the manifest's sizes of the layers it moved.
+        // Its progress names a pulled layer by the layer's digest.
         var manifest = (await client.GetManifestExactAsync(remote, ct)).AsManifest();
-        var pulled = manifest.Layers.Where(l => layers.Moved(ShortId(l.Digest))).Sum(l => l.Size);
+        var pulled = MovedBytes(layers, manifest.Layers, manifest.Layers.Select(l => l.Digest).ToList());
         progress(pulled, pulled);
         if ((await engine.InspectImageAsync(reference, ct))?.ID is { } id)
         {
@@ -105,14 +105,12 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
                     var digest = await TagAndPushAsync(localImage, scratch, moved, progress, ct, layerProgress)
                         ?? throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
                     var manifest = await client.GetManifestExactAsync(ImageReference.WithDigest(repository, digest), ct);
-                    if (manifest.AsManifest().Config.Digest == id)
+                    var parsed = manifest.AsManifest();
+                    if (parsed.Config.Digest == id)
                     {
                         uploaded = manifest;
-                        // The engine reports no progress for small layers: the bytes are the manifest's sizes of the
-                        // layers it pushed (its progress names them by diff id, in the image's order).
-                        var diffIds = image.RootFS?.Layers ?? [];
-                        var layers = manifest.AsManifest().Layers;
-                        var pushed = layers.Where((l, i) => i < diffIds.Count && layerProgress.Moved(ShortId(diffIds[i]))).Sum(l => l.Size);
+                        // Its progress names a pushed layer by the layer's diff id, in the image's order.
+                        var pushed = MovedBytes(layerProgress, parsed.Layers, image.RootFS?.Layers?.ToList() ?? []);
                         progress?.Invoke(pushed, pushed);
                     }
                     else if (!moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
@@ -179,8 +177,13 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         }
     }
 
-    /// <summary>How the engine's progress messages name a layer: the first 12 hex digits of its digest (or diff id).</summary>
-    private static string ShortId(string digest) => digest[(digest.IndexOf(':') + 1)..][..12];
+    /// <summary>
+    /// The bytes an engine transfer moved: the manifest's sizes of the layers its progress reported moved (it reports
+    /// no progress for small layers, so its own counts miss them). <paramref name="progressIds"/> are what its messages
+    /// name each layer by (digest or diff id, in the manifest's order), of which they show the first 12 hex digits.
+    /// </summary>
+    private static long MovedBytes(LayerProgress progress, IReadOnlyList<Registry.Model.Descriptor> layers, IReadOnlyList<string> progressIds) =>
+        layers.Where((l, i) => i < progressIds.Count && progress.Moved(progressIds[i][(progressIds[i].IndexOf(':') + 1)..][..12])).Sum(l => l.Size);
 
     private static void Report(LayerProgress layers, Action<long, long>? progress)
     {
