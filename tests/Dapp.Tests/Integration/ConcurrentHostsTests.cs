@@ -159,16 +159,21 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         // B's settle check (its second claim read after its write) goes out only once A's write has landed: what the
         // settle time guarantees in a real race, here without depending on how fast a loaded machine forwards A's write.
         var aWriteLanded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // And B's write lands only once A has found the tag free: a B that started ahead would otherwise claim, settle
+        // and build before A looked, and A would simply wait (CI saw that once: B's held settle read timed out).
+        var aFoundFree = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         proxyA.Answered = r =>
         {
-            if (r.Method == "PUT" && r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) aWriteLanded.TrySetResult();
+            if (!r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) return;
+            if (r.Method == "PUT") aWriteLanded.TrySetResult();
+            else if (r.Method == "GET") aFoundFree.TrySetResult();
         };
         var bReadsAfterWrite = 0;
         proxyB.Rule = r =>
         {
             if (!r.Path.Contains("/manifests/" + StageClaims.TagPrefix)) return null;
             // Marked when B's write arrives, so that its read-back, sent once the write is answered, counts as read 1.
-            if (r.Method == "PUT") Interlocked.Exchange(ref bWrote, 1);
+            if (r.Method == "PUT") return Interlocked.Exchange(ref bWrote, 1) == 0 ? new Registry.HoldFault(aFoundFree.Task) : null;
             return r.Method == "GET" && Volatile.Read(ref bWrote) == 1 && Interlocked.Increment(ref bReadsAfterWrite) == 2
                 ? new Registry.HoldFault(aWriteLanded.Task)
                 : null;
