@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text;
+using Dapp.Build.Ansible;
 using Dapp.Config;
 using Dapp.Engine;
 using Dapp.Reporting;
@@ -10,11 +12,13 @@ namespace Dapp.Build;
 
 /// <summary>
 /// Builds one stage image: a container from the previous stage's image, the stage's imports copied in, its commands
-/// run under <c>sh -ec</c>, then committed and tagged in one engine call. The container is removed on success,
-/// failure and cancellation.
+/// (or its ansible tasks, with the toolchain's volume mounted) run under <c>sh -ec</c>, then committed and tagged in
+/// one engine call. The container is removed on success, failure and cancellation.
 /// </summary>
 public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter)
 {
+    private readonly AnsibleToolchain _ansible = new(engine, reporter);
+
     /// <param name="beforeCommit">Awaited before the commit: it may still call the build off (by throwing), and no image is made.</param>
     public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct,
         Func<CancellationToken, Task>? beforeCommit = null)
@@ -23,7 +27,8 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             ?? throw new DappException($"{conveyor.Image.DisplayName}: the image {previousImage} that stage {stage.Name.DappName()} builds on has disappeared");
         var config = previous.Config ?? new DockerOCIImageConfig();
         var work = stage.Stage.Work;
-        var runsCommands = work.Commands.Count > 0;
+        var runsCommands = work.RunsInstructions;
+        var toolchain = work.AnsibleTasks.Count > 0 ? await _ansible.EnsureAsync(ct) : null;
         var binds = mounts.For(conveyor.Image, runsCommands);
         var isArtifact = conveyor.Image.IsArtifact;
         if (options.Introspect.Before(isArtifact, stage.Name))
@@ -32,7 +37,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         try
         {
             var (gitCommands, gitLabels) = await PrepareGitAsync(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
-            var script = Script(work, mounts.Exports(runsCommands).Concat(gitCommands).ToList());
+            var script = Script(work, mounts.Exports(runsCommands).Concat(gitCommands).ToList(), toolchain);
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = DappContainers.Name(storage.Project),
@@ -42,12 +47,17 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
                 User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
-                HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network! },
+                HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network!, VolumesFrom = toolchain is null ? null! : [toolchain.VolumesFrom] },
             });
             try
             {
                 ct.ThrowIfCancellationRequested();
                 foreach (var archive in gitArchives) await engine.PutArchiveAsync(containerId, "/", archive, ct);
+                if (toolchain is not null)
+                {
+                    await using var playbook = await AnsibleStage.WorkArchiveAsync(work.AnsibleTasks, ct);
+                    await engine.PutArchiveAsync(containerId, "/", playbook, ct);
+                }
                 var artifactLabels = new Dictionary<string, string>(gitLabels);
                 foreach (var (import, artifact) in work.Imports)
                     artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
@@ -57,7 +67,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 {
                     try
                     {
-                        await RunAsync(conveyor, stage, containerId, ct);
+                        await RunAsync(conveyor, stage, containerId, toolchain is null ? null : work.AnsibleTasks, ct);
                     }
                     catch (StageFailedException) when (options.Introspect.OnError || options.Introspect.BeforeError)
                     {
@@ -129,27 +139,42 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
     private static string? OwnerSpec(string? owner, string? group) =>
         owner is null && group is null ? null : $"{owner ?? ""}{(group is null ? "" : ":" + group)}";
 
-    private static string? Script(StageWork work, IReadOnlyList<string> preparations)
+    private static string? Script(StageWork work, IReadOnlyList<string> preparations, ToolchainMount? ansible)
     {
         var commands = preparations
             .Concat(work.Imports
                 .Where(i => i.Import.Owner is not null || i.Import.Group is not null)
                 .Select(i => $"chown -R {OwnerSpec(i.Import.Owner, i.Import.Group)} {ShellQuote(i.Import.To)}"))
             .Concat(work.Commands)
+            .Concat(ansible is null ? [] : [AnsibleStage.Command(ansible)])
             .ToList();
         return commands.Count == 0 ? null : string.Join(" && ", commands);
     }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''") + "'";
 
-    private async Task RunAsync(Conveyor conveyor, ConveyorStage stage, string containerId, CancellationToken ct)
+    private async Task RunAsync(Conveyor conveyor, ConveyorStage stage, string containerId, IReadOnlyList<AnsibleTask>? ansibleTasks, CancellationToken ct)
     {
         await engine.StartContainerAsync(containerId, ct);
         var name = conveyor.Image.DisplayName;
-        await engine.FollowLogsAsync(containerId, line => reporter.BuildOutput(name, line), ct);
+        // ansible-playbook's own errors (a task it cannot read) start with "ERROR! " and go on for a few lines.
+        var ansibleError = new StringBuilder();
+        await engine.FollowLogsAsync(containerId, line =>
+        {
+            if (ansibleTasks is not null && (ansibleError.Length > 0 || line.StartsWith("ERROR! ", StringComparison.Ordinal)) && ansibleError.Length < 4096)
+                ansibleError.Append(line).Append('\n');
+            reporter.BuildOutput(name, line);
+        }, ct);
         var exitCode = await engine.WaitContainerAsync(containerId, ct);
-        if (exitCode != 0)
-            throw new StageFailedException($"{name}: stage {stage.Name.DappName()} failed: a command exited with code {exitCode}");
+        if (exitCode == 0) return;
+        var failed = $"{name}: stage {stage.Name.DappName()} failed";
+        if (ansibleTasks is null) throw new StageFailedException($"{failed}: a command exited with code {exitCode}");
+        if (await AnsibleStage.ReadFailureAsync(engine, containerId, ct) is { } task)
+            throw new StageFailedException($"{failed}: task {(task.Task.Length > 0 ? $"'{task.Task}' " : "")}({task.Module}) failed: {task.Message}");
+        var error = ansibleError.ToString();
+        var message = error.Length == 0 ? "" : ": " + error["ERROR! ".Length..].Split('\n')[0];
+        var at = AnsibleStage.TaskAt(ansibleTasks, error) is { } culprit ? $" (the task at {culprit.Location})" : "";
+        throw new StageFailedException($"{failed}: ansible-playbook exited with code {exitCode}{message}{at}");
     }
 
     private async Task IntrospectAsync(Conveyor conveyor, string what, string image, IEnumerable<string> binds, CancellationToken ct)

@@ -78,6 +78,20 @@ public static class MrproperCommand
         }
 
         if (options.All)
+        {
+            // The builders' toolchains: made again by the next build that needs one.
+            foreach (var (id, name) in await host.DepsContainersAsync(ct))
+            {
+                reporter.Info($"{verb} container {name}");
+                if (!options.DryRun) await host.RemoveContainerAsync(id, ct);
+            }
+            foreach (var image in await host.DepsImagesAsync(ct))
+            {
+                reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
+                if (!options.DryRun) await host.RemoveImageAsync(image, ct);
+            }
+        }
+        if (options.All)
             foreach (var cache in new[] { "builds", "git_repo" }.Select(d => Path.Combine(DappInfo.Home, d)).Where(Directory.Exists))
             {
                 reporter.Info($"{verb} {cache}");

@@ -90,8 +90,8 @@ public static class DappfileParser
 
     private static ImageConfig ParseBody(YMapping doc, ImageKind kind, SourceLocation location)
     {
-        if (doc.KeyLocation("ansible") is { } ansible)
-            throw new DappfileException(ansible, "the ansible builder is not supported; use shell");
+        if (doc.KeyLocation("shell") is not null && doc.KeyLocation("ansible") is { } ansible)
+            throw new DappfileException(ansible, $"'shell' and 'ansible' cannot be used together: an image's stages are built by one of them (shell at {doc.KeyLocation("shell")})");
 
         var fromKeys = new[] { "from", "fromDimg", "fromDimgArtifact" }.Where(k => doc.Get(k) is not null).ToList();
         if (fromKeys.Count == 0)
@@ -116,6 +116,7 @@ public static class DappfileParser
             FromDimgArtifact = doc.Get("fromDimgArtifact") is { } fa ? String(fa, "fromDimgArtifact") : null,
             FromLocation = fromLocation,
             Shell = doc.Get("shell") is { } shell ? ParseShell(shell, kind) : ShellConfig.Empty,
+            Ansible = doc.Get("ansible") is { } ansibleNode ? ParseAnsible(ansibleNode, kind) : null,
             Docker = doc.Get("docker") is { } docker ? ParseDocker(docker) : DockerConfig.Empty,
             Git = doc.Get("git") is { } git ? Sequence(git, "git").Select(g => ParseGit(g, kind)).ToList() : [],
             Mounts = doc.Get("mount") is { } mount ? Sequence(mount, "mount").Select(ParseMount).ToList() : [],
@@ -134,29 +135,46 @@ public static class DappfileParser
 
     private static ShellConfig ParseShell(YNode node, ImageKind kind)
     {
-        var map = Mapping(node, "shell");
+        var (commands, cacheVersion, versions) = ParseInstructions(node, kind, "shell", (value, what) => StringList(value, what));
+        return new ShellConfig(commands, cacheVersion, versions);
+    }
+
+    private static AnsibleConfig ParseAnsible(YNode node, ImageKind kind)
+    {
+        var (tasks, cacheVersion, versions) = ParseInstructions(node, kind, "ansible", (value, what) =>
+            Sequence(value, what).Select(task => Mapping(task, $"each task of {what}") is { Entries.Count: > 0 } map
+                ? new AnsibleTask(AnsibleYaml.Write(map), map.Location)
+                : throw new DappfileException(task.Location, $"a task of {what} is empty")).ToList());
+        return new AnsibleConfig(tasks, cacheVersion, versions);
+    }
+
+    /// <summary>The keys <c>shell</c> and <c>ansible</c> share: one list per user stage, cache versions per stage and for all.</summary>
+    private static (Dictionary<UserStage, IReadOnlyList<T>> PerStage, string? CacheVersion, Dictionary<UserStage, string> StageCacheVersions)
+        ParseInstructions<T>(YNode node, ImageKind kind, string section, Func<YNode, string, IReadOnlyList<T>> parseStage)
+    {
+        var map = Mapping(node, section);
         var stages = Enum.GetValues<UserStage>().Where(s => s != UserStage.BuildArtifact || kind == ImageKind.Artifact).ToList();
         var allowed = stages.Select(s => s.Key()).Concat(stages.Select(s => s.Key() + "CacheVersion")).Append("cacheVersion").ToList();
         foreach (var (key, _) in map.Entries)
             if (kind == ImageKind.Dimg && key.Value.StartsWith("buildArtifact", StringComparison.Ordinal))
                 throw new DappfileException(key.Location, $"'{key.Value}' is only for artifacts");
-        RejectUnknownKeys(map, "shell", allowed);
+        RejectUnknownKeys(map, section, allowed);
 
-        var commands = new Dictionary<UserStage, IReadOnlyList<string>>();
+        var perStage = new Dictionary<UserStage, IReadOnlyList<T>>();
         var versions = new Dictionary<UserStage, string>();
         string? cacheVersion = null;
         foreach (var (key, value) in map.Entries)
         {
-            if (key.Value == "cacheVersion") { cacheVersion = OptionalString(value, "shell.cacheVersion"); continue; }
+            if (key.Value == "cacheVersion") { cacheVersion = OptionalString(value, $"{section}.cacheVersion"); continue; }
             if (key.Value.EndsWith("CacheVersion", StringComparison.Ordinal))
             {
                 var stage = UserStageNames.FromKey(key.Value[..^"CacheVersion".Length])!.Value;
-                if (OptionalString(value, $"shell.{key.Value}") is { } version) versions[stage] = version;
+                if (OptionalString(value, $"{section}.{key.Value}") is { } version) versions[stage] = version;
                 continue;
             }
-            commands[UserStageNames.FromKey(key.Value)!.Value] = StringList(value, $"shell.{key.Value}");
+            perStage[UserStageNames.FromKey(key.Value)!.Value] = parseStage(value, $"{section}.{key.Value}");
         }
-        return new ShellConfig(commands, cacheVersion, versions);
+        return (perStage, cacheVersion, versions);
     }
 
     private static DockerConfig ParseDocker(YNode node)

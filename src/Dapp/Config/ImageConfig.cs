@@ -21,6 +21,12 @@ public sealed record ImageConfig
     public required SourceLocation FromLocation { get; init; }
 
     public ShellConfig Shell { get; init; } = ShellConfig.Empty;
+
+    /// <summary>The ansible tasks; null when the image uses shell (the two exclude each other).</summary>
+    public AnsibleConfig? Ansible { get; init; }
+
+    /// <summary>What the user stages run: the ansible tasks, else the shell commands.</summary>
+    public StageInstructions Instructions => Ansible is not null ? Ansible : Shell;
     public DockerConfig Docker { get; init; } = DockerConfig.Empty;
     public IReadOnlyList<GitPathConfig> Git { get; init; } = [];
     public IReadOnlyList<MountConfig> Mounts { get; init; } = [];

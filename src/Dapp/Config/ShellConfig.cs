@@ -4,11 +4,13 @@ namespace Dapp.Config;
 public sealed record ShellConfig(
     IReadOnlyDictionary<UserStage, IReadOnlyList<string>> Commands,
     string? CacheVersion,
-    IReadOnlyDictionary<UserStage, string> StageCacheVersions)
+    IReadOnlyDictionary<UserStage, string> StageCacheVersions) : StageInstructions(CacheVersion, StageCacheVersions)
 {
     public static ShellConfig Empty { get; } = new(new Dictionary<UserStage, IReadOnlyList<string>>(), null, new Dictionary<UserStage, string>());
 
     public IReadOnlyList<string> CommandsOf(UserStage stage) => Commands.TryGetValue(stage, out var c) ? c : [];
 
-    public string? CacheVersionOf(UserStage stage) => StageCacheVersions.GetValueOrDefault(stage);
+    public override bool Has(UserStage stage) => CommandsOf(stage).Count > 0;
+
+    public override (string Key, IReadOnlyList<string> Values) SignatureInput(UserStage stage) => ("commands", CommandsOf(stage));
 }

@@ -161,6 +161,30 @@ public sealed class DockerEngine : IDisposable
         if (error is not null) throw new DappException($"load images: {error}");
     }
 
+    /// <summary>Makes an image of one layer from a file system tar stream (docker import), tagged <paramref name="target"/>.</summary>
+    public async Task ImportAsync(Stream tar, string target, IList<string> changes, CancellationToken ct)
+    {
+        var (repository, tag) = SplitTag(target);
+        string? error = null;
+        var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
+        await Call($"import {target}", () => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromSrc = "-", Repo = repository, Tag = tag, Changes = changes }, tar, null, progress, ct));
+        if (error is not null) throw new DappException($"import {target}: {error}");
+    }
+
+    public async Task<bool> ContainerExistsAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            await Call($"inspect container {name}", () => _client.Containers.InspectContainerAsync(name, ct));
+            return true;
+        }
+        catch (EngineNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The image as a docker-save tar stream.</summary>
     public Task<Stream> SaveAsync(string image, CancellationToken ct) => Call($"save {image}", () => _client.Images.SaveImageAsync(image, ct));
 
@@ -310,6 +334,10 @@ public sealed class DockerEngine : IDisposable
         {
             throw new EngineNotFoundException($"{what}: {MessageOf(e)}");
         }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new EngineConflictException($"{what}: {MessageOf(e)}");
+        }
         catch (DockerApiException e)
         {
             throw new DappException($"{what}: {MessageOf(e)}");
@@ -391,3 +419,6 @@ internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress,
 
 /// <summary>The engine answered 404 for the object asked about.</summary>
 public sealed class EngineNotFoundException(string message) : DappException(message);
+
+/// <summary>The engine refused because of the state of an object: a container name already taken, for example.</summary>
+public sealed class EngineConflictException(string message) : DappException(message);

@@ -71,15 +71,15 @@ public sealed class ConveyorFactory
         IReadOnlyList<Git.GitPath> gitPaths) => name switch
     {
         StageName.From => new FromStage(image, baseConveyor),
-        StageName.BeforeInstall => new UserCommandsStage(name, UserStage.BeforeInstall, image.Shell),
-        StageName.Install => new UserCommandsStage(name, UserStage.Install, image.Shell),
-        StageName.BeforeSetup => new UserCommandsStage(name, UserStage.BeforeSetup, image.Shell),
-        StageName.Setup => new UserCommandsStage(name, UserStage.Setup, image.Shell),
-        StageName.BuildArtifact => new UserCommandsStage(name, UserStage.BuildArtifact, image.Shell),
+        StageName.BeforeInstall => new UserCommandsStage(name, UserStage.BeforeInstall, image.Instructions),
+        StageName.Install => new UserCommandsStage(name, UserStage.Install, image.Instructions),
+        StageName.BeforeSetup => new UserCommandsStage(name, UserStage.BeforeSetup, image.Instructions),
+        StageName.Setup => new UserCommandsStage(name, UserStage.Setup, image.Instructions),
+        StageName.BuildArtifact => new UserCommandsStage(name, UserStage.BuildArtifact, image.Instructions),
         StageName.BeforeInstallArtifact or StageName.AfterInstallArtifact or StageName.BeforeSetupArtifact or StageName.AfterSetupArtifact =>
             new ArtifactImportStage(name, imports.Where(i => ArtifactImportStage.For(i.Import.Point) == name).ToList()),
         StageName.DockerInstructions => new DockerInstructionsStage(image.Docker),
         StageName.GAArchive => new GitArchiveStage(gitPaths),
-        _ => new GitPatchStage(name, GitPatchStage.RelatedStage(name), image.Shell, gitPaths),
+        _ => new GitPatchStage(name, GitPatchStage.RelatedStage(name), image.Instructions, gitPaths),
     };
 }

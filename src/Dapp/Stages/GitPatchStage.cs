@@ -5,19 +5,20 @@ namespace Dapp.Stages;
 
 /// <summary>
 /// g_a_pre_install_patch, g_a_post_install_patch, g_a_pre_setup_patch, g_a_artifact_patch: bring the git files up to
-/// date before a user stage. They depend on that stage's commands and on the files its stageDependencies match, so a
+/// date before a user stage. They depend on that stage's commands or tasks and on the files its stageDependencies match, so a
 /// change of those files re-runs the stage; they are empty when the stage has neither.
 /// </summary>
-public sealed class GitPatchStage(StageName name, UserStage relatedStage, ShellConfig shell, IReadOnlyList<GitPath> paths) : Stage
+public sealed class GitPatchStage(StageName name, UserStage relatedStage, StageInstructions instructions, IReadOnlyList<GitPath> paths) : Stage
 {
     public override StageName Name => name;
 
     public override bool IsEmpty =>
-        paths.Count == 0 || (shell.CommandsOf(relatedStage).Count == 0 && paths.All(p => !p.Config.StageDependencies.ContainsKey(relatedStage)));
+        paths.Count == 0 || (!instructions.Has(relatedStage) && paths.All(p => !p.Config.StageDependencies.ContainsKey(relatedStage)));
 
     public override void AddInputs(SignatureBuilder signature)
     {
-        signature.Add("commands", shell.CommandsOf(relatedStage));
+        var (key, values) = instructions.SignatureInput(relatedStage);
+        signature.Add(key, values);
         foreach (var path in paths)
             signature.Add("stageDependencies", [path.Id, path.DependenciesChecksum(path.Config.StageDependencies.GetValueOrDefault(relatedStage) ?? [])]);
     }

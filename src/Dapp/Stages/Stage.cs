@@ -17,7 +17,7 @@ public abstract class Stage
     public virtual StageWork Work => StageWork.None;
 }
 
-/// <summary>The build actions of a stage, executed by the Build layer in this order: git, imports, commands, docker changes.</summary>
+/// <summary>The build actions of a stage, executed by the Build layer in this order: git, imports, commands or ansible tasks, docker changes.</summary>
 public sealed record StageWork(
     IReadOnlyList<string> Commands,
     IReadOnlyList<ResolvedImport> Imports,
@@ -27,6 +27,12 @@ public sealed record StageWork(
 
     /// <summary>Git paths to put into the image: their tree (archive) or the change since the commit the previous stage recorded (patch).</summary>
     public IReadOnlyList<GitWork> Git { get; init; } = [];
+
+    /// <summary>Ansible tasks to run instead of commands (an image's stages use one builder).</summary>
+    public IReadOnlyList<Config.AnsibleTask> AnsibleTasks { get; init; } = [];
+
+    /// <summary>Whether building the stage runs anything in its container (commands or tasks).</summary>
+    public bool RunsInstructions => Commands.Count > 0 || AnsibleTasks.Count > 0;
 }
 
 public sealed record GitWork(Git.GitPath Path, bool IsArchive);

@@ -16,15 +16,24 @@ public sealed class DappHostObjects(DockerEngine engine)
 {
     public async Task PingAsync(CancellationToken ct) => await engine.PingAsync(ct);
 
-    public async Task<IReadOnlyList<(string Id, string Name)>> BuildContainersAsync(CancellationToken ct) =>
-        (await engine.ListContainersAsync(Filters.Labels(DappLabels.BuildContainer), ct)).Select(c => (c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID)).ToList();
+    public Task<IReadOnlyList<(string Id, string Name)>> BuildContainersAsync(CancellationToken ct) => ContainersLabelledAsync(DappLabels.BuildContainer, ct);
 
-    public async Task<IReadOnlyList<DappImage>> ImagesAsync(CancellationToken ct) =>
-        (await engine.ListImagesAsync(Filters.Labels(DappLabels.Project), ct))
+    private async Task<IReadOnlyList<(string Id, string Name)>> ContainersLabelledAsync(string label, CancellationToken ct) =>
+        (await engine.ListContainersAsync(Filters.Labels(label), ct)).Select(c => (c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID)).ToList();
+
+    public Task<IReadOnlyList<DappImage>> ImagesAsync(CancellationToken ct) => ImagesLabelledAsync(DappLabels.Project, ct);
+
+    private async Task<IReadOnlyList<DappImage>> ImagesLabelledAsync(string label, CancellationToken ct) =>
+        (await engine.ListImagesAsync(Filters.Labels(label), ct))
             .Select(i => new DappImage(i.ID, (i.RepoTags ?? []).Where(t => t != "<none>:<none>").ToList(), (i.Labels ?? new Dictionary<string, string>()).AsReadOnly(), i.Size))
             .ToList();
 
     public Task RemoveContainerAsync(string id, CancellationToken ct) => engine.RemoveContainerAsync(id, ct);
+
+    /// <summary>The toolchains' containers (their volumes go with them) and images (docs/dappfile.md#the-ansible-builder).</summary>
+    public Task<IReadOnlyList<(string Id, string Name)>> DepsContainersAsync(CancellationToken ct) => ContainersLabelledAsync(DappLabels.Deps, ct);
+
+    public Task<IReadOnlyList<DappImage>> DepsImagesAsync(CancellationToken ct) => ImagesLabelledAsync(DappLabels.Deps, ct);
 
     /// <summary>
     /// Removes an image: each of its names, then the image itself if it is still there (an image with child images

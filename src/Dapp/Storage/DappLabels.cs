@@ -12,6 +12,9 @@ public static class DappLabels
     public const string StageSignature = "dapp-stage-signature";
     public const string BuildContainer = "dapp-build-container";
 
+    /// <summary>On the toolchains dapp makes for builds (the ansible builder's image and volume container): which one.</summary>
+    public const string Deps = "dapp-deps";
+
     /// <summary>On build containers: the dapp process that made it (<see cref="ProcessOwner"/>).</summary>
     public const string Owner = "dapp-owner";
 

@@ -220,6 +220,17 @@ public class DimgCleanupTests
         var oldStage = "dimgstage-older-project:" + new string('0', 64);
         Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "commit", "--change", "LABEL dapp=older-project dapp-cache-version=0", container, oldStage)).ExitCode);
         await DockerCli.RunAsync("-H", host.Host, "rm", container);
+        // The ansible builder's toolchain on this host (its image and its volume's container) goes with --all too.
+        await using (var ansible = new TestProject("dimg: app\nfrom: dapp-examples/busybox:1.35\nansible:\n  install:\n  - raw: echo x > /x\n"))
+        {
+            ansible.AlsoUsed.Add((host.Host, ansible.Name));
+            var built = await DappCli.RunAsync(ansible.Dir, host.Environment(ansible), "dimg", "build", "--name", ansible.Name);
+            Assert.True(built.ExitCode == 0, built.Stderr + built.Stdout);
+        }
+        async Task<IReadOnlyList<string>> ToolchainAsync() =>
+            (await DockerCli.RunAsync("-H", host.Host, "images", "-q", "--filter", "label=dapp-deps")).StdoutLines
+                .Concat((await DockerCli.RunAsync("-H", host.Host, "ps", "-a", "-q", "--filter", "label=dapp-deps")).StdoutLines).ToList();
+        Assert.Equal(2, (await ToolchainAsync()).Count);
         var labelledBefore = await LabelledAsync();
         var versions = await DappCli.RunAsync(test.Dir, env, "dimg", "mrproper", "--improper-cache-version-stages");
         Assert.True(versions.ExitCode == 0, versions.Stderr + versions.Stdout);
@@ -241,6 +252,7 @@ public class DimgCleanupTests
             var all = await DappCli.RunAsync(elsewhere, env, "dimg", "mrproper", "--all");
             Assert.True(all.ExitCode == 0, all.Stderr + all.Stdout);
             Assert.Empty(await LabelledAsync());
+            Assert.Empty(await ToolchainAsync());
             Assert.Contains(await host.ImagesAsync(), i => i.StartsWith(EngineFixture.BaseImage));
             Assert.False(Directory.Exists(Path.Combine(env["DAPP_HOME"], "builds")));
         }

@@ -6,7 +6,11 @@ namespace Dapp.Tests.Integration;
 /// installs it: scripts/pack (reusing the publish's native compile), dotnet tool install, and the installed dapp
 /// pushes the example with its stages and pulls them on the second engine.
 /// </summary>
-[Collection(EngineCollection.Name)]
+/// <remarks>
+/// Not in the engine collection: it runs beside it, in a collection of its own. Most of its time is the native
+/// compile, on CPUs the engine tests leave mostly idle (the suite used 0.6 of its 2 cores on average), and it
+/// touches only its own project name, repository and <c>artifacts/</c>, so the engine tests cannot see it.
+/// </remarks>
 public class NativeAotTests
 {
     [Fact]

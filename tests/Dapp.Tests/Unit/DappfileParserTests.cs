@@ -128,7 +128,12 @@ public class DappfileParserTests
     [InlineData("dimg: a\nfrom: alpine\ngit:\n- {add: /, to: /app, as: x}\n", 4, 22, "git 'as' (dapp's named git paths for the asLayers build) is not supported")]
     [InlineData("dimg: a\nfrom: alpine\nmount:\n- {to: /x, from: tmp_dir}\n- {to: /x/, from: build_dir}\n", 5, 3, "mount.to /x/ is given twice in a (first at dappfile.yml:4:3)")]
     [InlineData("dimg: a\nfrom: alpine\ngit:\n- {add: /a, to: /app}\n- {add: /b, to: /app/}\n", 5, 3, "git add /b writes to /app/, where git add /a (at dappfile.yml:4:3) writes too")]
-    [InlineData("dimg: a\nfrom: alpine\nansible: {}\n", 3, 1, "ansible builder is not supported")]
+    [InlineData("dimg: a\nfrom: alpine\nshell: {install: x}\nansible: {}\n", 4, 1, "'shell' and 'ansible' cannot be used together: an image's stages are built by one of them (shell at dappfile.yml:3:1)")]
+    [InlineData("dimg: a\nfrom: alpine\nansible:\n  install: [echo hi]\n", 4, 13, "each task of ansible.install must be a mapping")]
+    [InlineData("dimg: a\nfrom: alpine\nansible:\n  install: {shell: x}\n", 4, 12, "ansible.install must be a list")]
+    [InlineData("dimg: a\nfrom: alpine\nansible:\n  install: [{}]\n", 4, 13, "a task of ansible.install is empty")]
+    [InlineData("dimg: a\nfrom: alpine\nansible:\n  buildArtifact: []\n", 4, 3, "'buildArtifact' is only for artifacts")]
+    [InlineData("dimg: a\nfrom: alpine\nansible:\n  instal: []\n", 4, 3, "unknown key 'instal' in ansible")]
     // names
     [InlineData("dimg: a\nfrom: alpine\n---\ndimg: a\nfrom: alpine\n", 4, 7, "duplicate dimg name 'a'")]
     [InlineData("artifact: x\nfrom: alpine\n---\nartifact: x\nfrom: alpine\n", 4, 11, "duplicate artifact name 'x'")]
