@@ -7,8 +7,9 @@ namespace Dapp.Config;
 /// Writes an ansible task as canonical block YAML (docs/signatures.md): mapping keys sorted (ordinal), two-space
 /// indentation, scalars as the dappfile wrote them: a plain scalar stays plain, so ansible's YAML reading gives it the
 /// type it would have given it in the dappfile (<c>mode: 0755</c> stays an octal number, <c>yes</c> a boolean); any
-/// quoted or block scalar becomes one double-quoted string. Comments, quoting style, anchors and key order do not
-/// change the text, so they do not change the signature.
+/// quoted or block scalar becomes one double-quoted string; a scalar's explicit tag (ansible's <c>!unsafe</c>, <c>!vault</c>)
+/// is kept before it. Comments, quoting style, anchors and key order do not change the text, so they do not change
+/// the signature.
 /// </summary>
 internal static class AnsibleYaml
 {
@@ -66,8 +67,16 @@ internal static class AnsibleYaml
         }
     }
 
-    private static string Scalar(YScalar scalar) =>
-        scalar.IsPlain && !scalar.Value.Contains('\n') ? scalar.Value : DoubleQuoted(scalar.Value);
+    private static string Scalar(YScalar scalar)
+    {
+        var text = scalar.IsPlain && !scalar.Value.Contains('\n') ? scalar.Value : DoubleQuoted(scalar.Value);
+        return scalar.Tag is null ? text : $"{Tag(scalar.Tag)} {text}".TrimEnd();
+    }
+
+    /// <summary>A tag as ansible reads it: its own local tags (<c>!unsafe</c>, <c>!vault</c>) as written, YAML's in the <c>!!</c> short form.</summary>
+    private static string Tag(string tag) =>
+        tag.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + tag["tag:yaml.org,2002:".Length..]
+        : tag.StartsWith('!') ? tag : $"!<{tag}>";
 
     private static string DoubleQuoted(string value)
     {

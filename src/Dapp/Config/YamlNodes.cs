@@ -8,6 +8,9 @@ internal abstract record YNode(SourceLocation Location);
 
 internal sealed record YScalar(SourceLocation Location, string Value, bool IsPlain) : YNode(Location)
 {
+    /// <summary>An explicit tag (<c>!unsafe</c>, <c>!!str</c>, as written); null without one.</summary>
+    public string? Tag { get; init; }
+
     public bool IsNull => IsPlain && Value is "" or "~" or "null" or "Null" or "NULL";
 }
 
@@ -73,7 +76,7 @@ internal static class YamlDocuments
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
-            node = new YScalar(At(scalar, file), scalar.Value, scalar.Style == ScalarStyle.Plain);
+            node = new YScalar(At(scalar, file), scalar.Value, scalar.Style == ScalarStyle.Plain) { Tag = scalar.Tag.IsEmpty ? null : scalar.Tag.Value };
         }
         else if (parser.TryConsume<SequenceStart>(out var seqStart))
         {

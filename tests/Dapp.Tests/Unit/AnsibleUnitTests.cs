@@ -94,6 +94,13 @@ public class AnsibleUnitTests
     }
 
     [Fact]
+    public void Explicit_tags_are_kept_so_unsafe_strings_stay_untemplated()
+    {
+        Assert.Equal("shell: !unsafe \"echo {{ x }}\"\nvars:\n  n: !!str 1\n  v: !vault \"$ANSIBLE_VAULT;1.1;AES256\\n61\\n\"\n",
+            TaskTexts("  install:\n  - shell: !unsafe 'echo {{ x }}'\n    vars:\n      n: !!str 1\n      v: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        61\n")[0]);
+    }
+
+    [Fact]
     public void Nested_sequences_and_mappings_under_a_dash_stay_in_block_style()
     {
         Assert.Equal("block:\n  - - a\n    - b\n  - x: 1\n    y:\n      - z\n", TaskTexts("  install:\n  - block: [[a, b], {y: [z], x: 1}]\n")[0]);
