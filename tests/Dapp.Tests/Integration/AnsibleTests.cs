@@ -56,6 +56,8 @@ public class AnsibleTests : IAsyncLifetime
             become_user: app
             register: who
           - copy: {content: '{{ "{{" }} who.stdout {{ "}}" }}', dest: /app/who}
+          - name: not templated
+            shell: !unsafe 'echo "{{ "{{" }} raw {{ "}}" }}" > /app/unsafe'
           - set_fact: {greeting: {{{setupMessage}}}}
           - debug: {msg: '{{ "{{" }} greeting {{ "}}" }}'}
         """;
@@ -89,7 +91,7 @@ public class AnsibleTests : IAsyncLifetime
         var added = (await FilesAsync(image)).Except(await FilesAsync(Busybox)).Order().ToList();
         Assert.Equal([
             ".dapp/", ".dapp/deps/", mountPoint, // the toolchain's mount point, empty (as with dapp)
-            "app/", "app/app.conf", "app/hello", "app/packed.txt", "app/raw", "app/where", "app/who",
+            "app/", "app/app.conf", "app/hello", "app/packed.txt", "app/raw", "app/unsafe", "app/where", "app/who",
         ], added.Where(f => !f.StartsWith(mountPoint, StringComparison.Ordinal) || f == mountPoint));
         Assert.Matches("^[0-9a-f]{16}/$", Assert.Single(added, f => f.StartsWith(mountPoint, StringComparison.Ordinal) && f != mountPoint)[mountPoint.Length..]);
         Assert.Equal("""
@@ -98,6 +100,7 @@ public class AnsibleTests : IAsyncLifetime
             640 /app/hello
             644 /app/packed.txt
             644 /app/raw
+            644 /app/unsafe
             644 /app/where
             644 /app/who
             port=8080
@@ -105,9 +108,10 @@ public class AnsibleTests : IAsyncLifetime
             world
             packed
             raw
+            {{ raw }}
             /app
             app
-            """, await DockerCli.ShellAsync(image, "for f in /app /app/*; do echo $(stat -c %a $f) $f; done; cat /app/app.conf /app/hello /app/packed.txt /app/raw /app/where /app/who; echo"));
+            """, await DockerCli.ShellAsync(image, "for f in /app /app/*; do echo $(stat -c %a $f) $f; done; cat /app/app.conf /app/hello /app/packed.txt /app/raw /app/unsafe /app/where /app/who; echo"));
 
         var again = await DappCli.RunAsync(test, "dimg", "build");
         Assert.True(again.ExitCode == 0, again.Stderr);
