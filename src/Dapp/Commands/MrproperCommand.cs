@@ -41,10 +41,29 @@ public static class MrproperCommand
 
         if (options.All)
         {
-            foreach (var (id, name) in await host.BuildContainersAsync(ct))
+            // Build containers, and the builders' toolchain containers (their volumes with them: the next build that
+            // needs a toolchain makes it again).
+            foreach (var (id, name) in (await host.BuildContainersAsync(ct)).Concat(await host.DepsContainersAsync(ct)))
             {
                 reporter.Info($"{verb} container {name}");
                 if (!options.DryRun) await host.RemoveContainerAsync(id, ct);
+            }
+        }
+
+        // Reports the image and removes it (not in a dry run); false when the engine refused (it is named in a warning).
+        async Task<bool> RemoveAsync(DappImage image)
+        {
+            reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
+            if (options.DryRun) return true;
+            try
+            {
+                await host.RemoveImageAsync(image, ct);
+                return true;
+            }
+            catch (DappException e)
+            {
+                reporter.Warning($"cannot remove image {image.Id}: {e.Message}");
+                return false;
             }
         }
 
@@ -59,44 +78,23 @@ public static class MrproperCommand
             if (round.Count == 0) break;
             foreach (var image in round)
             {
-                reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
+                if (!await RemoveAsync(image)) continue;
                 removed++;
                 bytes += image.Size;
-                if (options.DryRun) continue;
-                try
-                {
-                    await host.RemoveImageAsync(image, ct);
-                }
-                catch (DappException e)
-                {
-                    reporter.Warning($"cannot remove image {image.Id}: {e.Message}");
-                    removed--;
-                    bytes -= image.Size;
-                }
             }
             if (options.DryRun) break;
         }
 
         if (options.All)
         {
-            // The builders' toolchains: made again by the next build that needs one.
-            foreach (var (id, name) in await host.DepsContainersAsync(ct))
-            {
-                reporter.Info($"{verb} container {name}");
-                if (!options.DryRun) await host.RemoveContainerAsync(id, ct);
-            }
-            foreach (var image in await host.DepsImagesAsync(ct))
-            {
-                reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
-                if (!options.DryRun) await host.RemoveImageAsync(image, ct);
-            }
-        }
-        if (options.All)
+            // The toolchains' images (not labelled dapp: they are not counted among dapp's images below).
+            foreach (var image in await host.DepsImagesAsync(ct)) await RemoveAsync(image);
             foreach (var cache in new[] { "builds", "git_repo" }.Select(d => Path.Combine(DappInfo.Home, d)).Where(Directory.Exists))
             {
                 reporter.Info($"{verb} {cache}");
                 if (!options.DryRun) Directory.Delete(cache, recursive: true);
             }
+        }
         var kept = options.DryRun ? (await host.ImagesAsync(ct)).Count - removed : (await host.ImagesAsync(ct)).Count;
         reporter.Info($"{(options.DryRun ? "would remove" : "removed")} {removed} image(s) ({TransferTotals.Format(bytes)}, shared layers counted in each); "
             + $"kept {kept} image(s) labelled dapp");

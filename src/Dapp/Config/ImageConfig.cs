@@ -27,6 +27,7 @@ public sealed record ImageConfig
 
     /// <summary>What the user stages run: the ansible tasks, else the shell commands.</summary>
     public StageInstructions Instructions => Ansible is not null ? Ansible : Shell;
+
     public DockerConfig Docker { get; init; } = DockerConfig.Empty;
     public IReadOnlyList<GitPathConfig> Git { get; init; } = [];
     public IReadOnlyList<MountConfig> Mounts { get; init; } = [];

@@ -271,9 +271,7 @@ public class AnsibleTests : IAsyncLifetime
                     File.SetUnixFileMode(Path.Combine(root, "usr/bin", python), (UnixFileMode)0b111_101_101);
                 }
                 var programs = new[] { "/usr/sbin/useradd", "/usr/sbin/groupadd" };
-                var ldd = await Tool.RunAsync("ldd", programs);
-                var libraries = ldd.StdoutLines.Where(l => l.StartsWith('\t')).Select(l => l.Trim()).Select(l => l.Contains("=>") ? l.Split("=>")[1].Trim() : l)
-                    .Select(l => l.Split(' ')[0]).Where(l => l.StartsWith('/'));
+                var libraries = await Dapp.Build.Ansible.ToolchainSource.SharedLibrariesAsync(programs, default);
                 foreach (var file in programs.Concat(libraries).Distinct())
                 {
                     var target = Path.Combine(root, file.TrimStart('/'));

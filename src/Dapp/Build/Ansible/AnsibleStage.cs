@@ -20,17 +20,21 @@ internal sealed record AnsibleFailure(
 /// </summary>
 public static class AnsibleStage
 {
+    private const string Heading = "- hosts: localhost\n  gather_facts: false\n  tasks:\n";
+
     public static string Playbook(IReadOnlyList<AnsibleTask> tasks)
     {
-        var text = new StringBuilder("- hosts: localhost\n  gather_facts: false\n  tasks:\n");
-        foreach (var task in tasks)
+        var text = new StringBuilder(Heading);
+        foreach (var lines in tasks.Select(Lines))
         {
-            var lines = task.Yaml.TrimEnd('\n').Split('\n');
             text.Append("  - ").Append(lines[0]).Append('\n');
             foreach (var line in lines.Skip(1)) text.Append("    ").Append(line).Append('\n');
         }
         return text.ToString();
     }
+
+    /// <summary>A task's lines, as the playbook holds them (one list item each).</summary>
+    private static string[] Lines(AnsibleTask task) => task.Yaml.TrimEnd('\n').Split('\n');
 
     /// <summary>A tar to extract at / : the work directory with the playbook and ansible's temporary directories.</summary>
     public static async Task<Stream> WorkArchiveAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct)
@@ -61,10 +65,10 @@ public static class AnsibleStage
         if (marker < 0) return null;
         var digits = new string(errorOutput[(marker + "playbook.yml': line ".Length)..].TakeWhile(char.IsAsciiDigit).ToArray());
         if (!int.TryParse(digits, System.Globalization.CultureInfo.InvariantCulture, out var line)) return null;
-        var start = 4; // the playbook's three heading lines come first
+        var start = Heading.Count(c => c == '\n') + 1; // the first task's line
         foreach (var task in tasks)
         {
-            var end = start + task.Yaml.TrimEnd('\n').Split('\n').Length;
+            var end = start + Lines(task).Length;
             if (line >= start && line < end) return task;
             start = end;
         }
