@@ -151,17 +151,31 @@ public sealed class RegistryClient : IDisposable
         return body;
     }
 
-    /// <summary>Stores a manifest under a tag (or its digest); returns its digest.</summary>
+    /// <summary>
+    /// Stores a manifest under a tag (or its digest); returns its digest. A "manifest blob unknown" answer is retried
+    /// within the operation's budget: the reference registry (distribution's filesystem storage) rewrites a blob's
+    /// link in place each time an upload of that blob is committed, and a manifest checked in that instant names a
+    /// blob "unknown" that was there before and is again after. Two clients pushing one layer at once (two hosts
+    /// publishing one stage) hit this; a blob really missing still fails, once the budget is spent.
+    /// </summary>
     public async Task<string> PutManifestAsync(RepositoryName repository, string tagOrDigest, RawManifest manifest, CancellationToken ct)
     {
         var reference = tagOrDigest.StartsWith("sha256:", StringComparison.Ordinal)
             ? ImageReference.WithDigest(repository, tagOrDigest) : ImageReference.WithTag(repository, tagOrDigest);
-        var request = Request(HttpMethod.Put, repository, $"v2/{repository.Repository}/manifests/{reference.Identifier}", [Scope(repository, Pull, Push)]);
-        request.Content = new ByteArrayContent(manifest.Content);
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
-        using var response = await SendAsync(request, $"push manifest {reference}", ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"push manifest {reference}", ct);
-        return manifest.Digest;
+        var what = $"push manifest {reference}";
+        var budget = _transport.Policy.NewBudget();
+        while (true)
+        {
+            var request = Request(HttpMethod.Put, repository, $"v2/{repository.Repository}/manifests/{reference.Identifier}", [Scope(repository, Pull, Push)], budget);
+            request.Content = new ByteArrayContent(manifest.Content);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+            using var response = await SendAsync(request, what, ct);
+            if (response.IsSuccessStatusCode) return manifest.Digest;
+            var error = await ErrorAsync(response, what, ct);
+            if (!error.Errors.Any(e => e.Code == RegistryErrorCode.ManifestBlobUnknown) || !budget.TryTake(RetryCause.Transient, null, out var delay))
+                throw error;
+            await Task.Delay(delay, ct);
+        }
     }
 
     /// <summary>Deletes a manifest by digest (every tag pointing at it goes with it).</summary>

@@ -9,8 +9,8 @@ public sealed record ProxyRequest(int Number, string Method, string Path, IReadO
 
 public abstract record Fault;
 
-/// <summary>Answer with this status (and Retry-After seconds) instead of forwarding.</summary>
-public sealed record StatusFault(int Status, int? RetryAfterSeconds = null) : Fault;
+/// <summary>Answer with this status (and Retry-After seconds, and a JSON body) instead of forwarding.</summary>
+public sealed record StatusFault(int Status, int? RetryAfterSeconds = null, string? JsonBody = null) : Fault;
 
 /// <summary>Forward, but reset the connection after this many bytes of the response body (0: before any of the response).</summary>
 public sealed record ResetFault(long AfterBodyBytes) : Fault;
@@ -76,9 +76,12 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 await DrainBodyAsync(stream, headers, rest.Length);
                 var retryAfter = status.RetryAfterSeconds is { } seconds ? $"Retry-After: {seconds}\r\n" : "";
-                var response = $"HTTP/1.1 {status.Status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n{retryAfter}\r\n";
+                var body = Encoding.UTF8.GetBytes(status.JsonBody ?? "");
+                var contentType = status.JsonBody is null ? "" : "Content-Type: application/json\r\n";
+                var response = $"HTTP/1.1 {status.Status} Injected\r\nContent-Length: {body.Length}\r\n{contentType}Connection: close\r\n{retryAfter}\r\n";
                 Finish();
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
+                await stream.WriteAsync(body);
                 return;
             }
             if (fault is HoldFault hold) await hold.Until;

@@ -50,6 +50,32 @@ public class RegistryFaultTests
     }
 
     [Fact]
+    public async Task A_manifest_whose_blob_is_unknown_for_an_instant_is_stored_and_one_whose_blob_is_missing_still_fails()
+    {
+        // What the registry answered in CI while another client committed the same layer: its link was being rewritten.
+        const string blobUnknown = """{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"},{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}""";
+        var direct = RepositoryName.Parse($"{RegistryClientTests.Registry}/faults/{Guid.NewGuid():N}");
+        var image = TestImage.Create(new Dictionary<string, string> { ["/a"] = "a" }, withBusybox: false);
+        using (var setup = new RegistryClient())
+        {
+            await setup.UploadBlobAsync(direct, image.LayerDescriptor, TestImage.Open(image.Layer), null, null, default);
+            await setup.UploadBlobAsync(direct, image.ConfigDescriptor, TestImage.Open(image.Config), null, null, default);
+        }
+        await using var proxy = new FaultProxy(5000);
+        var puts = 0;
+        proxy.Rule = r => r.Method == "PUT" && r.Path.Contains("/manifests/") && Interlocked.Increment(ref puts) <= 2 ? new StatusFault(400, JsonBody: blobUnknown) : null;
+        using var client = new RegistryClient(Fast);
+        Assert.Equal(image.Manifest.Digest, await client.PutManifestAsync(Via(proxy, direct), "stored", image.Manifest, default));
+        Assert.Equal(3, puts);
+        Assert.Equal(image.Manifest.Digest, (await client.GetManifestAsync(ImageReference.WithTag(direct, "stored"), null, default)).Digest);
+
+        // Really missing (never uploaded here): the registry's own answer, after the budget's retries.
+        var elsewhere = RepositoryName.Parse($"{RegistryClientTests.Registry}/faults/{Guid.NewGuid():N}");
+        var missing = await Assert.ThrowsAsync<RegistryException>(() => client.PutManifestAsync(elsewhere, "missing", image.Manifest, default));
+        Assert.Contains(missing.Errors, e => e.Code == RegistryErrorCode.ManifestBlobUnknown);
+    }
+
+    [Fact]
     public async Task Server_errors_and_throttling_are_retried_honouring_retry_after()
     {
         var (direct, blob, _) = await StoredBlobAsync(1024);
