@@ -24,6 +24,7 @@ internal static class CommandRunner
             : new ConsoleReporter(CreateConsole(output.Color), Console.Error, output);
         try
         {
+            DappInfo.EnsureHome();
             return await body(reporter);
         }
         catch (Exception) when (ct.IsCancellationRequested)

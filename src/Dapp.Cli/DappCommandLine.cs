@@ -55,7 +55,8 @@ internal static class DappCommandLine
     /// <summary>dapp took --lock-timeout on these commands too; here they wait on no lock, so it is accepted and has no effect.</summary>
     private static Command AcceptLockTimeout(Command command)
     {
-        command.Add(CommonOptions.Accepted<int>("--lock-timeout", "this command waits on no lock"));
+        command.Add(NumberOptions.Create("--lock-timeout", 0, BuildOptionSet.MaxLockTimeout, 0, "seconds",
+            "Accepted for compatibility with dapp: this command waits on no lock"));
         return command;
     }
 
@@ -405,7 +406,10 @@ internal static class Durations
 internal sealed class BuildOptionSet
 {
     private readonly Option<string?> _network = new("--network") { Description = "Network mode of build containers (default: the engine's default network)" };
-    private readonly Option<int> _lockTimeout = new("--lock-timeout") { Description = "Seconds to wait for another dapp building the same stage", DefaultValueFactory = _ => 86400 };
+    /// <summary>dapp's default: a day.</summary>
+    public const int MaxLockTimeout = 86400 * 365;
+
+    private readonly Option<int> _lockTimeout = NumberOptions.Create("--lock-timeout", 0, MaxLockTimeout, 86400, "seconds", "Seconds to wait for another dapp building the same stage");
     private readonly Option<bool> _forceSaveCache = new("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
     private readonly Option<string?> _introspectStage = new("--introspect-stage") { Description = "A shell in a dimg's stage STAGE after this build builds it (needs a terminal)" };
     private readonly Option<string?> _introspectBefore = new("--introspect-before") { Description = "A shell in the state a dimg's stage STAGE starts from, before this build builds it" };
@@ -416,11 +420,6 @@ internal sealed class BuildOptionSet
 
     public BuildOptionSet()
     {
-        _lockTimeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 0)
-                result.AddError($"--lock-timeout must be 0 or more seconds, got {result.GetValueOrDefault<int>()}");
-        });
         foreach (var (option, order) in new[] { (_introspectStage, StageNames.DimgOrder), (_introspectBefore, StageNames.DimgOrder),
                      (_introspectArtifactStage, StageNames.ArtifactOrder), (_introspectArtifactBefore, StageNames.ArtifactOrder) })
             option.Validators.Add(result =>
@@ -470,7 +469,7 @@ internal sealed class RegistryOptionSet
     private readonly Option<string?> _username = new("--registry-username") { Description = "Registry user (used only with --registry-password)" };
     private readonly Option<string?> _password = new("--registry-password") { Description = "Registry password (used only with --registry-username)" };
     private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "HOST[:PORT] of a registry reached over plain http; repeatable (loopback always is)" };
-    private readonly Option<int> _parallel = new("--parallel") { Description = "Stage transfers at a time", DefaultValueFactory = _ => 4 };
+    private readonly Option<int> _parallel = NumberOptions.Create("--parallel", 1, MaxParallel, RegistryOptions.DefaultParallelTransfers, "transfers", "Stage transfers at a time");
     private readonly Option<string> _transfer = new("--transfer") { Description = "How pulled stages enter the engine: engine (its own pull) or load (our client and the engine's load API)", DefaultValueFactory = _ => "engine" };
 
     /// <summary>More transfers at once only queue at the engine and the registry; this bound catches a typo.</summary>
@@ -480,11 +479,6 @@ internal sealed class RegistryOptionSet
     {
         (_transfers, _pulls) = (transfers || pulls, pulls);
         _transfer.AcceptOnlyFromAmong("engine", "load");
-        _parallel.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > MaxParallel)
-                result.AddError($"--parallel must be from 1 to {MaxParallel}, got {result.GetValueOrDefault<int>()}");
-        });
         _insecure.Validators.Add(result =>
         {
             foreach (var host in result.GetValueOrDefault<string[]>() ?? [])

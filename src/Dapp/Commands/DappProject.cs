@@ -50,7 +50,7 @@ public sealed class DappProject : IDisposable
         var workDir = options.ResolveWorkDir();
         foreach (var key in options.SshKeys)
             if (!File.Exists(key)) throw new DappException($"--ssh-key {key}: no such file");
-        var dappfile = await DappfileLoader.LoadAsync(workDir, options.Environment, ct, warn);
+        var dappfile = await DappfileLoader.LoadAsync(workDir, ProjectOptions.FilesRoot(workDir), options.Environment, ct, warn);
         var repository = WorkTreeRepository.Discover(workDir);
         var name = ProjectName.Resolve(options.Name, workDir, repository);
         return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost, options.Environment), options);

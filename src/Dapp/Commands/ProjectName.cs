@@ -8,7 +8,9 @@ public static class ProjectName
 {
     public static string Resolve(string? nameOption, string workDir, WorkTreeRepository? repository)
     {
-        if (!string.IsNullOrEmpty(nameOption)) return Slug.Make(nameOption);
+        if (nameOption is not null && string.IsNullOrWhiteSpace(nameOption))
+            throw new DappException("--name is empty: give the project's name, or leave --name out to take it from git or the directory");
+        if (nameOption is not null) return Slug.Make(nameOption);
         if (repository?.OriginUrl is { Length: > 0 } url && FromRemoteUrl(url) is { Length: > 0 } fromUrl) return Slug.Make(fromUrl);
         var dir = repository?.Root ?? workDir;
         return Slug.Make(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))));

@@ -23,6 +23,9 @@ public sealed record ProjectOptions
     /// <summary>--ssh-key: the private keys remote git paths over SSH are fetched with (else the ssh-agent's and the user's).</summary>
     public IReadOnlyList<string> SshKeys { get; init; } = [];
 
+    /// <summary>The root of the files a dappfile may read: the git work tree holding the work dir, else the work dir.</summary>
+    public static string FilesRoot(string workDir) => Git.GitDiscovery.FindRoot(workDir) ?? workDir;
+
     /// <summary>The work dir, absolute; an error when it does not exist.</summary>
     public string ResolveWorkDir()
     {

@@ -10,8 +10,10 @@ public sealed record RegistryOptions
     public string? Password { get; init; }
     public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
 
+    public const int DefaultParallelTransfers = 4;
+
     /// <summary>Parallel stage transfers through the engine.</summary>
-    public int ParallelTransfers { get; init; } = 4;
+    public int ParallelTransfers { get; init; } = DefaultParallelTransfers;
 
     /// <summary>How pulled stages get into the engine: its own pull (default), or our client feeding its load API.</summary>
     public PullTransfer Transfer { get; init; } = PullTransfer.Engine;

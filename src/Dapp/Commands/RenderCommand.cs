@@ -9,7 +9,7 @@ public static class RenderCommand
     public static async Task<string> RunAsync(ProjectOptions options, IReporter reporter, CancellationToken ct)
     {
         var workDir = options.ResolveWorkDir();
-        var (_, _, rendered) = await DappfileLoader.RenderAsync(workDir, options.Environment, ct, reporter.Warning);
+        var (_, _, rendered) = await DappfileLoader.RenderAsync(workDir, ProjectOptions.FilesRoot(workDir), options.Environment, ct, reporter.Warning);
         return rendered;
     }
 }

@@ -33,33 +33,48 @@ public static class DappfileLoader
     /// <summary>Where a rendered dappfile that does not parse is written, as dapp did, for the user to look at.</summary>
     public const string RenderDumpName = ".dappfile.render.yml";
 
-    public static async Task<Dappfile> LoadAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken,
+    /// <param name="projectRoot">The root of the project's files (the git work tree holding the work dir, else the work dir).</param>
+    public static async Task<Dappfile> LoadAsync(string workDir, string projectRoot, Func<string, string?> environment, CancellationToken cancellationToken,
         Action<string>? warn = null)
     {
-        var (path, text, rendered) = await RenderAsync(workDir, environment, cancellationToken, warn);
+        var (path, text, rendered) = await RenderAsync(workDir, projectRoot, environment, cancellationToken, warn);
         try
         {
             return DappfileParser.Parse(rendered, path);
         }
         catch (DappfileException e) when (rendered != text)
         {
+            // The rendering may hold what env put in it (a token): readable by the user alone.
             var dump = Path.Combine(workDir, RenderDumpName);
-            await File.WriteAllTextAsync(dump, rendered, cancellationToken);
-            throw new DappfileException(e.Location, $"{e.Reason} (in the rendered dappfile, written to {RenderDumpName}; lines are those of the rendering)");
+            File.Delete(dump);
+            await using (var writer = new StreamWriter(PrivateFiles.Create(dump)))
+                await writer.WriteAsync(rendered.AsMemory(), cancellationToken);
+            throw new DappfileException(e.Location, $"{e.Reason} (in the rendered dappfile, written to {dump}, readable by you alone; lines are those of the rendering)");
         }
     }
 
     /// <summary>The dappfile's path, its text, and its text as the templates render it (<c>dapp dimg render</c>).</summary>
-    public static async Task<(string Path, string Text, string Rendered)> RenderAsync(string workDir, Func<string, string?> environment, CancellationToken cancellationToken,
-        Action<string>? warn = null)
+    public static Task<(string Path, string Text, string Rendered)> RenderAsync(string workDir, string projectRoot, Func<string, string?> environment,
+        CancellationToken cancellationToken, Action<string>? warn = null)
     {
-        var path = FileNames.Select(n => Path.Combine(workDir, n)).FirstOrDefault(File.Exists)
+        var path = FileNames.Select(n => Path.Combine(workDir, n)).FirstOrDefault(p => File.Exists(p) || new FileInfo(p).LinkTarget is not null)
             ?? throw new DappException($"No dappfile.yml or dappfile.yaml in {workDir}");
         var file = Path.GetFileName(path);
-        var info = new FileInfo(path);
-        if (info.Length > MaxSize)
-            throw new DappfileException(new SourceLocation(file, 1, 1), $"the file is {info.Length} bytes, more than the {MaxSize >> 20} MiB a dappfile may have");
-        var text = Decode(await File.ReadAllBytesAsync(path, cancellationToken), file);
-        return (path, text, DappfileTemplate.Render(text, file, environment, workDir, warn));
+        var files = new ProjectFiles(projectRoot, workDir);
+        string real;
+        try
+        {
+            real = files.Resolve(file, file);
+        }
+        catch (Templates.TemplateRuntimeException e)
+        {
+            throw new DappfileException(new SourceLocation(file, 1, 1), e.Message);
+        }
+        if (!File.Exists(real)) throw new DappException($"{path} leads to {real}, which does not exist");
+        var bytes = ProjectFiles.ReadBounded(real, MaxSize)
+            ?? throw new DappfileException(new SourceLocation(file, 1, 1), $"the file is {new FileInfo(real).Length} bytes, more than the {MaxSize >> 20} MiB a dappfile may have");
+        cancellationToken.ThrowIfCancellationRequested();
+        var text = Decode(bytes, file);
+        return Task.FromResult((path, text, DappfileTemplate.Render(text, file, environment, files, warn)));
     }
 }

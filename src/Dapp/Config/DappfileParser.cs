@@ -100,7 +100,7 @@ public static class DappfileParser
             throw new DappfileException(doc.KeyLocation(fromKeys[1])!, $"'{fromKeys[0]}' and '{fromKeys[1]}' cannot be used together: give exactly one of from, fromDimg, fromDimgArtifact");
         var fromLocation = doc.Get(fromKeys[0])!.Location;
 
-        string? from = doc.Get("from") is { } f ? String(f, "from") : null;
+        string? from = doc.Get("from") is { } f ? ImageName(f, "from") : null;
         if (from is not null && (from.Length > DockerNames.MaxRepositoryLength + 200 || (!DockerNames.IsValidImageName(from) && !IsDigestReference(from))))
             throw new DappfileException(fromLocation, $"invalid image name in from: '{Shorten(from)}' (expected NAME[:TAG] or NAME@sha256:DIGEST, for example alpine:3.19)");
         // fromCacheVersion goes with from, fromDimg or fromDimgArtifact (dapp accepted all three): it changes the from stage's signature.
@@ -312,6 +312,9 @@ public static class DappfileParser
             throw new DappfileException(nameless.Location, "a nameless dimg is allowed only when the dappfile has a single dimg");
         EnsureUnique(dappfile.Dimgs, "dimg");
         EnsureUnique(dappfile.Artifacts, "artifact");
+        foreach (var artifact in dappfile.Artifacts)
+            if (dappfile.Dimgs.FirstOrDefault(d => d.Name == artifact.Name) is { } dimg)
+                throw new DappfileException(artifact.Location, $"artifact '{artifact.Name}' has the name of the dimg at {dimg.Location}: give them different names");
 
         foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts))
         {
@@ -323,11 +326,8 @@ public static class DappfileParser
                 if (dappfile.FindArtifact(import.Artifact) is null)
                     throw new DappfileException(import.Location, $"import: no artifact '{import.Artifact}' in the dappfile");
         }
-        foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts))
-        {
-            EnsureNoCycle(dappfile, image, []);
-            EnsureDistinctDestinations(image);
-        }
+        EnsureAcyclic(dappfile);
+        foreach (var image in dappfile.Dimgs.Concat(dappfile.Artifacts)) EnsureDistinctDestinations(image);
         if (dappfile.Dimgs.Count == 0)
             throw new DappfileException(dappfile.Artifacts[0].Location, "the dappfile has only artifacts: an artifact is built for the dimgs that import it; add a dimg");
     }
@@ -360,15 +360,40 @@ public static class DappfileParser
                 throw new DappfileException(image.Location, $"duplicate {what} name '{image.Name}'");
     }
 
-    private static void EnsureNoCycle(Dappfile dappfile, ImageConfig image, List<ImageConfig> path)
+    /// <summary>How deep fromDimg, fromDimgArtifact and imports may chain: the conveyors of deeper chains are made by recursion.</summary>
+    public const int MaxDependencyDepth = 100;
+
+    /// <summary>No image depends on itself, and no chain of dependencies is deeper than <see cref="MaxDependencyDepth"/> (a walk without recursion, each image once).</summary>
+    private static void EnsureAcyclic(Dappfile dappfile)
     {
-        if (path.Contains(image))
-            throw new DappfileException(image.Location,
-                $"circular dependency: {string.Join(" -> ", path.Append(image).Select(i => i.DisplayName))}");
-        path.Add(image);
-        foreach (var dependency in Dependencies(dappfile, image))
-            EnsureNoCycle(dappfile, dependency, path);
-        path.RemoveAt(path.Count - 1);
+        var depth = new Dictionary<ImageConfig, int>(ReferenceEqualityComparer.Instance);
+        foreach (var root in dappfile.Dimgs.Concat(dappfile.Artifacts))
+        {
+            if (depth.ContainsKey(root)) continue;
+            var path = new List<ImageConfig> { root };
+            var pending = new Stack<IEnumerator<ImageConfig>>();
+            pending.Push(Dependencies(dappfile, root).GetEnumerator());
+            while (pending.Count > 0)
+            {
+                var image = path[^1];
+                if (!pending.Peek().MoveNext())
+                {
+                    pending.Pop();
+                    path.RemoveAt(path.Count - 1);
+                    depth[image] = 1 + Dependencies(dappfile, image).Select(d => depth.GetValueOrDefault(d)).DefaultIfEmpty(0).Max();
+                    if (depth[image] > MaxDependencyDepth)
+                        throw new DappfileException(image.Location, $"{image.DisplayName} is built on a chain of more than {MaxDependencyDepth} dimgs and artifacts (fromDimg, fromDimgArtifact, import)");
+                    continue;
+                }
+                var dependency = pending.Peek().Current;
+                if (path.Contains(dependency))
+                    throw new DappfileException(dependency.Location,
+                        $"circular dependency: {string.Join(" -> ", path.SkipWhile(i => i != dependency).Append(dependency).Select(i => i.DisplayName))}");
+                if (depth.ContainsKey(dependency)) continue;
+                path.Add(dependency);
+                pending.Push(Dependencies(dappfile, dependency).GetEnumerator());
+            }
+        }
     }
 
     /// <summary>The images this one is built from or imports from.</summary>

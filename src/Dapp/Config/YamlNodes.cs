@@ -25,9 +25,24 @@ internal sealed record YMapping(SourceLocation Location, IReadOnlyList<KeyValueP
     public SourceLocation? KeyLocation(string key) => Entries.FirstOrDefault(e => e.Key.Value == key).Key?.Location;
 }
 
-/// <summary>Reads a multi-document YAML stream into <see cref="YNode"/> trees; duplicate keys are errors.</summary>
+/// <summary>
+/// Reads a multi-document YAML stream into <see cref="YNode"/> trees; duplicate keys are errors. Nesting is bounded
+/// (<see cref="MaxDepth"/>), and so is what aliases expand to (<see cref="MaxNodes"/>): whoever walks a tree never
+/// meets a billion laughs.
+/// </summary>
 internal static class YamlDocuments
 {
+    public const int MaxDepth = 200;
+    public const int MaxNodes = 1_000_000;
+
+    /// <summary>Nodes of a document counted with every alias expanded, and the weight of each anchored node.</summary>
+    private sealed class Reading(string file)
+    {
+        public string File { get; } = file;
+        public Dictionary<string, (YNode Node, long Weight)> Anchors { get; } = [];
+        public long Nodes;
+    }
+
     public static IReadOnlyList<YNode?> Parse(string text, string file)
     {
         var parser = new Parser(new StringReader(text));
@@ -35,11 +50,15 @@ internal static class YamlDocuments
         try
         {
             parser.Consume<StreamStart>();
-            while (parser.TryConsume<DocumentStart>(out _))
+            var explicitEnd = false;
+            while (parser.TryConsume<DocumentStart>(out var start))
             {
-                var anchors = new Dictionary<string, YNode>();
-                YNode? root = parser.Accept<DocumentEnd>(out _) ? null : ReadNode(parser, file, anchors);
-                parser.Consume<DocumentEnd>();
+                // After "...", YAML starts a new document only with "---": content right after it is a mistake dapp's YAML refused.
+                if (explicitEnd && start.IsImplicit)
+                    throw new DappfileException(At(start, file), "content after the document end marker '...': start another document with '---', or remove the '...'");
+                var reading = new Reading(file);
+                YNode? root = parser.Accept<DocumentEnd>(out _) ? null : ReadNode(parser, reading, 0, out _);
+                explicitEnd = !parser.Consume<DocumentEnd>().IsImplicit;
                 documents.Add(root);
             }
             parser.Consume<StreamEnd>();
@@ -63,14 +82,23 @@ internal static class YamlDocuments
 
     private static SourceLocation At(ParsingEvent e, string file) => new(file, (int)e.Start.Line, (int)e.Start.Column);
 
-    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors)
+    /// <param name="weight">The node's size with its aliases expanded.</param>
+    private static YNode ReadNode(IParser parser, Reading reading, int depth, out long weight)
     {
+        var file = reading.File;
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            if (!anchors.TryGetValue(alias.Value.Value, out var target))
+            if (!reading.Anchors.TryGetValue(alias.Value.Value, out var target))
                 throw new DappfileException(At(alias, file), $"unknown alias *{alias.Value.Value}");
-            return target;
+            weight = target.Weight;
+            Count(reading, weight, alias);
+            return target.Node;
         }
+        parser.Accept<ParsingEvent>(out var next);
+        if (depth > MaxDepth && next is SequenceStart or MappingStart)
+            throw new DappfileException(At(next, file), $"the YAML nests deeper than {MaxDepth} levels");
+        weight = 1;
+        Count(reading, 1, next!);
         YNode node;
         string? anchor = null;
         if (parser.TryConsume<Scalar>(out var scalar))
@@ -82,7 +110,11 @@ internal static class YamlDocuments
         {
             anchor = seqStart.Anchor.IsEmpty ? null : seqStart.Anchor.Value;
             var items = new List<YNode>();
-            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, file, anchors));
+            while (!parser.TryConsume<SequenceEnd>(out _))
+            {
+                items.Add(ReadNode(parser, reading, depth + 1, out var item));
+                weight += item;
+            }
             node = new YSequence(At(seqStart, file), items);
         }
         else if (parser.TryConsume<MappingStart>(out var mapStart))
@@ -92,12 +124,13 @@ internal static class YamlDocuments
             var seen = new HashSet<string>(StringComparer.Ordinal);
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var key = ReadNode(parser, file, anchors);
+                var key = ReadNode(parser, reading, depth + 1, out var keyWeight);
                 if (key is not YScalar keyScalar)
                     throw new DappfileException(key.Location, "a mapping key must be a plain string");
                 if (!seen.Add(keyScalar.Value))
                     throw new DappfileException(keyScalar.Location, $"duplicate key '{keyScalar.Value}'");
-                entries.Add(new(keyScalar, ReadNode(parser, file, anchors)));
+                entries.Add(new(keyScalar, ReadNode(parser, reading, depth + 1, out var valueWeight)));
+                weight += keyWeight + valueWeight;
             }
             node = new YMapping(At(mapStart, file), entries);
         }
@@ -106,7 +139,13 @@ internal static class YamlDocuments
             parser.Accept<ParsingEvent>(out var unexpected);
             throw new DappfileException(unexpected is null ? new SourceLocation(file, 1, 1) : At(unexpected, file), "unexpected YAML content");
         }
-        if (anchor is not null) anchors[anchor] = node;
+        if (anchor is not null) reading.Anchors[anchor] = (node, weight);
         return node;
+    }
+
+    private static void Count(Reading reading, long nodes, ParsingEvent at)
+    {
+        if ((reading.Nodes += nodes) > MaxNodes)
+            throw new DappfileException(At(at, reading.File), $"the YAML document expands to more than {MaxNodes} nodes (aliases that repeat each other?)");
     }
 }

@@ -50,9 +50,32 @@ internal static partial class YamlReader
     {
         var value = String(node, what);
         if (!value.StartsWith('/'))
-            throw new DappfileException(node.Location, $"{what} must be an absolute path, got '{value}'");
+            throw new DappfileException(node.Location, $"{what} must be an absolute path, got '{DappfileParser.Shorten(value)}'");
+        // /a/../../etc is /etc: a path that climbs says something else than it seems to.
+        if (value.Split('/').Contains(".."))
+            throw new DappfileException(node.Location, $"{what} must not contain '..', got '{DappfileParser.Shorten(value)}'");
         return value;
     }
+
+    /// <summary>
+    /// An image name: a string, never a number, bool or null that YAML typed (<c>from: 123</c> is a mistake, not the image
+    /// "123"); quoted, any text is a string.
+    /// </summary>
+    public static string ImageName(YNode node, string what)
+    {
+        if (node is YScalar { IsPlain: true } scalar && YamlTypeOf(scalar.Value) is { } type)
+            throw new DappfileException(node.Location, $"{what} must be an image name, got the {type} {DappfileParser.Shorten(scalar.Value)} (quote it if it is one)");
+        return String(node, what);
+    }
+
+    /// <summary>What YAML makes of a plain scalar other than a string ("number", "boolean"), null for a string.</summary>
+    private static string? YamlTypeOf(string value) =>
+        value is "true" or "True" or "TRUE" or "false" or "False" or "FALSE" or "yes" or "Yes" or "no" or "No" or "on" or "On" or "off" or "Off" ? "boolean"
+        : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) || NumberPattern().IsMatch(value) ? "number"
+        : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[-+]?(0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|\.(inf|Inf|INF|nan|NaN|NAN))$")]
+    private static partial System.Text.RegularExpressions.Regex NumberPattern();
 
     /// <summary>A user or group for chown: a name or a numeric id, nothing a shell would read as more.</summary>
     public static string? UserOrGroup(YNode node, string what)

@@ -185,10 +185,10 @@ public class DappfileParserTests
         var dir = Directory.CreateTempSubdirectory("dapp-loader-").FullName;
         try
         {
-            var missing = await Assert.ThrowsAsync<DappException>(() => DappfileLoader.LoadAsync(dir, _ => null, default));
+            var missing = await Assert.ThrowsAsync<DappException>(() => DappfileLoader.LoadAsync(dir, dir, _ => null, default));
             Assert.Contains("No dappfile.yml or dappfile.yaml", missing.Message);
             File.WriteAllText(Path.Combine(dir, "dappfile.yaml"), "dimg: a\nfrom: {{ env \"BASE\" }}\n");
-            var dappfile = await DappfileLoader.LoadAsync(dir, n => n == "BASE" ? "busybox:1" : null, default);
+            var dappfile = await DappfileLoader.LoadAsync(dir, dir, n => n == "BASE" ? "busybox:1" : null, default);
             Assert.Equal("busybox:1", dappfile.Dimgs[0].From);
         }
         finally

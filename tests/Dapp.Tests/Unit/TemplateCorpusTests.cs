@@ -34,7 +34,7 @@ public partial class TemplateCorpusTests
         if (File.Exists(expected))
         {
             var warnings = new List<string>();
-            Assert.Equal(File.ReadAllText(expected), DappfileTemplate.Render(text, "dappfile.yml", env, dir, warnings.Add));
+            Assert.Equal(File.ReadAllText(expected), DappfileTemplate.Render(text, "dappfile.yml", env, new ProjectFiles(dir, dir), warnings.Add));
             return;
         }
         // "FILE:LINE WORD": where Go stopped, and what it named (a function, a field, an action); expected-error.ours
@@ -43,7 +43,7 @@ public partial class TemplateCorpusTests
         var error = File.ReadAllText(File.Exists(ours) ? ours : Path.Combine(dir, "expected-error")).Trim();
         var match = ExpectedError().Match(error);
         Assert.True(match.Success, $"expected-error of {name}: {error}");
-        var e = Assert.Throws<DappfileException>(() => DappfileTemplate.Render(text, "dappfile.yml", env, dir));
+        var e = Assert.Throws<DappfileException>(() => DappfileTemplate.Render(text, "dappfile.yml", env, new ProjectFiles(dir, dir)));
         Assert.Equal(match.Groups["file"].Value, e.Location.File);
         Assert.Equal(int.Parse(match.Groups["line"].Value), e.Location.Line);
         Assert.Contains(match.Groups["word"].Value, e.Message);
@@ -55,8 +55,8 @@ public partial class TemplateCorpusTests
     {
         var (text, env, dir) = Load("env-and-files");
         var warnings = new List<string>();
-        DappfileTemplate.Render(text, "dappfile.yml", env, dir, warnings.Add);
-        Assert.Contains(warnings, w => w.StartsWith(".Files.Get \"data/none.txt\": cannot read"));
+        DappfileTemplate.Render(text, "dappfile.yml", env, new ProjectFiles(dir, dir), warnings.Add);
+        Assert.Contains(warnings, w => w.StartsWith(".Files.Get \"data/none.txt\": no such file"));
     }
 
     [GeneratedRegex(@"^(?<file>[^:\s]+):(?<line>\d+) (?<word>.+)$")]

@@ -40,19 +40,21 @@ public static class GoFormat
                 }
             }
             int? width = null;
-            while (i < format.Length && char.IsAsciiDigit(format[i])) width = (width ?? 0) * 10 + (format[i++] - '0');
+            while (i < format.Length && char.IsAsciiDigit(format[i])) width = (int)Math.Min(int.MaxValue, (width ?? 0) * 10L + (format[i++] - '0'));
             int? precision = null;
             if (i < format.Length && format[i] == '.')
             {
                 i++;
                 precision = 0;
-                while (i < format.Length && char.IsAsciiDigit(format[i])) precision = precision * 10 + (format[i++] - '0');
+                while (i < format.Length && char.IsAsciiDigit(format[i])) precision = (int)Math.Min(int.MaxValue, precision.Value * 10L + (format[i++] - '0'));
             }
             if (i >= format.Length)
             {
                 output.Append("%!(NOVERB)");
                 break;
             }
+            // A width or precision is allocated as padding or digits: bounded as every value is.
+            TemplateLimits.CheckChars(Math.Max(width ?? 0, precision ?? 0), "printf");
             var verb = format[i];
             if (verb == '%')
             {
@@ -69,6 +71,7 @@ public static class GoFormat
             if (width is { } w && text.Length < w)
                 text = minus ? text.PadRight(w) : zero && verb is not ('s' or 'q' or 'v') ? ZeroPad(text, w) : text.PadLeft(w);
             output.Append(text);
+            TemplateLimits.CheckChars(output.Length, "printf");
         }
         if (next < args.Count)
             output.Append("%!(EXTRA ").Append(string.Join(", ", args.Skip(next).Select(a => $"{Values.TypeName(a)}={Values.Print(a)}"))).Append(')');

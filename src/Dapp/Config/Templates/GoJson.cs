@@ -8,12 +8,12 @@ public static class GoJson
 {
     public static string Serialize(object? value)
     {
-        var builder = new StringBuilder();
-        Write(builder, value);
-        return builder.ToString();
+        var text = new ValueText("toJson");
+        Write(text, value);
+        return text.ToString();
     }
 
-    private static void Write(StringBuilder builder, object? value)
+    private static void Write(ValueText builder, object? value)
     {
         switch (value)
         {
@@ -23,6 +23,7 @@ public static class GoJson
             case double d: builder.Append(Number(d)); break;
             case string s: String(builder, s); break;
             case List<object?> list:
+                builder.Enter(list);
                 builder.Append('[');
                 for (int i = 0; i < list.Count; i++)
                 {
@@ -30,8 +31,10 @@ public static class GoJson
                     Write(builder, list[i]);
                 }
                 builder.Append(']');
+                builder.Leave(list);
                 break;
             case Dictionary<string, object?> map:
+                builder.Enter(map);
                 builder.Append('{');
                 var first = true;
                 foreach (var (key, item) in map.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -43,6 +46,7 @@ public static class GoJson
                     Write(builder, item);
                 }
                 builder.Append('}');
+                builder.Leave(map);
                 break;
             default: builder.Append("{}"); break;
         }
@@ -68,8 +72,10 @@ public static class GoJson
         return r.Contains('E') ? decimal.Parse(r, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) : r;
     }
 
-    private static void String(StringBuilder builder, string s)
+    private static void String(ValueText text, string s)
     {
+        TemplateLimits.CheckChars((long)text.Length + s.Length + 2, "toJson");
+        var builder = new StringBuilder(s.Length + 2);
         builder.Append('"');
         foreach (var c in s)
         {
@@ -92,5 +98,6 @@ public static class GoJson
             }
         }
         builder.Append('"');
+        text.Append(builder.ToString());
     }
 }

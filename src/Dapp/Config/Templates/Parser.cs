@@ -17,6 +17,7 @@ public sealed class Parser
     private readonly Dictionary<string, ParsedTemplate> _defined;
     private int _next;
     private int _rangeDepth;
+    private int _nesting;
 
     private Parser(TemplateSource source, Func<string, bool> isFunction, Dictionary<string, ParsedTemplate> defined)
     {
@@ -57,6 +58,23 @@ public sealed class Parser
         _ => $"\"{token.Value}\"",
     };
 
+    /// <summary>Parses one nesting level deeper (a control's list, parentheses), within <see cref="TemplateLimits.MaxNesting"/>.</summary>
+    private T Nested<T>(Token at, Func<T> parse)
+    {
+        if (++_nesting > TemplateLimits.MaxNesting)
+            throw Error(at, $"if/range/with/define/block and parentheses nest deeper than {TemplateLimits.MaxNesting} levels");
+        try
+        {
+            if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                throw Error(at, "the template nests too deeply (more than this dapp's stack holds)");
+            return parse();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
     /// <summary>Nodes up to <c>{{end}}</c> or <c>{{else</c> (returned in <paramref name="stop"/>, the delimiter consumed) or EOF at the top level.</summary>
     private ListNode ParseList(bool topLevel, out Token stop, Token? opener = null)
     {
@@ -88,18 +106,18 @@ public sealed class Parser
                     if (keyword.Kind == TokenKind.End) Expect(TokenKind.RightDelim, "end");
                     stop = keyword;
                     return new ListNode(start, nodes);
-                case TokenKind.If: Take(); nodes.Add(ParseControl(ControlKind.If, keyword)); break;
-                case TokenKind.Range: Take(); nodes.Add(ParseControl(ControlKind.Range, keyword)); break;
-                case TokenKind.With: Take(); nodes.Add(ParseControl(ControlKind.With, keyword)); break;
+                case TokenKind.If: Take(); nodes.Add(Nested(keyword, () => ParseControl(ControlKind.If, keyword))); break;
+                case TokenKind.Range: Take(); nodes.Add(Nested(keyword, () => ParseControl(ControlKind.Range, keyword))); break;
+                case TokenKind.With: Take(); nodes.Add(Nested(keyword, () => ParseControl(ControlKind.With, keyword))); break;
                 case TokenKind.Define:
                     if (!topLevel) throw Error(keyword, "{{define}} is allowed only at the top level");
                     Take();
-                    ParseDefine(keyword);
+                    Nested(keyword, () => { ParseDefine(keyword); return 0; });
                     break;
                 case TokenKind.Template: Take(); nodes.Add(ParseTemplateCall(keyword)); break;
                 case TokenKind.Block:
                     Take();
-                    nodes.Add(ParseBlock(keyword));
+                    nodes.Add(Nested(keyword, () => ParseBlock(keyword)));
                     break;
                 case TokenKind.Break or TokenKind.Continue:
                     Take();
@@ -137,7 +155,7 @@ public sealed class Parser
             if ((Peek.Kind == TokenKind.If && kind == ControlKind.If) || (Peek.Kind == TokenKind.With && kind == ControlKind.With))
             {
                 var nested = Take();
-                otherwise = new ListNode(nested.Offset, [ParseControl(kind, nested)]);
+                otherwise = new ListNode(nested.Offset, [Nested(nested, () => ParseControl(kind, nested))]);
             }
             else
             {
@@ -265,7 +283,7 @@ public sealed class Parser
             case TokenKind.Char: return new ConstantNode(token.Offset, (long)char.ConvertToUtf32(token.Value, 0));
             case TokenKind.Number: return new ConstantNode(token.Offset, Number(token));
             case TokenKind.LeftParen:
-                return ParsePipeline(context, allowDeclarations: false, allowTwoVariables: false, TokenKind.RightParen);
+                return Nested(token, () => ParsePipeline(context, allowDeclarations: false, allowTwoVariables: false, TokenKind.RightParen));
             default:
                 throw Error(token, $"unexpected {Describe(token)} in {context}");
         }

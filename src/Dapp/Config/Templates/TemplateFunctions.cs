@@ -23,7 +23,7 @@ public sealed class TemplateFunctions
         Add("index", 1, int.MaxValue, a => Index(a));
         Add("slice", 1, 3, a => Slice(a));
         Add("print", 0, int.MaxValue, a => Sprint(a));
-        Add("println", 0, int.MaxValue, a => string.Join(" ", a.Select(x => x is null ? "<nil>" : Values.Print(x))) + "\n");
+        Add("println", 0, int.MaxValue, a => Println(a));
         Add("printf", 1, int.MaxValue, a => GoFormat.Sprintf(Str(a[0]), a.Skip(1).ToList()));
         Add("eq", 2, int.MaxValue, a => a.Skip(1).Any(b => Equal(a[0], b)));
         Add("ne", 2, 2, a => !Equal(a[0], a[1]));
@@ -51,19 +51,19 @@ public sealed class TemplateFunctions
         Add("set", 3, 3, a => { var m = Map(a[0], "set"); m[Str(a[1])] = a[2]; return m; });
         Add("unset", 2, 2, a => { var m = Map(a[0], "unset"); m.Remove(Str(a[1])); return m; });
         Add("hasKey", 2, 2, a => Map(a[0], "hasKey").ContainsKey(Str(a[1])));
-        Add("keys", 0, int.MaxValue, a => a.SelectMany(m => Map(m, "keys").Keys).Select(k => (object?)k).ToList());
+        Add("keys", 0, int.MaxValue, a => Bounded(a.SelectMany(m => Map(m, "keys").Keys).Select(k => (object?)k), "keys"));
         Add("values", 1, 1, a => Map(a[0], "values").Values.ToList());
         Add("sortAlpha", 1, 1, a => Strings(a[0]).Order(StringComparer.Ordinal).Select(s => (object?)s).ToList());
         Add("first", 1, 1, a => List(a[0], "first") is { Count: > 0 } l ? l[0] : null);
         Add("last", 1, 1, a => List(a[0], "last") is { Count: > 0 } l ? l[^1] : null);
         Add("rest", 1, 1, a => List(a[0], "rest").Skip(1).ToList());
         Add("initial", 1, 1, a => List(a[0], "initial").SkipLast(1).ToList());
-        Add("append", 2, 2, a => List(a[0], "append").Append(a[1]).ToList());
-        Add("prepend", 2, 2, a => List(a[0], "prepend").Prepend(a[1]).ToList());
+        Add("append", 2, 2, a => Bounded(List(a[0], "append").Append(a[1]), "append"));
+        Add("prepend", 2, 2, a => Bounded(List(a[0], "prepend").Prepend(a[1]), "prepend"));
         Add("has", 2, 2, a => List(a[1], "has").Any(x => Equal(x, a[0])));
         Add("uniq", 1, 1, a => List(a[0], "uniq").Aggregate(new List<object?>(), (acc, x) => { if (!acc.Any(y => Equal(x, y))) acc.Add(x); return acc; }));
-        Add("until", 1, 1, a => Enumerable.Range(0, (int)Math.Max(0, Values.ToInteger(a[0], "until"))).Select(i => (object?)(long)i).ToList());
-        Add("untilStep", 3, 3, a => Step(Values.ToInteger(a[0], "untilStep"), Values.ToInteger(a[1], "untilStep"), Values.ToInteger(a[2], "untilStep")).Select(i => (object?)i).ToList());
+        Add("until", 1, 1, a => Bounded(Step(0, Values.ToInteger(a[0], "until"), 1), "until"));
+        Add("untilStep", 3, 3, a => Bounded(Step(Values.ToInteger(a[0], "untilStep"), Values.ToInteger(a[1], "untilStep"), Values.ToInteger(a[2], "untilStep")), "untilStep"));
         Add("seq", 0, 3, a => Seq(a.Select(x => Values.ToInteger(x, "seq")).ToList()));
 
         // Strings.
@@ -74,29 +74,29 @@ public sealed class TemplateFunctions
         Add("trimAll", 2, 2, a => Str(a[1]).Trim(Str(a[0]).ToCharArray()));
         Add("trimSuffix", 2, 2, a => Str(a[1]).EndsWith(Str(a[0]), StringComparison.Ordinal) ? Str(a[1])[..^Str(a[0]).Length] : Str(a[1]));
         Add("trimPrefix", 2, 2, a => Str(a[1]).StartsWith(Str(a[0]), StringComparison.Ordinal) ? Str(a[1])[Str(a[0]).Length..] : Str(a[1]));
-        Add("replace", 3, 3, a => Str(a[0]).Length == 0 ? Str(a[2]) : Str(a[2]).Replace(Str(a[0]), Str(a[1]), StringComparison.Ordinal));
+        Add("replace", 3, 3, a => Replace(Str(a[2]), Str(a[0]), Str(a[1])));
         Add("contains", 2, 2, a => Str(a[1]).Contains(Str(a[0]), StringComparison.Ordinal));
         Add("hasPrefix", 2, 2, a => Str(a[1]).StartsWith(Str(a[0]), StringComparison.Ordinal));
         Add("hasSuffix", 2, 2, a => Str(a[1]).EndsWith(Str(a[0]), StringComparison.Ordinal));
-        Add("split", 2, 2, a => Str(a[1]).Split(Str(a[0])).Select((p, i) => (p, i)).ToDictionary(x => "_" + x.i.ToString(CultureInfo.InvariantCulture), x => (object?)x.p));
-        Add("splitList", 2, 2, a => Str(a[1]).Split(Str(a[0])).Select(p => (object?)p).ToList());
-        Add("join", 2, 2, a => string.Join(Str(a[0]), Strings(a[1])));
-        Add("quote", 0, int.MaxValue, a => string.Join(" ", a.Where(x => x is not null).Select(x => GoFormat.Quote(Values.Text(x)))));
-        Add("squote", 0, int.MaxValue, a => string.Join(" ", a.Where(x => x is not null).Select(x => $"'{Values.Text(x)}'")));
-        Add("cat", 0, int.MaxValue, a => string.Join(" ", a.Where(x => x is not null).Select(Values.Text)));
-        Add("indent", 2, 2, a => Values.Indent(Str(a[1]), (int)Values.ToInteger(a[0], "indent")));
-        Add("nindent", 2, 2, a => "\n" + Values.Indent(Str(a[1]), (int)Values.ToInteger(a[0], "nindent")));
-        Add("repeat", 2, 2, a => string.Concat(Enumerable.Repeat(Str(a[1]), (int)Math.Max(0, Values.ToInteger(a[0], "repeat")))));
+        Add("split", 2, 2, a => Split(Str(a[1]), Str(a[0]), "split").Select((p, i) => (p, i)).ToDictionary(x => "_" + x.i.ToString(CultureInfo.InvariantCulture), x => (object?)x.p));
+        Add("splitList", 2, 2, a => Split(Str(a[1]), Str(a[0]), "splitList").Select(p => (object?)p).ToList());
+        Add("join", 2, 2, a => TemplateLimits.Join(Str(a[0]), Strings(a[1]).ToList(), "join"));
+        Add("quote", 0, int.MaxValue, a => TemplateLimits.Join(" ", a.Where(x => x is not null).Select(x => GoFormat.Quote(Values.Text(x))).ToList(), "quote"));
+        Add("squote", 0, int.MaxValue, a => TemplateLimits.Join(" ", a.Where(x => x is not null).Select(x => $"'{Values.Text(x)}'").ToList(), "squote"));
+        Add("cat", 0, int.MaxValue, a => TemplateLimits.Join(" ", a.Where(x => x is not null).Select(Values.Text).ToList(), "cat"));
+        Add("indent", 2, 2, a => Indent(Str(a[1]), Values.ToInteger(a[0], "indent"), "indent"));
+        Add("nindent", 2, 2, a => "\n" + Indent(Str(a[1]), Values.ToInteger(a[0], "nindent"), "nindent"));
+        Add("repeat", 2, 2, a => Repeat(Str(a[1]), Values.ToInteger(a[0], "repeat")));
         Add("substr", 3, 3, a => Substr(Str(a[2]), Values.ToInteger(a[0], "substr"), Values.ToInteger(a[1], "substr")));
         Add("trunc", 2, 2, a => Trunc(Str(a[1]), Values.ToInteger(a[0], "trunc")));
         Add("toString", 1, 1, a => Values.Text(a[0]));
         Add("b64enc", 1, 1, a => Convert.ToBase64String(Encoding.UTF8.GetBytes(Str(a[0]))));
         Add("b64dec", 1, 1, a => Base64Decode(Str(a[0])));
         Add("sha256sum", 1, 1, a => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Str(a[0])))));
-        Add("regexMatch", 2, 2, a => GoRegex(Str(a[0])) is { } r && r.IsMatch(Str(a[1])));
-        Add("regexReplaceAll", 3, 3, a => (GoRegex(Str(a[0])) ?? throw new TemplateRuntimeException($"invalid regular expression {Str(a[0])}")).Replace(Str(a[1]), GoReplacement(Str(a[2]))));
-        Add("regexFindAll", 3, 3, a => (GoRegex(Str(a[0])) ?? throw new TemplateRuntimeException($"invalid regular expression {Str(a[0])}")).Matches(Str(a[1]))
-            .Take(Values.ToInteger(a[2], "regexFindAll") is var n and >= 0 ? (int)n : int.MaxValue).Select(m => (object?)m.Value).ToList());
+        Add("regexMatch", 2, 2, a => GoRegex(Str(a[0]), "regexMatch").IsMatch(Str(a[1])));
+        Add("regexReplaceAll", 3, 3, a => RegexReplace(GoRegex(Str(a[0]), "regexReplaceAll"), Str(a[1]), GoReplacement(Str(a[2]))));
+        Add("regexFindAll", 3, 3, a => Bounded(GoRegex(Str(a[0]), "regexFindAll").Matches(Str(a[1]))
+            .Take(Values.ToInteger(a[2], "regexFindAll") is var n and >= 0 ? (int)Math.Min(n, int.MaxValue) : int.MaxValue).Select(m => (object?)m.Value), "regexFindAll"));
 
         // Numbers.
         Add("add", 0, int.MaxValue, a => a.Sum(x => Values.ToInteger(x, "add")));
@@ -126,7 +126,19 @@ public sealed class TemplateFunctions
             throw new TemplateRuntimeException(function.Min == function.Max
                 ? $"wrong number of args for {name}: want {function.Min} got {args.Count}"
                 : $"wrong number of args for {name}: want {(args.Count < function.Min ? "at least " + function.Min : "at most " + function.Max)} got {args.Count}");
-        return function.Body(args);
+        try
+        {
+            return function.Body(args);
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new TemplateRuntimeException($"{name}: the regular expression took longer than {e.MatchTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is ArithmeticException or ArgumentException or FormatException or InsufficientExecutionStackException)
+        {
+            // Values no function expects (an overflow, a count out of range) are the template's error, named with its place.
+            throw new TemplateRuntimeException($"{name}: {e.Message}");
+        }
     }
 
     private void Add(string name, int min, int max, Func<IReadOnlyList<object?>, object?> body) => _functions[name] = new Function(min, max, body);
@@ -158,13 +170,86 @@ public sealed class TemplateFunctions
     private static string Sprint(IReadOnlyList<object?> args)
     {
         // fmt.Sprint: a space between operands when neither is a string.
-        var builder = new StringBuilder();
+        var text = new ValueText("print");
         for (int i = 0; i < args.Count; i++)
         {
-            if (i > 0 && args[i] is not string && args[i - 1] is not string) builder.Append(' ');
-            builder.Append(args[i] is null ? "<nil>" : Values.Print(args[i]));
+            if (i > 0 && args[i] is not string && args[i - 1] is not string) text.Append(' ');
+            if (args[i] is null) text.Append("<nil>");
+            else Values.Print(text, args[i]);
         }
-        return builder.ToString();
+        return text.ToString();
+    }
+
+    private static string Println(IReadOnlyList<object?> args)
+    {
+        var text = new ValueText("println");
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (i > 0) text.Append(' ');
+            if (args[i] is null) text.Append("<nil>");
+            else Values.Print(text, args[i]);
+        }
+        return text.Append('\n').ToString();
+    }
+
+    /// <summary>A list made from <paramref name="items"/>, stopped as soon as it would be over the element bound.</summary>
+    private static List<object?> Bounded<T>(IEnumerable<T> items, string what)
+    {
+        var list = new List<object?>();
+        foreach (var item in items)
+        {
+            if (list.Count == TemplateLimits.MaxElements) TemplateLimits.CheckElements(list.Count + 1L, what);
+            list.Add(item);
+        }
+        return list;
+    }
+
+    private static string Repeat(string text, long count)
+    {
+        count = Math.Max(0, count);
+        TemplateLimits.CheckChars(count * text.Length, "repeat");
+        return string.Concat(Enumerable.Repeat(text, (int)count));
+    }
+
+    private static string Indent(string text, long spaces, string what)
+    {
+        spaces = Math.Max(0, spaces);
+        var lines = text.AsSpan().Count('\n') + 1L;
+        TemplateLimits.CheckChars(text.Length + Math.Min(spaces, TemplateLimits.MaxValueChars + 1L) * lines, what);
+        return Values.Indent(text, (int)spaces);
+    }
+
+    /// <summary>sprig's replace: every <paramref name="old"/> (none when it is empty) by <paramref name="by"/>, the result's size checked first.</summary>
+    private static string Replace(string text, string old, string by)
+    {
+        if (old.Length == 0) return text;
+        var count = CountOf(text, old);
+        TemplateLimits.CheckChars(text.Length + count * ((long)by.Length - old.Length), "replace");
+        return text.Replace(old, by, StringComparison.Ordinal);
+    }
+
+    private static long CountOf(string text, string part)
+    {
+        long count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    private static string[] Split(string text, string separator, string what)
+    {
+        TemplateLimits.CheckElements(separator.Length == 0 ? text.Length : CountOf(text, separator) + 1, what);
+        return text.Split(separator);
+    }
+
+    private static string RegexReplace(Regex regex, string input, string replacement)
+    {
+        long size = input.Length;
+        foreach (Match match in regex.Matches(input))
+        {
+            size += replacement.Length + 64L - match.Length;
+            TemplateLimits.CheckChars(size, "regexReplaceAll");
+        }
+        return regex.Replace(input, replacement);
     }
 
     private static long Length(object? value) => value switch
@@ -270,6 +355,9 @@ public sealed class TemplateFunctions
 
     private static string Seq(IReadOnlyList<long> p)
     {
+        // The count of numbers before any is made: (stop - start) / step, each at least one character and a space.
+        var span = p.Count switch { 0 => 0, 1 => Math.Abs((decimal)p[0]), 2 => Math.Abs((decimal)p[1] - p[0]), _ => p[1] == 0 ? 0 : Math.Abs(((decimal)p[2] - p[0]) / p[1]) };
+        if (span > TemplateLimits.MaxElements) TemplateLimits.CheckElements((long)Math.Min(span, long.MaxValue), "seq");
         IEnumerable<long> values = p.Count switch
         {
             0 => [],
@@ -280,16 +368,17 @@ public sealed class TemplateFunctions
         return string.Join(" ", values);
     }
 
-    /// <summary>Go's RE2 syntax is close to .NET's for what dappfiles use; null when .NET cannot compile it.</summary>
-    private static Regex? GoRegex(string pattern)
+    /// <summary>Go's RE2 syntax is close to .NET's for what dappfiles use; a pattern .NET cannot compile is an error (sprig's regexMatch would answer false).</summary>
+    private static Regex GoRegex(string pattern, string function)
     {
         try
         {
-            return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
+            // RE2 matches in linear time; so does .NET's non-backtracking engine (no catastrophic backtracking).
+            return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, TimeSpan.FromSeconds(2));
         }
-        catch (ArgumentException)
+        catch (ArgumentException e)
         {
-            return null;
+            throw new TemplateRuntimeException($"{function}: invalid regular expression {GoFormat.Quote(pattern)}: {e.Message}");
         }
     }
 

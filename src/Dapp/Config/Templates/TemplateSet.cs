@@ -22,7 +22,7 @@ public sealed class TemplateSet
     public string Execute(string name, object? data)
     {
         var output = new StringBuilder();
-        new Execution(this, output, 0).Run(Get(name, null), data);
+        new Execution(this, output, new RenderBudget(), TemplateLimits.MaxOutputChars, "the rendering").Run(Get(name, null), data);
         return output.ToString();
     }
 
@@ -31,10 +31,20 @@ public sealed class TemplateSet
             : throw (missing?.Invoke(name) ?? new DappException($"no template named \"{name}\""));
 }
 
-/// <summary>One run of a template: walks its tree, writing text and the values of actions.</summary>
-internal sealed class Execution(TemplateSet set, StringBuilder output, int depth)
+/// <summary>What one rendering has used of <see cref="TemplateLimits"/>, shared by the templates it runs.</summary>
+internal sealed class RenderBudget
 {
-    private const int MaxDepth = 1000;
+    public long Steps;
+    public long Work;
+    public int Nesting;
+}
+
+/// <summary>
+/// One run of a template: walks its tree, writing text and the values of actions into <paramref name="output"/>
+/// (at most <paramref name="maxOutput"/> characters, <paramref name="outputName"/> in the error).
+/// </summary>
+internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBudget budget, int maxOutput, string outputName)
+{
 
     /// <summary>Functions the evaluator runs itself: and/or stop early, include runs a template.</summary>
     public static readonly IReadOnlySet<string> OwnFunctions = new HashSet<string>(StringComparer.Ordinal) { "and", "or", "include" };
@@ -45,17 +55,71 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
 
     public void Run(ParsedTemplate template, object? data)
     {
-        if (depth > MaxDepth) throw new TemplateRuntimeException($"exceeded maximum template depth ({MaxDepth})");
         _template = template;
         _variables.Add(("$", data));
         Walk(data, template.Root);
     }
 
     private DappfileException Error(Node node, string at, string message) =>
-        _template.Source.Error(node.Offset, $"executing \"{_template.Name}\" at <{at}>: {message}");
+        _template.Source.Error(node.Offset, at.Length == 0 ? $"executing \"{_template.Name}\": {message}" : $"executing \"{_template.Name}\" at <{at}>: {message}");
+
+    private void Step(Node node)
+    {
+        if (++budget.Steps > TemplateLimits.MaxSteps)
+            throw Error(node, "", $"the templates took more than {TemplateLimits.MaxSteps} steps (an endless loop or recursion?)");
+    }
+
+    /// <summary>Runs <paramref name="body"/> one nesting level deeper (a control's list, a template call).</summary>
+    private T Nested<T>(Node node, Func<T> body)
+    {
+        if (++budget.Nesting > TemplateLimits.MaxNesting)
+            throw Error(node, "", $"templates and blocks nest deeper than {TemplateLimits.MaxNesting} levels (a template that calls itself?)");
+        try
+        {
+            if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                throw Error(node, "", "the templates nest too deeply (more than this dapp's stack holds)");
+            return body();
+        }
+        finally
+        {
+            budget.Nesting--;
+        }
+    }
+
+    private void Write(Node node, string text)
+    {
+        if ((long)output.Length + text.Length > maxOutput)
+            throw Error(node, "", $"{outputName} is larger than {TemplateLimits.Mib(maxOutput)}");
+        output.Append(text);
+    }
+
+    /// <summary>Counts a function's result against the value and work bounds.</summary>
+    private object? Made(Node node, string function, object? value)
+    {
+        long size = value switch
+        {
+            string s => s.Length,
+            List<object?> list => list.Count,
+            Dictionary<string, object?> map => map.Count,
+            _ => 1,
+        };
+        try
+        {
+            if (value is string) TemplateLimits.CheckChars(size, function);
+            else if (value is List<object?> or Dictionary<string, object?>) TemplateLimits.CheckElements(size, function);
+        }
+        catch (TemplateRuntimeException e)
+        {
+            throw Error(node, function, e.Message);
+        }
+        if ((budget.Work += size) > TemplateLimits.MaxWork)
+            throw Error(node, function, $"the templates made more than {TemplateLimits.Mib(TemplateLimits.MaxWork)} of values in all (strings built up in a loop?)");
+        return value;
+    }
 
     private Flow Walk(object? dot, Node node)
     {
+        Step(node);
         switch (node)
         {
             case ListNode list:
@@ -63,26 +127,29 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
                     if (Walk(dot, child) is var flow and not Flow.Normal) return flow;
                 return Flow.Normal;
             case TextNode text:
-                output.Append(text.Text);
+                Write(text, text.Text);
                 return Flow.Normal;
             case ActionNode action:
                 var value = Pipeline(dot, action.Pipe);
-                if (action.Pipe.Variables.Count == 0) output.Append(Values.Print(value));
+                if (action.Pipe.Variables.Count == 0) Write(action, Printed(action, value));
                 return Flow.Normal;
             case ControlNode control:
-                return Control(dot, control);
+                return Nested(control, () => Control(dot, control));
             case TemplateCallNode call:
                 var template = set.Get(call.Name, name => Error(call, $"template {name}", $"no such template \"{name}\""));
                 var data = call.Pipe is null ? null : Pipeline(dot, call.Pipe);
-                try
+                return Nested(call, () =>
                 {
-                    new Execution(set, output, depth + 1).Run(template, data);
-                }
-                catch (TemplateRuntimeException e)
-                {
-                    throw Error(call, $"template {call.Name}", e.Message);
-                }
-                return Flow.Normal;
+                    try
+                    {
+                        new Execution(set, output, budget, maxOutput, outputName).Run(template, data);
+                    }
+                    catch (TemplateRuntimeException e)
+                    {
+                        throw Error(call, $"template {call.Name}", e.Message);
+                    }
+                    return Flow.Normal;
+                });
             case BreakNode: return Flow.Break;
             case ContinueNode: return Flow.Continue;
             default:
@@ -117,7 +184,7 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
             _ when ReferenceEquals(value, Values.Missing) => [],
             List<object?> list => list.Select((e, i) => ((object?)(long)i, e)),
             Dictionary<string, object?> map => map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ((object?)p.Key, p.Value)),
-            long n => Enumerable.Range(0, (int)Math.Max(0, n)).Select(i => ((object?)(long)i, (object?)(long)i)),
+            long n => LongRange(n).Select(i => ((object?)i, (object?)i)),
             _ => throw Error(control, "range", $"range can't iterate over {Values.Print(value)}"),
         };
         var any = false;
@@ -125,6 +192,7 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
         foreach (var (key, element) in items)
         {
             any = true;
+            Step(control);
             if (pipe.Variables.Count == 1) _variables.Add((pipe.Variables[0], element));
             else if (pipe.Variables.Count == 2)
             {
@@ -137,6 +205,23 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
         }
         if (!any && control.Else is not null) return Walk(dot, control.Else);
         return Flow.Normal;
+    }
+
+    private static IEnumerable<long> LongRange(long count)
+    {
+        for (long i = 0; i < count; i++) yield return i;
+    }
+
+    private string Printed(Node node, object? value)
+    {
+        try
+        {
+            return Values.Print(value);
+        }
+        catch (TemplateRuntimeException e)
+        {
+            throw Error(node, "", e.Message);
+        }
     }
 
     private object? Pipeline(object? dot, PipeNode pipe)
@@ -250,7 +335,7 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
                     if (last && hasFinal) values.Add(final);
                     try
                     {
-                        receiver = method([.. values]);
+                        receiver = Made(at, path, method([.. values]));
                     }
                     catch (TemplateRuntimeException e)
                     {
@@ -288,8 +373,8 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
         try
         {
             if (function.Name == "include")
-                return Include(values);
-            return set.Functions.Invoke(function.Name, values);
+                return Made(function, "include", Include(function, values));
+            return Made(function, function.Name, set.Functions.Invoke(function.Name, values));
         }
         catch (TemplateRuntimeException e)
         {
@@ -303,13 +388,17 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, int depth
     }
 
     /// <summary><c>include NAME DATA</c>: runs a named template into a string (dapp's, as Helm's).</summary>
-    private string Include(List<object?> values)
+    private string Include(Node node, List<object?> values)
     {
         if (values.Count != 2) throw new TemplateRuntimeException($"wrong number of args for include: want 2 got {values.Count}");
         var name = values[0] as string ?? throw new TemplateRuntimeException($"the template name must be a string, got {Values.TypeName(values[0])}");
         var template = set.Get(name, n => new TemplateRuntimeException($"no such template \"{n}\""));
         var text = new StringBuilder();
-        new Execution(set, text, depth + 1).Run(template, values[1]);
+        Nested(node, () =>
+        {
+            new Execution(set, text, budget, TemplateLimits.MaxValueChars, $"the text of include \"{name}\"").Run(template, values[1]);
+            return 0;
+        });
         return text.ToString();
     }
 }

@@ -34,21 +34,64 @@ public static class Values
         _ => true,
     };
 
-    /// <summary>How <c>{{ value }}</c> prints it: Go's <c>fmt</c> <c>%v</c>.</summary>
+    /// <summary>How <c>{{ value }}</c> prints it: Go's <c>fmt</c> <c>%v</c> (bounded: <see cref="ValueText"/>).</summary>
     public static string Print(object? value) => value switch
     {
         null => "<no value>",
         string s => s,
+        List<object?> or Dictionary<string, object?> => Print(new ValueText("printing a value"), value).ToString(),
+        _ => Scalar(value),
+    };
+
+    /// <summary>Writes <paramref name="value"/> as <c>%v</c> prints it into <paramref name="text"/>.</summary>
+    internal static ValueText Print(ValueText text, object? value)
+    {
+        switch (value)
+        {
+            case List<object?> list:
+                text.Enter(list);
+                text.Append('[');
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (i > 0) text.Append(' ');
+                    PrintNested(text, list[i]);
+                }
+                text.Append(']');
+                text.Leave(list);
+                return text;
+            case Dictionary<string, object?> map:
+                text.Enter(map);
+                text.Append("map[");
+                var first = true;
+                foreach (var (key, item) in map.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    if (!first) text.Append(' ');
+                    first = false;
+                    text.Append(key).Append(':');
+                    PrintNested(text, item);
+                }
+                text.Append(']');
+                text.Leave(map);
+                return text;
+            default:
+                return text.Append(value is null ? "<no value>" : value as string ?? Scalar(value));
+        }
+    }
+
+    private static string Scalar(object value) => value switch
+    {
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FormatFloat(d),
-        List<object?> list => "[" + string.Join(" ", list.Select(PrintNested)) + "]",
-        Dictionary<string, object?> map => "map[" + string.Join(" ", map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{PrintNested(p.Value)}")) + "]",
         _ => value.ToString() ?? "",
     };
 
     /// <summary>Inside a list or map Go prints nil as <c>&lt;nil&gt;</c>.</summary>
-    private static string PrintNested(object? value) => value is null ? "<nil>" : Print(value);
+    private static void PrintNested(ValueText text, object? value)
+    {
+        if (value is null) text.Append("<nil>");
+        else Print(text, value);
+    }
 
     /// <summary>sprig's string conversion (<c>fmt.Sprintf("%v")</c>), with nil as the empty string where sprig makes it so.</summary>
     public static string Text(object? value) => value is null || ReferenceEquals(value, Missing) ? "" : Print(value);
