@@ -35,13 +35,13 @@ internal static class CommandRunner
         }
         catch (DappException e)
         {
-            Console.Error.WriteLine($"Error: {e.Message}");
+            Console.Error.WriteLine($"Error: {UrlCredentials.Redact(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"Internal error: {e.GetType().Name}: {e.Message}");
-            if (output.Verbose) Console.Error.WriteLine(e);
+            Console.Error.WriteLine($"Internal error: {e.GetType().Name}: {UrlCredentials.Redact(e.Message)}");
+            if (output.Verbose) Console.Error.WriteLine(UrlCredentials.Redact(e.ToString()));
             return 70;
         }
     }

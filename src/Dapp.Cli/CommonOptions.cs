@@ -25,7 +25,7 @@ internal sealed class CommonOptions
 
     public CommonOptions()
     {
-        Color.AcceptOnlyFromAmong("auto", "on", "off");
+        NumberOptions.OneOf(Color, "auto", "on", "off");
         Dev.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<bool>())

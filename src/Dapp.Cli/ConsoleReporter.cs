@@ -37,12 +37,12 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
     public void Info(string message)
     {
         if (options.Quiet) return;
-        lock (_lock) console.MarkupLine(Markup.Escape(message));
+        lock (_lock) console.MarkupLine(Markup.Escape(UrlCredentials.Redact(message)));
     }
 
     public void Warning(string message)
     {
-        lock (_lock) errors.WriteLine($"Warning: {message}");
+        lock (_lock) errors.WriteLine($"Warning: {UrlCredentials.Redact(message)}");
     }
 
     public void Removal(RemovalEvent removal) => Info(removal.ToString());

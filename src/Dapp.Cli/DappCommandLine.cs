@@ -206,8 +206,9 @@ internal static class DappCommandLine
         var all = new Option<bool>("--all") { Description = "Every dapp build container and image of every project, and the caches under DAPP_HOME" };
         var cacheVersion = new Option<bool>("--improper-cache-version-stages") { Description = "Stage images of every project of another cache version" };
         var devMode = new Option<bool>("--improper-dev-mode-cache") { Description = "dapp's dev-mode stages (this dapp makes none)" };
+        var force = ForceOption();
         var command = new Command("mrproper", "Remove what dapp made on this host, for every project; needs no dappfile");
-        foreach (var option in new Option[] { all, cacheVersion, devMode }) command.Add(option);
+        foreach (var option in new Option[] { all, cacheVersion, devMode, force }) command.Add(option);
         command.SetAction((r, ct) => CommandRunner.RunWithoutProjectAsync(common.Output(r), ct, async reporter =>
         {
             await MrproperCommand.RunAsync(common.Project(r), new MrproperOptions
@@ -216,6 +217,7 @@ internal static class DappCommandLine
                 ImproperCacheVersionStages = r.GetValue(cacheVersion),
                 ImproperDevModeCache = r.GetValue(devMode),
                 DryRun = r.GetValue(common.DryRun),
+                Force = r.GetValue(force),
             }, reporter, ct);
             return 0;
         }));
@@ -296,27 +298,36 @@ internal static class DappCommandLine
         return command;
     }
 
-    private static Command StagesFlushLocal(CommonOptions common) =>
-        ProjectCommand(common, "local", "Remove the project's local stage images, build containers and dangling images", [],
-            (project, reporter, r, ct) => CleanupCommands.StagesFlushLocalAsync(project, r.GetValue(common.DryRun), reporter, ct));
+    /// <summary>--force of the local cleanups: remove images that the user's containers use too.</summary>
+    private static Option<bool> ForceOption() =>
+        new("--force") { Description = "Remove images that containers of yours use too (they are kept and named otherwise); the containers stay" };
+
+    private static Command StagesFlushLocal(CommonOptions common)
+    {
+        var force = ForceOption();
+        return ProjectCommand(common, "local", "Remove the project's local stage images, build containers and dangling images", [force],
+            (project, reporter, r, ct) => CleanupCommands.StagesFlushLocalAsync(project, r.GetValue(common.DryRun), r.GetValue(force), reporter, ct));
+    }
 
     private static Command FlushLocal(CommonOptions common)
     {
+        var force = ForceOption();
         var withStages = new Option<bool>("--with-stages") { Description = "Also remove the local stages" };
         var dimgs = new Argument<string[]>("DIMG") { Arity = ArgumentArity.ZeroOrMore, Description = "Accepted for compatibility with dapp, which ignored them too: every dimg of the project goes" };
-        return ProjectCommand(common, "local", "Remove the project's local dimg images", [withStages, dimgs], (project, reporter, r, ct) =>
+        return ProjectCommand(common, "local", "Remove the project's local dimg images", [withStages, dimgs, force], (project, reporter, r, ct) =>
         {
             if (r.GetValue(dimgs) is { Length: > 0 } given)
                 reporter.Info($"flush local removes the images of every dimg of the project, as dapp did: the DIMG arguments ({string.Join(' ', given)}) are ignored");
-            return CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), reporter, ct);
+            return CleanupCommands.FlushLocalAsync(project, r.GetValue(withStages), r.GetValue(common.DryRun), r.GetValue(force), reporter, ct);
         });
     }
 
     /// <summary><c>dimg cleanup</c> removes the project's leftovers; <c>dimg cleanup repo</c> is the git-history policy for REPO's dimg tags.</summary>
     private static Command Cleanup(CommonOptions common)
     {
-        var command = ProjectCommand(common, "cleanup", "Remove the project's leftover build containers and dangling images", [],
-            (project, reporter, r, ct) => CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), reporter, ct));
+        var force = ForceOption();
+        var command = ProjectCommand(common, "cleanup", "Remove the project's leftover build containers, temp spools and dangling images", [force],
+            (project, reporter, r, ct) => CleanupCommands.CleanupAsync(project, r.GetValue(common.DryRun), r.GetValue(force), reporter, ct));
         command.Add(DimgCleanupRepo(common));
         return command;
     }
@@ -478,7 +489,7 @@ internal sealed class RegistryOptionSet
     public RegistryOptionSet(bool transfers = false, bool pulls = false)
     {
         (_transfers, _pulls) = (transfers || pulls, pulls);
-        _transfer.AcceptOnlyFromAmong("engine", "load");
+        NumberOptions.OneOf(_transfer, "engine", "load");
         _insecure.Validators.Add(result =>
         {
             foreach (var host in result.GetValueOrDefault<string[]>() ?? [])
@@ -502,7 +513,8 @@ internal sealed class RegistryOptionSet
     {
         var options = new RegistryOptions
         {
-            Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(line) : null,
+            Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(UrlCredentials.Redact(line)) : null,
+            Warn = line => Console.Error.WriteLine($"Warning: {UrlCredentials.Redact(line)}"),
             Username = r.GetValue(_username),
             Password = r.GetValue(_password),
             InsecureRegistries = r.GetValue(_insecure) ?? [],

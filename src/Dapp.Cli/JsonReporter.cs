@@ -50,10 +50,10 @@ internal sealed class JsonReporter(TextWriter output, TextWriter errors, OutputO
 
     public void Info(string message)
     {
-        if (!options.Quiet) Error(message);
+        if (!options.Quiet) Error(UrlCredentials.Redact(message));
     }
 
-    public void Warning(string message) => Error($"Warning: {message}");
+    public void Warning(string message) => Error($"Warning: {UrlCredentials.Redact(message)}");
 
     public ITransferDisplay BeginTransfers(string verb, int images) => NoTransferDisplay.Instance;
 

@@ -24,5 +24,17 @@ internal static class NumberOptions
         return option;
     }
 
+    /// <summary>Only these values: any other is a one-line error naming the option and them (the library's own message names neither).</summary>
+    public static T OneOf<T>(T option, params string[] values) where T : Option<string>
+    {
+        option.Validators.Add(result =>
+        {
+            var given = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (given is not null && !values.Contains(given))
+                result.AddError($"{option.Name} takes {string.Join(", ", values[..^1])} or {values[^1]}, got '{Shorten(given)}'");
+        });
+        return option;
+    }
+
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

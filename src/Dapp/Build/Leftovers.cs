@@ -93,10 +93,20 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
         return items;
     }
 
-    /// <summary>Removes the leftovers of processes that have ended (<paramref name="all"/>: also those whose owner is unknown).</summary>
+    /// <summary>
+    /// Removes the leftovers of processes that have ended (<paramref name="all"/>: also those whose owner is unknown),
+    /// and the temp spools they left (<see cref="TempSpool"/>).
+    /// </summary>
     public async Task<int> RemoveAsync(IReporter reporter, bool all, bool dryRun, CancellationToken ct)
     {
         int removed = 0;
+        foreach (var (path, pid) in TempSpool.FindEnded())
+        {
+            reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), path, $"left by dapp process {pid}, which has ended", "leftover spool"));
+            if (dryRun) continue;
+            File.Delete(path);
+            removed++;
+        }
         foreach (var item in await FindAsync(ct))
         {
             var owner = item.Owner;

@@ -44,7 +44,7 @@ public static class BuildCommand
         if (project.Engine.Endpoint.StartsWith("unix://", StringComparison.Ordinal))
             return await SshAgent.StartAsync(options.SshKeys, options.Environment, ct);
         if (options.SshKeys.Count > 0)
-            reporter.Warning($"build commands get no ssh-agent: the engine at {project.Engine.Endpoint} is not on this host, and an agent's socket cannot be mounted into it (--ssh-key still serves git paths)");
+            reporter.Warning($"build commands get no ssh-agent: the engine at {project.Engine.Shown} is not on this host, and an agent's socket cannot be mounted into it (--ssh-key still serves git paths)");
         return null;
     }
 

@@ -18,6 +18,9 @@ public sealed record MrproperOptions
     public bool ImproperDevModeCache { get; init; }
 
     public bool DryRun { get; init; }
+
+    /// <summary>Remove images that containers of the user's use too (kept and named otherwise).</summary>
+    public bool Force { get; init; }
 }
 
 /// <summary>
@@ -50,10 +53,18 @@ public static class MrproperCommand
             }
         }
 
-        // Reports the image and removes it (not in a dry run); false when the engine refused (it is named in a warning).
+        var users = await host.ImageUsersAsync(ct);
+        // Reports the image and removes it (not in a dry run); false when it is kept for a user's container, or the engine
+        // refused (it is named in a warning).
         async Task<bool> RemoveAsync(DappImage image)
         {
-            reporter.Info($"{verb} image {(image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id)}");
+            var shown = image.Names.Count > 0 ? string.Join(", ", image.Names) : image.Id;
+            if (!options.Force && users.KeepReason(image.Id) is { } why)
+            {
+                reporter.Info($"keep image {shown}: {why}");
+                return false;
+            }
+            reporter.Info($"{verb} image {shown}");
             if (options.DryRun) return true;
             try
             {

@@ -21,6 +21,9 @@ public sealed record RegistryOptions
     /// <summary>Where one line per registry request goes (--verbose); null for nowhere.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Where warnings of the registry client go (a silent registry tried once more).</summary>
+    public Action<string>? Warn { get; init; }
+
     /// <summary>Opens REPO: validated, pinged, credentials accepted.</summary>
     public Task<RegistryAccess> OpenAsync(string repo, Func<string, string?> environment, CancellationToken ct) =>
         RegistryAccess.OpenAsync(repo, ClientOptions(environment), ct);
@@ -30,6 +33,7 @@ public sealed record RegistryOptions
     public RegistryClientOptions ClientOptions(Func<string, string?> environment) => new()
     {
         Log = Log,
+        Warn = Warn,
         // Used only when both are given, as dapp did.
         Credential = Username is { Length: > 0 } && Password is { Length: > 0 } ? new RegistryCredential(Username, Password) : null,
         InsecureRegistries = InsecureRegistries,

@@ -1,7 +1,7 @@
 namespace Dapp.Config;
 
 /// <summary>An invalid dappfile; the message starts with <c>file:line:col:</c>.</summary>
-public sealed class DappfileException : DappException
+public class DappfileException : DappException
 {
     public DappfileException(SourceLocation location, string message) : base($"{location}: {message}")
     {

@@ -24,6 +24,9 @@ public sealed class DockerEngine : IDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>The endpoint as messages show it: without the credentials a tcp:// URL may carry.</summary>
+    public string Shown => UrlCredentials.Redact(Endpoint);
+
     /// <summary>How long a new engine connection may take to answer before dapp says it does not.</summary>
     public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(20);
 
@@ -39,7 +42,7 @@ public sealed class DockerEngine : IDisposable
         endpoint ??= environment("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || !Schemes.Contains(uri.Scheme)
             || (uri.Scheme == "unix" ? uri.AbsolutePath.Length <= 1 : string.IsNullOrEmpty(uri.Host)))
-            throw new DappException($"Invalid Docker engine address '{endpoint}' (DOCKER_HOST): expected unix:///path/to/docker.sock or tcp://HOST:PORT");
+            throw new DappException($"Invalid Docker engine address '{UrlCredentials.Redact(endpoint)}' (DOCKER_HOST): expected unix:///path/to/docker.sock or tcp://HOST:PORT");
         var builder = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan);
         if (EngineTls.For(uri, environment) is { } tls) builder.WithAuthProvider(tls);
         var client = builder.Build();
@@ -65,7 +68,7 @@ public sealed class DockerEngine : IDisposable
 
     /// <summary>How <see cref="RunCliAsync"/> runs the client, for --verbose and --dry-run.</summary>
     public string CliCommandLine(IReadOnlyList<string> args) =>
-        (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Endpoint} " : "") + "docker " + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
+        (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Shown} " : "") + "docker " + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
 
     /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>.</summary>
     public async Task PingAsync(CancellationToken ct)
@@ -79,14 +82,14 @@ public sealed class DockerEngine : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new DappException($"The Docker engine at {Endpoint} did not answer within {PingTimeout.TotalSeconds:0} s: is it running, and is DOCKER_HOST right?");
+            throw new DappException($"The Docker engine at {Shown} did not answer within {PingTimeout.TotalSeconds:0} s: is it running, and is DOCKER_HOST right?");
         }
         catch (EngineNotFoundException)
         {
-            throw new DappException($"{Endpoint} does not answer as a Docker engine does (GET /version: not found): is DOCKER_HOST right?");
+            throw new DappException($"{Shown} does not answer as a Docker engine does (GET /version: not found): is DOCKER_HOST right?");
         }
         if (string.IsNullOrEmpty(version.APIVersion))
-            throw new DappException($"{Endpoint} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
+            throw new DappException($"{Shown} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
     }
 
     public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)
@@ -102,6 +105,11 @@ public sealed class DockerEngine : IDisposable
     }
 
     public async Task<bool> ImageExistsAsync(string name, CancellationToken ct) => await InspectImageAsync(name, ct) is not null;
+
+    /// <summary>The IDs of the image and of its ancestors this engine has (committed or pulled whole), nearest first.</summary>
+    public async Task<IReadOnlyList<string>> AncestorIdsAsync(string name, CancellationToken ct) =>
+        (await Call($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct)))
+            .Select(h => h.ID).Where(id => id is { Length: > 0 } && id != "<missing>").ToList();
 
     /// <summary>
     /// Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.
@@ -130,15 +138,34 @@ public sealed class DockerEngine : IDisposable
         return watcher.PushedDigest;
     }
 
+    /// <summary>
+    /// How long the engine's pull or push may report nothing before dapp takes it for stalled (a registry that accepted
+    /// the connection and stopped answering) and cancels it: the engine itself would wait for ever.
+    /// </summary>
+    public static readonly TimeSpan TransferStallTimeout = TimeSpan.FromSeconds(25);
+
     /// <summary>A pull or push: its failures, at the start or in the progress stream, become <see cref="EngineTransferException"/>s.</summary>
     private async Task<TransferWatcher> Transfer(string what, Func<TransferWatcher, CancellationToken, Task> action, Action<LayerProgress>? onProgress,
         bool abandonOnLayerRetry, LayerProgress? layers, CancellationToken ct)
     {
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watcher = new TransferWatcher(onProgress, abandonOnLayerRetry ? abandon.Cancel : null, layers ?? new LayerProgress());
+        var stalled = false;
+        // Each progress message moves the deadline on; silence for the whole timeout cancels the transfer.
+        using var stall = new Timer(_ =>
+        {
+            stalled = true;
+            abandon.Cancel();
+        }, null, TransferStallTimeout, Timeout.InfiniteTimeSpan);
+        watcher.Activity = () => stall.Change(TransferStallTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             await Call(what, () => action(watcher, abandon.Token));
+        }
+        catch (Exception) when (stalled && !ct.IsCancellationRequested)
+        {
+            throw EngineTransferException.Stalled($"{what}: the engine reported no progress for {TransferStallTimeout.TotalSeconds:0} s "
+                + "(the registry stopped answering it?); dapp cancelled it");
         }
         catch (OperationCanceledException) when (watcher.RetryingLayer && !ct.IsCancellationRequested)
         {
@@ -352,7 +379,7 @@ public sealed class DockerEngine : IDisposable
                     ? $"the TLS handshake failed ({tls.Message}): with DOCKER_TLS_VERIFY, the engine's certificate must name the host and be signed by "
                         + "the authority in DOCKER_CERT_PATH/ca.pem, and the engine must accept the client certificate cert.pem there"
                 : e.GetBaseException().Message;
-            throw new DappException($"Cannot talk to the Docker engine at {Endpoint} ({what}): {reason}", e);
+            throw new DappException($"Cannot talk to the Docker engine at {Shown} ({what}): {reason}", e);
         }
     }
 
@@ -399,8 +426,12 @@ internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress,
     /// <summary>The engine announced a retry of a layer ("Retrying in 5 seconds").</summary>
     public bool RetryingLayer { get; private set; }
 
+    /// <summary>Told of every message: the transfer is alive.</summary>
+    public Action? Activity { get; set; }
+
     public void Report(JSONMessage message)
     {
+        Activity?.Invoke();
         _error ??= message.Error?.Message;
         if (message.Status is { } status && PushedLine().Match(status) is { Success: true } pushed) PushedDigest = pushed.Groups["digest"].Value;
         if (message.Status?.StartsWith("Retrying in", StringComparison.Ordinal) == true && !RetryingLayer)

@@ -14,6 +14,15 @@ public sealed partial class EngineTransferException : DappException
     /// <param name="transient">What dapp knows of the failure; null to read it from the engine's message.</param>
     public EngineTransferException(string message, Exception? inner = null, bool? transient = null) : base(message, inner!) => _transient = transient;
 
+    /// <summary>The engine reported nothing for a whole stall timeout and dapp cancelled it.</summary>
+    public static EngineTransferException Stalled(string message) => new(message, transient: false) { IsStall = true };
+
+    /// <summary>
+    /// A stall is not tried again by any path: the registry that stopped answering the engine would not answer dapp's
+    /// own client either, and every command must end within a minute of a stall (docs/reliability.md).
+    /// </summary>
+    public bool IsStall { get; private init; }
+
     /// <remarks>
     /// "blob unknown to registry" and "digest invalid" count as transient: two pushers of the same image (two jobs, or
     /// two hosts) race on its blobs, and the loser's manifest finds a blob not yet linked; a retry finds it.

@@ -99,7 +99,7 @@ public static class GitModulesFile
                 rest = rest[3..];
                 var cut = baseUrl.LastIndexOfAny(['/', ':']);
                 if (cut < 0)
-                    throw new DappException($"the submodule URL {url} goes above the superproject's URL {GitUrls.Redact(superprojectUrl)}");
+                    throw new DappException($"the submodule URL {url} goes above the superproject's URL {UrlCredentials.Redact(superprojectUrl)}");
                 separator = baseUrl[cut];
                 baseUrl = baseUrl[..cut];
             }

@@ -32,7 +32,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
         // Without credentials: a URL's token must neither show nor change signatures when it rotates.
         var baseUrl = config.Url ?? repository.Network.Remotes["origin"]?.Url ?? repository.Info.WorkingDirectory;
         _submodules ??= new Submodules(submoduleUrl => Remote(submoduleUrl, null));
-        var path = new GitPath(config, new RepositoryAt(repository, commit, "", baseUrl), config.Url is { } remote ? GitUrls.Redact(remote) : "own", _submodules);
+        var path = new GitPath(config, new RepositoryAt(repository, commit, "", baseUrl), config.Url is { } remote ? UrlCredentials.Redact(remote) : "own", _submodules);
         _resolved[config] = path;
         return path;
     }
@@ -48,7 +48,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
     private Repository Remote(string url, string? location)
     {
         if (_open.TryGetValue(url, out var open)) return open;
-        var shown = GitUrls.Redact(url);
+        var shown = UrlCredentials.Redact(url);
         var name = Path.GetFileNameWithoutExtension(shown.TrimEnd('/'));
         var dir = Path.Combine(cacheDir, $"{Slug.Make(name)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shown)))[..12]}");
         try
@@ -59,7 +59,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
         }
         catch (Exception e) when (e is DappException or LibGit2SharpException)
         {
-            throw new DappException(location is null ? GitUrls.Redact(e.Message) : $"git {shown} ({location}): {GitUrls.Redact(e.Message)}", e);
+            throw new DappException(location is null ? UrlCredentials.Redact(e.Message) : $"git {shown} ({location}): {UrlCredentials.Redact(e.Message)}", e);
         }
     }
 
@@ -67,7 +67,7 @@ public sealed class GitRepositories(string workDir, string cacheDir, SystemGit g
     private static HostLock HostLockFor(string dir) =>
         HostLock.AcquireAsync("git_repo." + Path.GetFileName(dir), TimeSpan.FromMinutes(30), () => { }, CancellationToken.None).GetAwaiter().GetResult();
 
-    private static string Display(GitPathConfig config) => config.Url is { } url ? GitUrls.Redact(url) : "the project's repository";
+    private static string Display(GitPathConfig config) => config.Url is { } url ? UrlCredentials.Redact(url) : "the project's repository";
 
     private static Commit RemoteBranch(Repository repository, GitPathConfig config, string image)
     {

@@ -38,10 +38,10 @@ public sealed class Submodules(Func<string, Repository> fetchRemote) : IDisposab
         }
         catch (DappException e)
         {
-            throw new SubmoduleException($"submodule {shownPath} ({GitUrls.Redact(url)}) could not be fetched: {e.Message}", e);
+            throw new SubmoduleException($"submodule {shownPath} ({UrlCredentials.Redact(url)}) could not be fetched: {e.Message}", e);
         }
         var atCommit = fetched.Lookup<Commit>(commit)
-            ?? throw new SubmoduleException($"submodule {shownPath} ({GitUrls.Redact(url)}): commit {Short(commit)}, which the superproject records at "
+            ?? throw new SubmoduleException($"submodule {shownPath} ({UrlCredentials.Redact(url)}): commit {Short(commit)}, which the superproject records at "
                 + $"{Short(superproject.Commit.Id)}, is not in the submodule's repository (not pushed, or force-pushed away?)");
         return new RepositoryAt(fetched, atCommit, shownPath + "/", url);
     }

@@ -72,7 +72,7 @@ public sealed class SystemGit(IReadOnlyList<string> sshKeys, string dappHome, Fu
             }
             if (process.ExitCode != 0)
             {
-                var message = GitUrls.Redact(stderr.Result.Trim()).Replace('\n', ' ');
+                var message = UrlCredentials.Redact(stderr.Result.Trim()).Replace('\n', ' ');
                 throw new DappException(message.Length > 0 ? message : $"git {args[0]} failed with exit code {process.ExitCode}");
             }
             return stdout.Result;

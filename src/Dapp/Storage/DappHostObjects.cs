@@ -16,7 +16,11 @@ public sealed class DappHostObjects(DockerEngine engine)
 {
     public async Task PingAsync(CancellationToken ct) => await engine.PingAsync(ct);
 
-    public Task<IReadOnlyList<(string Id, string Name)>> BuildContainersAsync(CancellationToken ct) => ContainersLabelledAsync(DappLabels.BuildContainer, ct);
+    /// <summary>dapp's build containers: labelled and named by dapp (a user's container from a dapp image has the label too).</summary>
+    public async Task<IReadOnlyList<(string Id, string Name)>> BuildContainersAsync(CancellationToken ct) =>
+        (await ContainersLabelledAsync(DappLabels.BuildContainer, ct)).Where(c => DappContainers.IsDapps(c.Name)).ToList();
+
+    public Task<ImageUsers> ImageUsersAsync(CancellationToken ct) => ImageUsers.ReadAsync(engine, ct);
 
     private async Task<IReadOnlyList<(string Id, string Name)>> ContainersLabelledAsync(string label, CancellationToken ct) =>
         (await engine.ListContainersAsync(Filters.Labels(label), ct)).Select(c => (c.ID, c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID)).ToList();

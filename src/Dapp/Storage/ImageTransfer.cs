@@ -33,7 +33,7 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         {
             await WithRetriesAsync(() => engine.PullAsync(reference, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers), ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient)
+        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
         {
             warn($"{e.Message}: pulling {reference} with dapp's own client instead");
             await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);
@@ -68,7 +68,7 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
             var missingName = Retag.NewBudget();
             await WithRetriesAsync(() => TagAndPushAsync(localImage, remoteName, missingName, progress, ct), ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient)
+        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
         {
             warn($"{e.Message}: pushing {remoteName} with dapp's own client instead");
             await new SaveTransfer(engine, client).PushAsync(localImage, ImageReference.Parse(remoteName), progress, ct);
@@ -118,7 +118,7 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
                 }
             }, ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient)
+        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
         {
             warn($"{e.Message}: uploading {localImage} with dapp's own client instead");
             uploaded = await new SaveTransfer(engine, client).UploadAsync(localImage, repository, progress, ct);

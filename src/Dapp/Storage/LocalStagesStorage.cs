@@ -83,7 +83,7 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project) : IS
     /// <summary>Removes a stage's name; the image goes with it unless another name or a child image still needs it.</summary>
     public Task<bool> RemoveAsync(string signature, CancellationToken ct) => engine.RemoveImageAsync(ImageName(signature), force: false, ct);
 
-    /// <summary>Removes every stage tag of the project; returns how many were removed.</summary>
+    /// <summary>Removes every stage tag of the project, whoever uses it; returns how many were removed.</summary>
     public async Task<int> FlushAsync(CancellationToken ct)
     {
         int removed = 0;

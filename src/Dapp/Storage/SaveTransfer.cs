@@ -13,6 +13,8 @@ namespace Dapp.Storage;
 /// Pushes an image with dapp's own client: the engine saves it (a docker-save tar), each layer is compressed into a
 /// spool, and blobs the registry lacks are uploaded (each request retried on its own) before the manifest is written
 /// under the tag: the tag never names an incomplete image. The path taken when the engine's own push keeps failing.
+/// A layer that the nearest ancestor stage published in the repository already has (the same diff ID) is not
+/// compressed again: its blob there is reused, so the registry stores it once and a host pulls it once.
 /// </summary>
 public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
 {
@@ -34,6 +36,8 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             saved.Position = 0;
             byte[]? manifestJson = null;
             var links = new Dictionary<string, string>();
+            // Which layers need compressing is known once manifest.json (the archive's last entry) is read: the layers
+            // are compressed in a second pass, all but those the repository has.
             await using (var tar = new TarReader(saved, leaveOpen: true))
             {
                 while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
@@ -46,29 +50,91 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
                     }
                     if (entry.DataStream is null) continue;
                     if (entry.Name == "manifest.json") manifestJson = await ReadAllAsync(entry.DataStream, ct);
-                    else if (entry.Name.EndsWith("/layer.tar", StringComparison.Ordinal)) files[entry.Name] = await CompressAsync(entry.DataStream, ct);
                     else if (entry.Name.EndsWith(".json", StringComparison.Ordinal) && !entry.Name.Contains('/')) files[entry.Name] = await SpoolAsync(entry.DataStream, ct);
                 }
             }
             var saveManifest = ParseSaveManifest(manifestJson, localImage);
-            FileStream File(string name) => files.TryGetValue(name, out var f) ? f
-                : links.TryGetValue(name, out var link) && files.TryGetValue(link, out var linked) ? linked
+            var diffIds = (await engine.InspectImageAsync(localImage, ct))?.RootFS?.Layers?.ToList() ?? [];
+            var published = await PublishedLayersAsync(localImage, repository, ct);
+            string Target(string name) => links.TryGetValue(name, out var link) ? link : name;
+            var reused = saveManifest.Layers.Select((layer, i) => i < diffIds.Count && published.TryGetValue(diffIds[i], out var blob) ? blob : null).ToList();
+            var toCompress = saveManifest.Layers.Where((_, i) => reused[i] is null).Select(Target).ToHashSet(StringComparer.Ordinal);
+            saved.Position = 0;
+            await using (var tar = new TarReader(saved, leaveOpen: true))
+            {
+                while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
+                    if (entry.DataStream is not null && toCompress.Contains(entry.Name) && !files.ContainsKey(entry.Name))
+                        files[entry.Name] = await CompressAsync(entry.DataStream, ct);
+            }
+            FileStream File(string name) => files.TryGetValue(Target(name), out var f) ? f
                 : throw new DappException($"save {localImage}: the engine's archive lacks {name}");
 
             var config = (Descriptor: await DescriptorAsync(File(saveManifest.Config), MediaTypes.DockerConfig, ct), File: File(saveManifest.Config));
-            var layers = new List<(Descriptor Descriptor, FileStream File)>();
-            foreach (var layer in saveManifest.Layers) layers.Add((await DescriptorAsync(File(layer), MediaTypes.DockerLayer, ct), File(layer)));
+            var layers = new List<Descriptor>();
+            var uploads = new List<(Descriptor Descriptor, FileStream File)> { config };
+            for (int i = 0; i < saveManifest.Layers.Count; i++)
+            {
+                if (reused[i] is { } blob)
+                {
+                    layers.Add(blob);
+                    continue;
+                }
+                var file = File(saveManifest.Layers[i]);
+                var descriptor = await DescriptorAsync(file, MediaTypes.DockerLayer, ct);
+                layers.Add(descriptor);
+                uploads.Add((descriptor, file));
+            }
 
-            var blobs = layers.Prepend(config).DistinctBy(b => b.Descriptor.Digest).ToList();
+            var blobs = uploads.DistinctBy(b => b.Descriptor.Digest).ToList();
             long total = blobs.Sum(b => b.Descriptor.Size), done = 0;
             var sent = new SyncProgress<long>(n => progress?.Invoke(Interlocked.Add(ref done, n), total));
             await Task.WhenAll(blobs.Select(blob => client.UploadBlobAsync(repository, blob.Descriptor,
                 (offset, _) => Task.FromResult<Stream>(TempSpool.OpenView(blob.File, offset)), null, sent, ct)));
-            return RawManifest.From(new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers.Select(l => l.Descriptor).ToList()));
+            return RawManifest.From(new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers));
         }
         finally
         {
             foreach (var file in files.Values) await file.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The layer blobs of the nearest ancestor of <paramref name="localImage"/> that is a stage published in
+    /// <paramref name="repository"/> (<c>dimgstage-SIGNATURE</c>), by diff ID; empty when there is none.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, Descriptor>> PublishedLayersAsync(string localImage, RepositoryName repository, CancellationToken ct)
+    {
+        foreach (var id in (await engine.AncestorIdsAsync(localImage, ct)).Skip(1))
+        {
+            if ((await engine.InspectImageAsync(id, ct))?.Config?.Labels is not { } labels || !labels.TryGetValue(DappLabels.StageSignature, out var signature)) continue;
+            RegistryImage image;
+            try
+            {
+                image = await RegistryImage.ReadAsync(client, ImageReference.WithTag(repository, RegistryStagesStorage.Tag(signature)), ct);
+            }
+            catch (RegistryException e) when (e.IsNotFound)
+            {
+                continue;
+            }
+            var diffIds = DiffIdsOf(image.Config);
+            return image.Manifest.Layers.Select((layer, i) => (layer, i)).Where(x => x.i < diffIds.Count)
+                .GroupBy(x => diffIds[x.i]).ToDictionary(g => g.Key, g => g.First().layer);
+        }
+        return new Dictionary<string, Descriptor>();
+    }
+
+    private static IReadOnlyList<string> DiffIdsOf(byte[] config)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(config);
+            return json.RootElement.TryGetProperty("rootfs", out var rootfs) && rootfs.TryGetProperty("diff_ids", out var ids) && ids.ValueKind == JsonValueKind.Array
+                ? ids.EnumerateArray().Select(i => i.GetString() ?? "").ToList()
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
         }
     }
 

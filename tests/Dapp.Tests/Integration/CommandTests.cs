@@ -88,7 +88,7 @@ public class CommandTests(EngineFixture fixture)
         Assert.Contains("Invalid REPO 'Bad_Repo'", invalid.Stderr);
 
         using var project = await test.LoadAsync();
-        await CleanupCommands.FlushLocalAsync(project, withStages: false, dryRun: false, new RecordingReporter(), default);
+        await CleanupCommands.FlushLocalAsync(project, withStages: false, dryRun: false, force: false, new RecordingReporter(), default);
         Assert.NotEqual(0, (await DockerCli.RunAsync("image", "inspect", $"{repo}/backend:v1.0")).ExitCode);
         Assert.NotEmpty(await project.Stages.ListAsync(default));
     }

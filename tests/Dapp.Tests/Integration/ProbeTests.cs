@@ -63,6 +63,18 @@ public class ProbeTests : IAsyncLifetime
         var pull = await Dapp(null, "dimg", "stages", "pull", $"{silent.Host}/cache");
         FailsCleanly(pull, "did not answer");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        // The first 25 s of silence are not spent without a word.
+        Assert.Contains($"Warning: no answer from {silent.Host} (no answer within 25 s); trying once more", pull.Stderr);
+    }
+
+    [Fact]
+    public async Task Credentials_in_a_docker_host_url_never_reach_the_output()
+    {
+        var port = Registry.FreePort.Next();
+        var result = await Dapp(new() { ["DOCKER_HOST"] = $"tcp://alice:{Password}@127.0.0.1:{port}" }, "dimg", "build", "--verbose");
+        FailsCleanly(result, $"tcp://127.0.0.1:{port}");
+        var invalid = await Dapp(new() { ["DOCKER_HOST"] = $"bogus://alice:{Password}@127.0.0.1:{port}" }, "dimg", "build");
+        FailsCleanly(invalid, "Invalid Docker engine address");
     }
 
     [Fact]
@@ -111,9 +123,9 @@ public class ProbeTests : IAsyncLifetime
     public async Task Missing_repo_and_bad_options_are_errors_naming_them()
     {
         Assert.Equal(1, (await Dapp(null, "dimg", "stages", "pull")).ExitCode);
-        FailsCleanly(await Dapp(null, "dimg", "stages", "pull", "--parallel", "0", "127.0.0.1:5000/x"), "--parallel must be from 1 to 64");
-        FailsCleanly(await Dapp(null, "dimg", "stages", "pull", "--parallel", "100000", "127.0.0.1:5000/x"), "--parallel must be from 1 to 64");
-        FailsCleanly(await Dapp(null, "dimg", "build", "--lock-timeout", "-5"), "--lock-timeout must be 0 or more");
+        FailsCleanly(await Dapp(null, "dimg", "stages", "pull", "--parallel", "0", "127.0.0.1:5000/x"), "--parallel takes a whole number of transfers from 1 to 64");
+        FailsCleanly(await Dapp(null, "dimg", "stages", "pull", "--parallel", "100000", "127.0.0.1:5000/x"), "--parallel takes a whole number of transfers from 1 to 64");
+        FailsCleanly(await Dapp(null, "dimg", "build", "--lock-timeout", "-5"), "--lock-timeout takes a whole number of seconds from 0 to");
         FailsCleanly(await Dapp(null, "dimg", "stages", "pull", "--insecure-registry", "http://reg/x", "127.0.0.1:5000/x"), "--insecure-registry 'http://reg/x'");
     }
 

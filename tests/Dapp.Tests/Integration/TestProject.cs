@@ -47,7 +47,7 @@ public sealed class TestProject : IAsyncDisposable
             try
             {
                 using var project = await LoadAsync(host, name);
-                await CleanupCommands.FlushLocalAsync(project, withStages: true, dryRun: false, new RecordingReporter(), default);
+                await CleanupCommands.FlushLocalAsync(project, withStages: true, dryRun: false, force: false, new RecordingReporter(), default);
             }
             catch (DappException)
             {

@@ -27,7 +27,7 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
 {
     public const string Root = "/.dapp/deps/ansible";
     public const string ImageRepository = "dapp-deps/ansible";
-    public const string ContainerPrefix = "dapp-deps-ansible-";
+    public const string ContainerPrefix = Storage.DappContainers.DepsPrefix + "ansible-";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ToolchainMount? _mount;

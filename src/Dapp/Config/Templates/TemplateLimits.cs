@@ -23,7 +23,7 @@ public static class TemplateLimits
     public const int MaxNesting = 1000;
 
     /// <summary>Nodes walked and range iterations in one rendering: an endless loop or an exponential recursion ends here.</summary>
-    public const long MaxSteps = 10_000_000;
+    public const long MaxSteps = 2_000_000;
 
     /// <summary>Characters and elements of every value the functions make, added up: string building in a loop ends here.</summary>
     public const long MaxWork = 64L << 20;
@@ -85,6 +85,12 @@ public static class TemplateLimits
             throw new TemplateRuntimeException($"the templates nest too deeply (more than this dapp's stack holds)");
     }
 }
+
+/// <summary>
+/// A bound of <see cref="TemplateLimits"/> was hit: said once, where it was hit, not wrapped again by each template or
+/// include that called the one that hit it (a recursion would repeat the place a thousand times).
+/// </summary>
+public sealed class TemplateLimitException(SourceLocation location, string message) : DappfileException(location, message);
 
 /// <summary>
 /// Text made from template values (printing, <c>toJson</c>): bounded by <see cref="TemplateLimits.MaxValueChars"/>, and

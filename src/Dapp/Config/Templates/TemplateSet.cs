@@ -63,21 +63,27 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBud
     private DappfileException Error(Node node, string at, string message) =>
         _template.Source.Error(node.Offset, at.Length == 0 ? $"executing \"{_template.Name}\": {message}" : $"executing \"{_template.Name}\" at <{at}>: {message}");
 
+    private TemplateLimitException LimitError(Node node, string at, string message)
+    {
+        var error = Error(node, at, message);
+        return new TemplateLimitException(error.Location, error.Reason);
+    }
+
     private void Step(Node node)
     {
         if (++budget.Steps > TemplateLimits.MaxSteps)
-            throw Error(node, "", $"the templates took more than {TemplateLimits.MaxSteps} steps (an endless loop or recursion?)");
+            throw LimitError(node, "", $"the templates took more than {TemplateLimits.MaxSteps} steps (an endless loop or recursion?)");
     }
 
     /// <summary>Runs <paramref name="body"/> one nesting level deeper (a control's list, a template call).</summary>
     private T Nested<T>(Node node, Func<T> body)
     {
         if (++budget.Nesting > TemplateLimits.MaxNesting)
-            throw Error(node, "", $"templates and blocks nest deeper than {TemplateLimits.MaxNesting} levels (a template that calls itself?)");
+            throw LimitError(node, "", $"templates, blocks and includes nest deeper than {TemplateLimits.MaxNesting} levels (a template that calls itself?)");
         try
         {
             if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
-                throw Error(node, "", "the templates nest too deeply (more than this dapp's stack holds)");
+                throw LimitError(node, "", "the templates nest too deeply (more than this dapp's stack holds)");
             return body();
         }
         finally
@@ -89,14 +95,14 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBud
     private void Write(Node node, string text)
     {
         if ((long)output.Length + text.Length > maxOutput)
-            throw Error(node, "", $"{outputName} is larger than {TemplateLimits.Mib(maxOutput)}");
+            throw LimitError(node, "", $"{outputName} is larger than {TemplateLimits.Mib(maxOutput)}");
         output.Append(text);
     }
 
-    /// <summary>Counts a function's result against the value and work bounds.</summary>
-    private object? Made(Node node, string function, object? value)
+    /// <summary>Counts a function's result against the value and work bounds; one of its arguments given back (set's dict) costs nothing new.</summary>
+    private object? Made(Node node, string function, object? value, IReadOnlyList<object?>? args = null)
     {
-        long size = value switch
+        long size = args is not null && args.Any(a => ReferenceEquals(a, value)) ? 1 : value switch
         {
             string s => s.Length,
             List<object?> list => list.Count,
@@ -110,10 +116,10 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBud
         }
         catch (TemplateRuntimeException e)
         {
-            throw Error(node, function, e.Message);
+            throw LimitError(node, function, e.Message);
         }
         if ((budget.Work += size) > TemplateLimits.MaxWork)
-            throw Error(node, function, $"the templates made more than {TemplateLimits.Mib(TemplateLimits.MaxWork)} of values in all (strings built up in a loop?)");
+            throw LimitError(node, function, $"the templates made more than {TemplateLimits.Mib(TemplateLimits.MaxWork)} of values in all (strings built up in a loop?)");
         return value;
     }
 
@@ -374,13 +380,13 @@ internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBud
         {
             if (function.Name == "include")
                 return Made(function, "include", Include(function, values));
-            return Made(function, function.Name, set.Functions.Invoke(function.Name, values));
+            return Made(function, function.Name, set.Functions.Invoke(function.Name, values), values);
         }
         catch (TemplateRuntimeException e)
         {
             throw Error(function, function.Name, $"error calling {function.Name}: {e.Message}");
         }
-        catch (DappfileException e) when (function.Name == "include")
+        catch (DappfileException e) when (function.Name == "include" && e is not TemplateLimitException)
         {
             // Where the include is, and where in the included template it failed.
             throw Error(function, function.Name, $"error calling include: {e.Message}");

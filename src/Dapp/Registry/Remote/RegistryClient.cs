@@ -290,6 +290,7 @@ public sealed class RegistryClient : IDisposable
                 if (!budget.TryTake(e is StalledException ? RetryCause.Timeout : RetryCause.Transient, null, out var delay))
                     throw new RegistryException($"{what}: download failed after {written} of {blob.Size} bytes: {e.Message} (gave up after {budget.Retries} retries)",
                         RegistryErrorCode.Unreachable, null, e);
+                if (e is StalledException) _transport.Options.Warn?.Invoke($"{what}: {e.Message} after {written} of {blob.Size} bytes; resuming once more");
                 await Task.Delay(delay, ct);
             }
         }

@@ -26,6 +26,9 @@ public sealed record RegistryClientOptions
     /// <summary>Where to write one line per request sent (--verbose); null for nowhere.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Told what the user waits for: a silent registry tried once more after a whole timeout.</summary>
+    public Action<string>? Warn { get; init; }
+
     /// <summary>Blobs up to this size are uploaded in one PUT; larger ones in chunks of <see cref="ChunkSize"/>.</summary>
     public long MonolithicUploadLimit { get; init; } = 32L << 20;
     public int ChunkSize { get; init; } = 16 << 20;

@@ -56,7 +56,7 @@ internal sealed class RegistryTransport : IDisposable
             handler = new AuthHandler(Auth, handler);
             handler = new LimitHandler(_options.MaxConcurrentRequests, handler);
         }
-        return new RetryHandler(Policy, handler);
+        return new RetryHandler(Policy, handler, _options.Warn);
     }
 
     private HttpClient Client(HttpMessageHandler chain)

@@ -46,6 +46,6 @@ internal static class TokenRealm
     }
 
     private static RegistryException Refused(string registry, string realm, string why) =>
-        new($"The registry {registry} asks for credentials to be sent to the token realm '{realm}', which dapp refuses: {why}. No credentials were sent.",
+        new($"The registry {registry} asks for credentials to be sent to the token realm '{UrlCredentials.Redact(realm)}', which dapp refuses: {why}. No credentials were sent.",
             RegistryErrorCode.RealmRefused, HttpStatusCode.Unauthorized);
 }

@@ -14,11 +14,13 @@ internal sealed class RetryHandler : DelegatingHandler
 {
     private static readonly ResiliencePropertyKey<RetryBudget> BudgetKey = new("dapp.budget");
     private static readonly ResiliencePropertyKey<TimeSpan> DelayKey = new("dapp.delay");
+    private static readonly ResiliencePropertyKey<string> HostKey = new("dapp.host");
 
     private readonly RetryPolicy _policy;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
-    public RetryHandler(RetryPolicy policy, HttpMessageHandler inner) : base(inner)
+    /// <param name="warn">Told when a request that got no answer in time is sent once more: the wait is long, the user should know why.</param>
+    public RetryHandler(RetryPolicy policy, HttpMessageHandler inner, Action<string>? warn = null) : base(inner)
     {
         _policy = policy;
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
@@ -29,6 +31,8 @@ internal sealed class RetryHandler : DelegatingHandler
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Context.Properties.GetValue(DelayKey, TimeSpan.Zero)),
                 OnRetry = args =>
                 {
+                    if (args.Outcome.Exception is TimeoutException timeout && warn is not null)
+                        warn($"no answer from {args.Context.Properties.GetValue(HostKey, "the registry")} ({timeout.Message}); trying once more");
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
@@ -41,6 +45,7 @@ internal sealed class RetryHandler : DelegatingHandler
         var budget = request.Options.TryGetValue(RegistryRequest.Budget, out var shared) ? shared : _policy.NewBudget();
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(BudgetKey, budget);
+        context.Properties.Set(HostKey, request.RequestUri?.Authority ?? "the registry");
         try
         {
             return await _pipeline.ExecuteAsync(async (c, r) => await base.SendAsync(r, c.CancellationToken), context, request);

@@ -1,9 +1,12 @@
 using System.Text.RegularExpressions;
 
-namespace Dapp.Git;
+namespace Dapp;
 
-/// <summary>Remote git URLs as dapp shows and records them: without the credentials a URL may carry.</summary>
-public static partial class GitUrls
+/// <summary>
+/// URLs as dapp shows and records them (git remotes, DOCKER_HOST, token realms, and any text holding them): without the
+/// credentials a URL may carry. No credential of any URL reaches any output (docs/reliability.md).
+/// </summary>
+public static partial class UrlCredentials
 {
     [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")]
     private static partial Regex UserInfo();
