@@ -15,6 +15,13 @@ public sealed record StatusFault(int Status, int? RetryAfterSeconds = null, stri
 /// <summary>Forward, but reset the connection after this many bytes of the response body (0: before any of the response).</summary>
 public sealed record ResetFault(long AfterBodyBytes) : Fault;
 
+/// <summary>
+/// Stall: with <paramref name="AfterBodyBytes"/> null, read the request and send nothing at all (not even forward it);
+/// else forward, pass on the response's head and that many bytes of its body, then send nothing more. The
+/// connection stays open, silent, until the proxy is disposed.
+/// </summary>
+public sealed record StallFault(long? AfterBodyBytes) : Fault;
+
 /// <summary>Forward, but only once <paramref name="Until"/> completes: orders a request after others, whatever the timing.</summary>
 public sealed record HoldFault(Task Until) : Fault;
 
@@ -85,6 +92,11 @@ public sealed class FaultProxy : IAsyncDisposable
                 return;
             }
             if (fault is HoldFault hold) await hold.Until;
+            if (fault is StallFault { AfterBodyBytes: null })
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { });
+                return;
+            }
             using var upstream = new TcpClient();
             await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
             var up = upstream.GetStream();
@@ -93,7 +105,13 @@ public sealed class FaultProxy : IAsyncDisposable
             await up.WriteAsync(Encoding.ASCII.GetBytes(forwarded));
             await up.WriteAsync(rest);
             _ = stream.CopyToAsync(up).ContinueWith(_ => { });
-            await CopyResponseAsync(up, stream, client, fault as ResetFault, request.Method == "HEAD", Finish);
+            var cut = fault switch
+            {
+                ResetFault r => new Cut(r.AfterBodyBytes, () => Task.FromResult(0)),
+                StallFault { AfterBodyBytes: { } after } => new Cut(after, () => Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => 0)),
+                _ => null,
+            };
+            await CopyResponseAsync(up, stream, client, cut, request.Method == "HEAD", Finish);
             Answered?.Invoke(request);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
@@ -109,7 +127,10 @@ public sealed class FaultProxy : IAsyncDisposable
     /// Forwards the response; <paramref name="finished"/> is called just before its last bytes are written, so a
     /// request counts as active exactly while the client still waits for it.
     /// </summary>
-    private static async Task CopyResponseAsync(Stream from, Stream to, TcpClient client, ResetFault? reset, bool isHead, Action finished)
+    /// <summary>Where a response is cut (after that many body bytes), and what then: a reset, or a silence.</summary>
+    private sealed record Cut(long AfterBodyBytes, Func<Task<int>> Silence);
+
+    private static async Task CopyResponseAsync(Stream from, Stream to, TcpClient client, Cut? reset, bool isHead, Action finished)
     {
         long expected = -1;
         var buffer = new byte[64 * 1024];
@@ -129,6 +150,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 if (reset is { AfterBodyBytes: 0 })
                 {
                     // The upstream acted on the request, but the client hears nothing of it.
+                    await reset.Silence();
                     Reset(client);
                     return;
                 }
@@ -138,6 +160,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                     var keep = read - (int)(body - reset.AfterBodyBytes);
                     await to.WriteAsync(chunk[..keep]);
+                    await reset.Silence();
                     Reset(client);
                     return;
                 }
@@ -147,6 +170,7 @@ public sealed class FaultProxy : IAsyncDisposable
             if (reset is not null && body + read > reset.AfterBodyBytes)
             {
                 await to.WriteAsync(chunk[..(int)(reset.AfterBodyBytes - body)]);
+                await reset.Silence();
                 Reset(client);
                 return;
             }
