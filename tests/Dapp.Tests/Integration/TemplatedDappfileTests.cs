@@ -55,6 +55,14 @@ public class TemplatedDappfileTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(".dappfile.render.yml", result.Stderr);
         Assert.Contains("instal", result.Stderr);
-        Assert.Equal("dimg: app\nfrom: busybox\nshell:\n  instal: x\n", File.ReadAllText(Path.Combine(test.Dir, ".dappfile.render.yml")));
+        var dump = Path.Combine(test.Dir, ".dappfile.render.yml");
+        Assert.Equal("dimg: app\nfrom: busybox\nshell:\n  instal: x\n", File.ReadAllText(dump));
+        // It may hold what env put in (a token): the user's alone, and the error says where it is.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dump));
+        Assert.Contains($"written to {dump}, readable by you alone", result.Stderr);
+        // A second failing rendering replaces it, still private.
+        File.SetUnixFileMode(dump, (UnixFileMode)0b110_100_100);
+        Assert.Equal(1, (await DappCli.RunAsync(test, "dimg", "build")).ExitCode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dump));
     }
 }

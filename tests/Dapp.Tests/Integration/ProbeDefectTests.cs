@@ -1,0 +1,141 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Dapp.Tests.Integration.Registry;
+
+namespace Dapp.Tests.Integration;
+
+/// <summary>
+/// The defects the hostile probe found that need an engine: a user's container and its image survive the local
+/// cleanups, spools of killed processes are swept and listed, and a stage uploaded by dapp's own client reuses the
+/// layer blobs its parent already has in the repository.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public class ProbeDefectTests
+{
+    private static readonly string Dappfile = $"""
+        dimg: app
+        from: {EngineFixture.BaseImage}
+        shell:
+          install: head -c 300000 /dev/urandom > /data
+          setup: echo one > /setup
+        """;
+
+    [Fact]
+    public async Task A_users_container_and_its_image_survive_mrproper_flush_and_cleanup_unless_forced()
+    {
+        await using var host = await FreshEngine.StartAsync();
+        await host.LoadBaseImageAsync();
+        await using var test = new TestProject(Dappfile);
+        var env = host.Environment(test);
+        Task<CliResult> Dapp(params string[] args) => DappCli.RunAsync(test.Dir, env, [.. args, "--name", test.Name]);
+        Assert.Equal(0, (await Dapp("dimg", "build")).ExitCode);
+        Assert.Equal(0, (await Dapp("dimg", "tag", "localhost/probe")).ExitCode);
+        var image = "localhost/probe/app:latest";
+        Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "create", "--name", "my-production-app", image, "sleep", "1")).ExitCode);
+        var stage = (await Dapp("dimg", "stage", "image", "app")).Stdout.Trim();
+        Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "create", "--name", "my-debug-shell", stage, "sh")).ExitCode);
+
+        foreach (var command in new[] { new[] { "dimg", "flush", "local" }, ["dimg", "stages", "flush", "local"], ["dimg", "cleanup"], ["dimg", "mrproper", "--all"] })
+        {
+            var result = await Dapp(command);
+            Assert.True(result.ExitCode == 0, $"{string.Join(' ', command)}: {result.Stderr}");
+            Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "container", "inspect", "my-production-app")).ExitCode);
+            Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "container", "inspect", "my-debug-shell")).ExitCode);
+            Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "image", "inspect", image)).ExitCode);
+        }
+        var flush = await Dapp("dimg", "flush", "local");
+        Assert.Contains($"keep {image}: in use by container my-production-app", flush.Stdout);
+        var mrproper = await Dapp("dimg", "mrproper", "--all");
+        Assert.Contains($"keep image {image}: in use by container my-production-app", mrproper.Stdout);
+        Assert.Contains($"keep image {stage}: in use by container my-debug-shell", mrproper.Stdout);
+
+        // --force removes the images; the user's containers stay.
+        Assert.Equal(0, (await Dapp("dimg", "mrproper", "--all", "--force")).ExitCode);
+        Assert.NotEqual(0, (await DockerCli.RunAsync("-H", host.Host, "image", "inspect", image)).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "container", "inspect", "my-production-app")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Spools_of_ended_processes_are_listed_by_cleanup_and_swept()
+    {
+        await using var test = new TestProject(Dappfile);
+        var dir = Path.Combine(Path.GetTempPath(), $"dapp-spools-{Environment.UserName}");
+        Directory.CreateDirectory(dir);
+        // A process that has ended: its pid, with a start time no running process has.
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync();
+        var spool = Path.Combine(dir, $"layer.{ended.Id}.1.{Guid.NewGuid():N}");
+        File.WriteAllText(spool, "left by a killed pull");
+        var mine = Path.Combine(dir, $"layer.{Environment.ProcessId}.{StartTicks(Environment.ProcessId)}.{Guid.NewGuid():N}");
+        File.WriteAllText(mine, "a live process's spool");
+        try
+        {
+            var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
+            Assert.True(dry.ExitCode == 0, dry.Stderr);
+            Assert.Contains($"would remove leftover spool {spool}: left by dapp process {ended.Id}, which has ended", dry.Stdout);
+            Assert.True(File.Exists(spool));
+            var build = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(build.ExitCode == 0, build.Stderr);
+            Assert.False(File.Exists(spool), "the build swept the spool of the ended process");
+            Assert.True(File.Exists(mine), "a live process's spool is left alone");
+            // A spool is the user's alone: 0600 in a 0700 dir (made private again if someone opened it up).
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+            await using (var made = TempSpool.Create("probe"))
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(made.Name));
+                Assert.StartsWith($"{dir}/probe.{Environment.ProcessId}.", made.Name);
+            }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+        }
+        finally
+        {
+            File.Delete(spool);
+            File.Delete(mine);
+        }
+    }
+
+    private static long StartTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]);
+    }
+
+    [Fact]
+    public async Task A_stage_uploaded_by_dapps_client_reuses_its_parents_layer_blobs()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        await using var proxy = new FaultProxy(5000);
+        var repository = $"fallback/{Guid.NewGuid():N}";
+        var repo = $"{proxy.Host}/{repository}";
+        var push = await DappCli.RunAsync(test, "dimg", "stages", "push", repo);
+        Assert.True(push.ExitCode == 0, push.Stderr);
+
+        // A new setup stage, whose upload the engine cannot make: dapp's own client uploads it.
+        test.WriteDappfile(Dappfile.Replace("echo one", "echo two"));
+        var build = await test.BuildAsync();
+        proxy.Rule = r => r.Headers.TryGetValue("User-Agent", out var agent) && agent.StartsWith("docker/", StringComparison.Ordinal)
+                          && r.Path.Contains("/blobs/uploads/") ? new StatusFault(503) : null;
+        var fallback = await DappCli.RunAsync(test, "dimg", "stages", "push", repo);
+        Assert.True(fallback.ExitCode == 0, fallback.Stderr);
+        Assert.Contains("with dapp's own client instead", fallback.Stderr);
+
+        var signatures = build.Stages.Where(s => s.Image == "app").ToDictionary(s => s.Stage, s => s.Signature);
+        var parent = await LayersAsync(repository, signatures["install"]);
+        var child = await LayersAsync(repository, signatures["setup"]);
+        Assert.Equal(parent.Count + 1, child.Count);
+        // The layers they share are the same blobs (the engine's compression), not compressed a second time.
+        Assert.Equal(parent, child.Take(parent.Count));
+    }
+
+    private static async Task<IReadOnlyList<string>> LayersAsync(string repository, string signature)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:5000/v2/{repository}/manifests/dimgstage-{signature}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.docker.distribution.manifest.v2+json"));
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"dimgstage-{signature}: {response.StatusCode}");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToList();
+    }
+}
