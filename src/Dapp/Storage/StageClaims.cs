@@ -7,10 +7,14 @@ using Dapp.Registry.Remote;
 
 namespace Dapp.Storage;
 
-/// <summary>Who holds a stage's claim, until when.</summary>
-public sealed record StageClaim(string Holder, DateTimeOffset Expires, string Digest)
+/// <summary>Who holds a stage's claim (and which process that is, when recorded), until when.</summary>
+public sealed record StageClaim(string Holder, DateTimeOffset Expires, string Digest, ProcessOwner? Owner = null)
 {
-    public bool IsLive => Expires > DateTimeOffset.UtcNow;
+    /// <summary>
+    /// Unexpired, and not held by a process of this host that has ended (a killed job's claim: nobody renews it, and a
+    /// rerun on the same host takes it over at once instead of waiting out its expiry).
+    /// </summary>
+    public bool IsLive => Expires > DateTimeOffset.UtcNow && Owner?.HasEnded(ProcessOwner.Current) != true;
 }
 
 /// <summary>What came of trying to claim a stage.</summary>
@@ -33,6 +37,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
     public const string TagPrefix = "dimgclaim-";
     private const string HolderKey = "dapp.claim.holder";
     private const string ExpiresKey = "dapp.claim.expires";
+    private const string OwnerKey = "dapp.claim.owner";
     private readonly EmptyManifests _manifests = new(client, repository);
     private readonly Lock _lock = new();
     private bool _off;
@@ -90,7 +95,8 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             using var json = JsonDocument.Parse(raw.Content);
             var annotations = json.RootElement.GetProperty("annotations");
             return new StageClaim(annotations.GetProperty(HolderKey).GetString()!,
-                DateTimeOffset.Parse(annotations.GetProperty(ExpiresKey).GetString()!, CultureInfo.InvariantCulture), raw.Digest);
+                DateTimeOffset.Parse(annotations.GetProperty(ExpiresKey).GetString()!, CultureInfo.InvariantCulture), raw.Digest,
+                annotations.TryGetProperty(OwnerKey, out var owner) ? ProcessOwner.Parse(owner.GetString()) : null);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
         {
@@ -168,6 +174,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             {
                 [HolderKey] = Holder,
                 [ExpiresKey] = (DateTimeOffset.UtcNow + ttl).UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                [OwnerKey] = ProcessOwner.Current.ToString(),
             });
             var started = System.Diagnostics.Stopwatch.StartNew();
             await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
