@@ -186,7 +186,7 @@ public static class DappfileParser
             Expose: map.Get("EXPOSE") is { } exp ? StringList(exp, "docker.EXPOSE") : [],
             Cmd: map.Get("CMD") is { } cmd ? ExecOrShellForm(cmd, "docker.CMD") : null,
             Entrypoint: map.Get("ENTRYPOINT") is { } ep ? ExecOrShellForm(ep, "docker.ENTRYPOINT") : null,
-            Env: map.Get("ENV") is { } env ? StringMap(env, "docker.ENV") : [],
+            Env: map.Get("ENV") is { } env ? EnvMap(env, "docker.ENV") : [],
             Labels: map.Get("LABEL") is { } label ? StringMap(label, "docker.LABEL") : [],
             Workdir: map.Get("WORKDIR") is { } wd ? String(wd, "docker.WORKDIR") : null,
             User: map.Get("USER") is { } user ? String(user, "docker.USER") : null,

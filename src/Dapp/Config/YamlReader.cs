@@ -32,6 +32,20 @@ internal static partial class YamlReader
         return map.Entries.Select(e => new KeyValuePair<string, string>(e.Key.Value, OptionalString(e.Value, $"{what}.{e.Key.Value}") ?? "")).ToList();
     }
 
+    /// <summary>
+    /// ENV: a key is what a process's environment can hold, NAME=VALUE split at the first '=': no '=', no whitespace or
+    /// control character ("A=B C" would become A with the value "B C=…").
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> EnvMap(YNode node, string what)
+    {
+        var map = StringMap(node, what);
+        if (node is YMapping mapping)
+            foreach (var (key, _) in mapping.Entries)
+                if (key.Value.Length == 0 || key.Value.Any(c => c == '=' || char.IsWhiteSpace(c) || char.IsControl(c)))
+                    throw new DappfileException(key.Location, $"{what} key '{DappfileParser.Shorten(key.Value)}' is not a variable name: it must not be empty or contain '=', whitespace or control characters");
+        return map;
+    }
+
     public static IReadOnlyList<YNode> Sequence(YNode node, string what) => node switch
     {
         YScalar s when s.IsNull => [],
@@ -51,6 +65,8 @@ internal static partial class YamlReader
         var value = String(node, what);
         if (!value.StartsWith('/'))
             throw new DappfileException(node.Location, $"{what} must be an absolute path, got '{DappfileParser.Shorten(value)}'");
+        if (value.Any(char.IsControl) && value.First(char.IsControl) is var control)
+            throw new DappfileException(node.Location, $"{what} must not contain control characters (a {(control == '\n' ? "newline" : $"U+{(int)control:X4}")}), got '{DappfileParser.Shorten(value.ReplaceLineEndings(" "))}'");
         // /a/../../etc is /etc: a path that climbs says something else than it seems to.
         if (value.Split('/').Contains(".."))
             throw new DappfileException(node.Location, $"{what} must not contain '..', got '{DappfileParser.Shorten(value)}'");
@@ -93,7 +109,7 @@ internal static partial class YamlReader
     public static string BindPath(YNode node, string what)
     {
         var value = AbsolutePath(node, what);
-        if (value.IndexOfAny([':', ',', '\0', '\n']) >= 0)
+        if (value.IndexOfAny([':', ',']) >= 0)
             throw new DappfileException(node.Location, $"{what} must not contain ':' or ',' (got '{DappfileParser.Shorten(value)}')");
         return value;
     }
