@@ -32,6 +32,7 @@ public static class DimgCleanupRepoCommand
         var inventory = new RegistryInventory(registry);
         // Every dimg's tags: those of dimgs not selected are kept, and their manifests must survive the deletes.
         var tags = await StagesCleanupCommand.DimgTagsAsync(project, inventory, ct);
+        await StagesCleanupCommand.FinishInterruptedAsync(inventory, options.DryRun, reporter, ct);
         var candidates = tags.Where(t => selected.Contains(t.Dimg)).ToList();
         var refs = git.ReadRefs(candidates.Where(t => t.Scheme == "git_commit").Select(t => t.Tag));
         var doomed = GitHistoryPolicy.Select(candidates, refs, limits, DateTimeOffset.UtcNow);

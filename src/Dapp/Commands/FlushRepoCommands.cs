@@ -28,6 +28,7 @@ public static class FlushRepoCommands
         using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
         var inventory = new RegistryInventory(registry);
         var stored = await inventory.DimgTagsAsync(dimgs.Select(d => d.Name), ct);
+        await StagesCleanupCommand.FinishInterruptedAsync(inventory, dryRun, reporter, ct);
         var isDimg = stored.ToLookup(t => t.Labels.GetValueOrDefault(DappLabels.Dimg) == "true");
         foreach (var other in isDimg[false])
             reporter.Removal(new RemovalEvent(RemovalAction.Keep, other.Reference.ToString(), $"not a dimg image (its image has no label {DappLabels.Dimg}=true)"));

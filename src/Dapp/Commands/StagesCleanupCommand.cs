@@ -48,6 +48,19 @@ public static class StagesCleanupCommand
     internal static Task<IReadOnlyList<StoredDimgTag>> DimgTagsAsync(DappProject project, RegistryInventory inventory, CancellationToken ct) =>
         inventory.DimgTagsAsync(project.Dappfile.Dimgs.Select(d => d.Name), ct);
 
+    /// <summary>
+    /// Deletes the stand-ins the inventory met (a cleanup killed between pointing a tag at its stand-in and deleting it
+    /// leaves one, which <c>docker pull</c> cannot use): a rerun finishes what the killed run started.
+    /// </summary>
+    internal static async Task FinishInterruptedAsync(RegistryInventory inventory, bool dryRun, IReporter reporter, CancellationToken ct)
+    {
+        foreach (var standIn in inventory.TakeStandIns())
+        {
+            reporter.Removal(new RemovalEvent(RemovalEvent.Deleting(dryRun), standIn.Tag.ToString(), "a stand-in left by an interrupted cleanup", "stand-in"));
+            if (!dryRun) await inventory.DeleteStandInAsync(standIn, ct);
+        }
+    }
+
     private static IReadOnlySet<string> KeepSet(IReadOnlyList<StoredStage> stages, IEnumerable<StoredDimgTag> dimgTags) =>
         StagesKeepSet.Compute(stages, dimgTags.Select(d => d.StageSignature).OfType<string>());
 
@@ -72,6 +85,7 @@ public static class StagesCleanupCommand
         StagesCleanupOptions options, IReporter reporter, CancellationToken ct)
     {
         var stages = await inventory.StagesAsync(ct);
+        await FinishInterruptedAsync(inventory, options.DryRun, reporter, ct);
         var policies = await PoliciesAsync(project, options, () => Task.FromResult(KeepSet(stages, dimgTags)), ct);
         var now = DateTimeOffset.UtcNow;
         var delete = new List<(StoredStage Stage, ImageReference Tag, string Why)>();

@@ -25,6 +25,32 @@ public sealed class EmptyManifests(RegistryClient client, RepositoryName reposit
                 (offset, _) => Task.FromResult<Stream>(new MemoryStream(EmptyConfig, (int)offset, EmptyConfig.Length - (int)offset)), null, null, ct);
     }
 
+    /// <summary>The annotation of a stand-in: the tag it stands in for while that tag is deleted alone.</summary>
+    public const string DeletedTagKey = "dapp.deleted-tag";
+
+    /// <summary>A stand-in of its own (a nonce keeps two stand-ins apart) for a tag that is about to be deleted alone.</summary>
+    public static RawManifest StandIn(string tag) => Create(new Dictionary<string, string>
+    {
+        [DeletedTagKey] = tag,
+        ["dapp.nonce"] = Guid.NewGuid().ToString("N"),
+    });
+
+    /// <summary>Whether a manifest is a stand-in (a cleanup killed between writing it and deleting it leaves one under the tag).</summary>
+    public static bool IsStandIn(RawManifest manifest)
+    {
+        if (manifest.MediaType != MediaTypes.OciManifest) return false;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(manifest.Content);
+            return json.RootElement.TryGetProperty("annotations", out var annotations) && annotations.ValueKind == System.Text.Json.JsonValueKind.Object
+                && annotations.TryGetProperty(DeletedTagKey, out _);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
     public static RawManifest Create(IReadOnlyDictionary<string, string> annotations)
     {
         var annotationsJson = new JsonObject();

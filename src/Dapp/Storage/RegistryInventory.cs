@@ -26,6 +26,23 @@ public sealed class RegistryInventory(RegistryAccess registry)
 {
     private readonly ConcurrentDictionary<RepositoryName, Task<IReadOnlyList<string>>> _tags = new();
     private readonly ConcurrentDictionary<RepositoryName, EmptyManifests> _emptyManifests = new();
+    private readonly ConcurrentDictionary<ImageReference, string> _standIns = new();
+
+    /// <summary>
+    /// The stand-ins the reads met since the last call (tags a killed cleanup left pointing at a layer-less stand-in,
+    /// <see cref="EmptyManifests"/>), with their digests: never counted as stages or dimg tags; deleting them
+    /// (<see cref="DeleteStandInAsync"/>) finishes what the killed cleanup started.
+    /// </summary>
+    public IReadOnlyList<(ImageReference Tag, string Digest)> TakeStandIns()
+    {
+        var taken = new List<(ImageReference, string)>();
+        foreach (var tag in _standIns.Keys.OrderBy(t => t.ToString(), StringComparer.Ordinal))
+            if (_standIns.TryRemove(tag, out var digest)) taken.Add((tag, digest));
+        return taken;
+    }
+
+    public Task DeleteStandInAsync((ImageReference Tag, string Digest) standIn, CancellationToken ct) =>
+        DeleteManifestAsync(standIn.Tag.Repository, standIn.Digest, ct);
 
     public RepositoryName Repository => registry.Repository;
 
@@ -105,16 +122,15 @@ public sealed class RegistryInventory(RegistryAccess registry)
     {
         var manifests = _emptyManifests.GetOrAdd(tag.Repository, r => new EmptyManifests(registry.Client, r));
         await manifests.EnsureConfigAsync(ct);
-        var standIn = EmptyManifests.Create(new Dictionary<string, string>
-        {
-            ["dapp.deleted-tag"] = tag.Tag!,
-            ["dapp.nonce"] = Guid.NewGuid().ToString("N"),
-        });
+        var standIn = EmptyManifests.StandIn(tag.Tag!);
         await registry.Client.PutManifestAsync(tag.Repository, tag.Tag!, standIn, ct);
         await DeleteManifestAsync(tag.Repository, standIn.Digest, ct);
     }
 
-    /// <summary>A tag's manifest and config (2 requests) and the config's <c>created</c>; null when it was deleted meanwhile.</summary>
+    /// <summary>
+    /// A tag's manifest and config (2 requests) and the config's <c>created</c>; null when it was deleted meanwhile, or
+    /// when it is a stand-in (kept in <see cref="StandIns"/>).
+    /// </summary>
     private async Task<(RegistryImage Image, DateTimeOffset? Created)?> ReadAsync(ImageReference reference, CancellationToken ct)
     {
         RegistryImage image;
@@ -124,6 +140,11 @@ public sealed class RegistryInventory(RegistryAccess registry)
         }
         catch (RegistryException e) when (e.IsNotFound)
         {
+            return null;
+        }
+        if (EmptyManifests.IsStandIn(image.Raw))
+        {
+            _standIns[reference] = image.Raw.Digest;
             return null;
         }
         DateTimeOffset? created = null;

@@ -144,6 +144,67 @@ public class DimgCleanupTests
     }
 
     [Fact]
+    public async Task Cleanups_killed_while_deleting_tags_that_share_a_manifest_leave_no_stand_in_after_a_rerun()
+    {
+        await using var test = new TestProject(Dappfile());
+        await InitAsync(test);
+        await OkAsync(test, "dimg", "bp", "--stages-storage", _repo, "--tag-branch", _repo);
+        using var client = new RegistryClient();
+        var main = ImageReference.Parse($"{_repo}/app:main");
+        var image = await client.GetManifestExactAsync(main, default);
+        // 40 tags of branches that are gone, all naming main's manifest: each is deleted alone, through a stand-in.
+        var gone = Enumerable.Range(0, 40).Select(i => $"gone-{i}").ToList();
+        async Task RetagMissingAsync()
+        {
+            foreach (var tag in gone)
+                if (await client.HeadManifestAsync(ImageReference.Parse($"{_repo}/app:{tag}"), default) is null)
+                    await client.PutManifestAsync(main.Repository, tag, image, default);
+        }
+        async Task<int> StandInsAsync()
+        {
+            var count = 0;
+            foreach (var tag in await DimgTagsAsync())
+                if (EmptyManifests.IsStandIn(await client.GetManifestExactAsync(ImageReference.Parse($"{_repo}/app:{tag}"), default))) count++;
+            return count;
+        }
+
+        await using var proxy = new Registry.FaultProxy(5000);
+        var repo = _repo.Replace("127.0.0.1:5000", proxy.Host);
+        var random = new Random(2112);
+        var standInsSeen = 0;
+        for (int round = 0; round < 10; round++)
+        {
+            await RetagMissingAsync();
+            // Half the rounds hold every DELETE, so that the kill surely finds stand-ins written and not yet deleted.
+            var holdDeletes = round % 2 == 0;
+            proxy.Rule = r => holdDeletes && r.Method == "DELETE" ? new Registry.StallFault(null) : null;
+            var cleanup = DappCli.Start(test.Dir, new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir },
+                "dimg", "cleanup", "repo", repo, "--name", test.Name);
+            await Task.Delay(holdDeletes ? 2500 : random.Next(200, 1500));
+            try
+            {
+                cleanup.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It had finished.
+            }
+            await DappCli.FinishAsync(cleanup);
+            standInsSeen += await StandInsAsync();
+        }
+        Assert.True(standInsSeen > 0, "no kill left a stand-in: the rerun had nothing to finish");
+
+        proxy.Rule = _ => null;
+        var rerun = await OkAsync(test, "dimg", "cleanup", "repo", _repo);
+        Assert.Contains("a stand-in left by an interrupted cleanup", rerun.Stdout);
+        Assert.Equal(["main"], await DimgTagsAsync());
+        Assert.Equal(image.Digest, (await client.HeadManifestAsync(main, default))!.Digest);
+        // No command takes a stand-in for a dimg tag: the next run finds nothing to do.
+        var again = await OkAsync(test, "dimg", "cleanup", "repo", _repo);
+        Assert.DoesNotContain("stand-in", again.Stdout);
+    }
+
+    [Fact]
     public async Task A_registry_with_deletion_disabled_gives_an_error_naming_the_setting()
     {
         await using var registry = await Registry.RegistryProcess.StartAsync(null, deleteEnabled: false);
