@@ -66,7 +66,11 @@ public sealed class ConveyorBuilder
             {
                 var all = Conveyor.WithDependencies(conveyors);
                 var local = await _local.LookUpAsync(all.SelectMany(c => c.Stages).Select(s => s.Signature).ToHashSet(), ct);
-                foreach (var plan in await ChainWalk.PlanAsync(all, local, _storage, all: false, ct)) _plans[plan.Conveyor] = plan;
+                var plans = await ChainWalk.PlanAsync(all, local, _storage, all: false, ct);
+                // A stage the chain goes on from in the storage must be the stage its tag names (its labels say so: read
+                // once, and again by the dimg tags made from it); one that is not is missing, and the walk goes further back.
+                while (await AnyImpostorAsync(plans, ct)) plans = await ChainWalk.PlanAsync(all, local, _storage, all: false, ct);
+                foreach (var plan in plans) _plans[plan.Conveyor] = plan;
             }
             foreach (var conveyor in conveyors) await BuildAsync(conveyor, ct);
             // Checked once every chain is built, so that publications keep running beside the next builds.
@@ -80,6 +84,14 @@ public sealed class ConveyorBuilder
             await Task.WhenAll(_publishing.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         }
         await Task.WhenAll(_publishing.Values);
+    }
+
+    private async Task<bool> AnyImpostorAsync(IReadOnlyList<ChainPlan> plans, CancellationToken ct)
+    {
+        var found = plans.Select(p => p.Found).OfType<(ConveyorStage Stage, StageSource Source)>().Where(f => f.Source == StageSource.Storage)
+            .Select(f => f.Stage.Signature).Distinct().ToList();
+        var labels = await Task.WhenAll(found.Select(s => _storage!.GetLabelsAsync(s, ct)));
+        return labels.Any(l => l is null);
     }
 
     /// <param name="lastNeeded">The caller needs the last stage locally next (an import, a fromDimg base): it will report the pull.</param>

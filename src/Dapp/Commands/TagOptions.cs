@@ -53,6 +53,9 @@ public sealed record TagOptions
                 throw new DappException("--tag-ci: no CI tag or branch (CI_COMMIT_TAG, CI_COMMIT_REF_NAME, TRAVIS_TAG, TRAVIS_BRANCH) in the environment");
         }
         if (tags.Count == 0) tags.Add(new DimgTag("latest", "custom"));
+        foreach (var tag in tags.Where(t => Storage.RegistryStagesStorage.IsStagesTag(t.Tag)))
+            throw new DappException($"the tag {tag.Tag} begins like the tags dapp keeps for itself in a repository ({Storage.RegistryStagesStorage.TagPrefix}, "
+                + $"{Storage.StageClaims.TagPrefix}, {Storage.UploadSlot.TagPrefix}: stages, claims, uploads): as a dimg tag it would replace one of them; choose another tag");
         return tags.DistinctBy(t => t.Tag).ToList();
     }
 

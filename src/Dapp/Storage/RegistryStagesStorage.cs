@@ -40,6 +40,9 @@ public sealed class RegistryStagesStorage : IStagesStorage
     private readonly ConcurrentDictionary<string, ManifestInfo?> _known = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<RegistryImage?>>> _images = new();
     private readonly RegistryDimgImages _dimgs;
+    private readonly Action<string> _warn;
+    /// <summary>Stage tags whose image is not the stage they name (written by another tool): their digests, never used, overwritten by a publication.</summary>
+    private readonly ConcurrentDictionary<string, string> _impostors = new();
     private int _stagesPulled, _stagesPushed;
     private long _bytesPulled, _bytesPushed;
 
@@ -50,6 +53,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
         _engine = engine;
         _options = options;
         _transfer = registry.Transfer(engine, warn);
+        _warn = warn;
         _dimgs = new RegistryDimgImages(registry.Client, registry.Repository);
     }
 
@@ -101,6 +105,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
     public async Task<bool> RefreshAsync(string signature, CancellationToken ct)
     {
         var info = await _registry.Client.HeadManifestAsync(Reference(signature), ct);
+        if (info is not null && _impostors.TryGetValue(signature, out var impostor) && impostor == info.Digest) info = null;
         _known[signature] = info;
         if (info is null) _images.TryRemove(signature, out _);
         return info is not null;
@@ -190,6 +195,14 @@ public sealed class RegistryStagesStorage : IStagesStorage
         }
         catch (RegistryException e) when (e.IsNotFound)
         {
+            image = null;
+        }
+        if (image is not null && image.Labels.GetValueOrDefault(DappLabels.StageSignature) != signature)
+        {
+            // A dimg tag written over a stage tag, or another tool's image: not this stage, whatever its tag says.
+            _warn($"{ImageName(signature)} is not the stage its tag names (its image's {DappLabels.StageSignature} label is "
+                + $"'{image.Labels.GetValueOrDefault(DappLabels.StageSignature) ?? "missing"}'): another tool wrote that tag; the stage is built again and published over it");
+            _impostors[signature] = image.Raw.Digest;
             image = null;
         }
         _known[signature] = image is null ? null : new ManifestInfo(image.Raw.Digest, image.Raw.Content.Length, image.Raw.MediaType);

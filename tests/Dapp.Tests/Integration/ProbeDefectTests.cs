@@ -139,3 +139,58 @@ public class ProbeDefectTests
         return json.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToList();
     }
 }
+
+/// <summary>Tags dapp reserves in a repository are never written as dimg tags, and a stage tag holding another image is not used.</summary>
+[Collection(EngineCollection.Name)]
+public class ReservedTagsTests
+{
+    private static readonly string Dappfile = $"""
+        dimg:
+        from: {EngineFixture.BaseImage}
+        shell:
+          install: echo {Guid.NewGuid():N} > /marker
+          setup: echo set > /setup
+        """;
+
+    [Fact]
+    public async Task A_dimg_tag_that_would_replace_a_stage_or_claim_is_refused()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        var repo = $"127.0.0.1:5000/reserved/{Guid.NewGuid():N}";
+        foreach (var tag in new[] { "dimgstage-" + new string('a', 64), "dimgclaim-x", "dapp-upload-0" })
+        {
+            var push = await DappCli.RunAsync(test, "dimg", "push", "--tag-plain", tag, repo);
+            Assert.True(push.ExitCode == 1, $"{tag}: {push.Stderr}");
+            Assert.Contains($"the tag {tag} begins like the tags dapp keeps for itself", push.Stderr);
+        }
+        Assert.Empty(await StageTags.ListAsync(repo));
+    }
+
+    [Fact]
+    public async Task A_stage_tag_that_names_another_image_is_not_used_but_built_again_and_replaced()
+    {
+        await using var test = new TestProject(Dappfile);
+        var repo = $"127.0.0.1:5000/impostor/{Guid.NewGuid():N}";
+        var first = await DappCli.RunAsync(test, "dimg", "bp", "--stages-storage", repo, repo);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var signatures = first.StdoutLines.Where(l => l.EndsWith("[BUILD]")).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2]).ToList();
+        var last = signatures[^1];
+
+        // Another tool writes the base image over the last stage's tag.
+        using var client = new Dapp.Registry.Remote.RegistryClient();
+        var repository = Dapp.Registry.Names.RepositoryName.Parse(repo);
+        var from = await client.GetManifestExactAsync(Dapp.Registry.Names.ImageReference.Parse($"{repo}:dimgstage-{signatures[0]}"), default);
+        await client.PutManifestAsync(repository, $"dimgstage-{last}", from, default);
+
+        await using var host = await FreshEngine.StartAsync();
+        await host.LoadBaseImageAsync();
+        var second = await DappCli.RunAsync(test.Dir, host.Environment(test), "dimg", "bp", "--stages-storage", repo, "--name", test.Name, repo);
+        Assert.True(second.ExitCode == 0, second.Stderr + second.Stdout);
+        Assert.Contains($"{repo}:dimgstage-{last} is not the stage its tag names", second.Stderr);
+        Assert.Contains(second.StdoutLines, l => l.Contains(last) && l.EndsWith("[BUILD]"));
+        // Published over the impostor: the tag names the stage again.
+        var labels = await Dapp.Storage.RegistryImage.ReadLabelsAsync(client, Dapp.Registry.Names.ImageReference.Parse($"{repo}:dimgstage-{last}"), default);
+        Assert.Equal(last, labels![Dapp.Storage.DappLabels.StageSignature]);
+    }
+}
