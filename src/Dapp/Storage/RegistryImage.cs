@@ -18,6 +18,26 @@ public sealed record RegistryImage(RawManifest Raw, Manifest Manifest, byte[] Co
         return new RegistryImage(raw, manifest, config.ToArray(), LabelsOf(config.ToArray(), reference));
     }
 
+    /// <summary>The diff IDs of its layers (the config's <c>rootfs.diff_ids</c>): what the layers are, however they were compressed.</summary>
+    public IReadOnlyList<string> DiffIds
+    {
+        get
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(Config);
+                return json.RootElement.TryGetProperty("rootfs", out var rootfs) && rootfs.ValueKind == JsonValueKind.Object
+                       && rootfs.TryGetProperty("diff_ids", out var ids) && ids.ValueKind == JsonValueKind.Array
+                    ? ids.EnumerateArray().Select(i => i.GetString() ?? "").ToList()
+                    : [];
+            }
+            catch (JsonException)
+            {
+                return [];
+            }
+        }
+    }
+
     /// <summary>The image's labels, or null when it does not exist (one manifest GET answers both).</summary>
     public static async Task<IReadOnlyDictionary<string, string>?> ReadLabelsAsync(RegistryClient client, ImageReference reference, CancellationToken ct)
     {

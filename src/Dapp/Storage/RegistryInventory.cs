@@ -61,7 +61,8 @@ public sealed class RegistryInventory(RegistryAccess registry)
         {
             if (await ReadAsync(ImageReference.WithTag(registry.Repository, tag), ct) is not { } read) return null;
             var (image, created) = read;
-            return new StoredStage(tag[RegistryStagesStorage.TagPrefix.Length..], image.Raw.Digest, image.Manifest.Layers.Select(l => l.Digest).ToList(),
+            // Layers by diff ID: the same layer compressed twice (the engine's push, dapp's own upload) is one layer.
+            return new StoredStage(tag[RegistryStagesStorage.TagPrefix.Length..], image.Raw.Digest, image.DiffIds,
                 image.Manifest.Config.Digest, created, image.Labels, image.Manifest.Layers.Sum(l => l.Size));
         }));
         return stages.OfType<StoredStage>().ToList();

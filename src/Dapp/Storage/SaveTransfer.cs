@@ -116,26 +116,11 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             {
                 continue;
             }
-            var diffIds = DiffIdsOf(image.Config);
+            var diffIds = image.DiffIds;
             return image.Manifest.Layers.Select((layer, i) => (layer, i)).Where(x => x.i < diffIds.Count)
                 .GroupBy(x => diffIds[x.i]).ToDictionary(g => g.Key, g => g.First().layer);
         }
         return new Dictionary<string, Descriptor>();
-    }
-
-    private static IReadOnlyList<string> DiffIdsOf(byte[] config)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(config);
-            return json.RootElement.TryGetProperty("rootfs", out var rootfs) && rootfs.TryGetProperty("diff_ids", out var ids) && ids.ValueKind == JsonValueKind.Array
-                ? ids.EnumerateArray().Select(i => i.GetString() ?? "").ToList()
-                : [];
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
     }
 
     private sealed record SaveManifest(string Config, IReadOnlyList<string> Layers);

@@ -1,12 +1,13 @@
 namespace Dapp.Storage;
 
-/// <summary>One stage in a registry as cleanup sees it: its manifest's digest and layers, its config's digest, labels and age.</summary>
+/// <summary>One stage in a registry as cleanup sees it: its manifest's digest, its layers (by diff ID), its config's digest, labels and age.</summary>
 public sealed record StoredStage(string Signature, string Digest, IReadOnlyList<string> Layers, string ConfigDigest,
     DateTimeOffset? Created, IReadOnlyDictionary<string, string> Labels, long Bytes);
 
 /// <summary>
 /// The stages that dimg images still need (<c>--improper-repo-cache</c>, docs/cleanup.md): the stage each dimg tag
-/// names, every stage it is built on (a stage whose layers begin its layers), and, recursively, the chains of the
+/// names, every stage it is built on (a stage whose layers begin its layers, compared by diff ID, never by compressed
+/// blob digest), and, recursively, the chains of the
 /// artifacts they import (the <c>dapp-artifact-*</c> labels hold the artifact stage's image ID, its config digest).
 /// </summary>
 public static class StagesKeepSet

@@ -120,6 +120,42 @@ public class DimgCleanupTests
     }
 
     [Fact]
+    public async Task A_stage_whose_layers_were_compressed_again_still_keeps_its_parents()
+    {
+        await using var test = new TestProject(Dappfile());
+        await InitAsync(test);
+        await OkAsync(test, "dimg", "bp", "--stages-storage", _repo, "--tag-branch", _repo);
+        var chain = await ChainAsync(test);
+        using var client = new RegistryClient();
+        var repository = RepositoryName.Parse(_repo);
+        // The dimg's last stage, as a client that compresses layers its own way would have uploaded it: the same layers
+        // (diff IDs), other blobs than its parents'.
+        var dimg = (await DappCli.RunAsync(test, "dimg", "stage", "image")).Stdout.Trim();
+        var last = RegistryStagesStorage.Tag(dimg[(dimg.LastIndexOf(':') + 1)..]);
+        var manifest = (await client.GetManifestExactAsync(ImageReference.WithTag(repository, last), default)).AsManifest();
+        var layers = new List<Dapp.Registry.Model.Descriptor>();
+        foreach (var layer in manifest.Layers)
+        {
+            using var compressed = new MemoryStream();
+            await client.DownloadBlobAsync(repository, layer, compressed, null, default);
+            compressed.Position = 0;
+            using var recompressed = new MemoryStream();
+            await using (var gunzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress))
+            await using (var gzip = new System.IO.Compression.GZipStream(recompressed, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+                await gunzip.CopyToAsync(gzip);
+            var bytes = recompressed.ToArray();
+            var blob = layer with { Digest = Dapp.Registry.Model.Digest.Of(bytes), Size = bytes.Length };
+            Assert.NotEqual(layer.Digest, blob.Digest);
+            await client.UploadBlobAsync(repository, blob, (offset, _) => Task.FromResult<Stream>(new MemoryStream(bytes, (int)offset, bytes.Length - (int)offset)), null, null, default);
+            layers.Add(blob);
+        }
+        await client.PutManifestAsync(repository, last, Dapp.Registry.Model.RawManifest.From(manifest with { Layers = layers }), default);
+
+        await OkAsync(test, "dimg", "stages", "cleanup", "repo", "--improper-repo-cache", "--keep-younger-than", "0s", _repo);
+        Assert.Equal(chain, (await StageTags.ListAsync(_repo)).Order());
+    }
+
+    [Fact]
     public async Task A_tag_whose_manifest_a_kept_tag_shares_goes_alone()
     {
         await using var test = new TestProject(Dappfile());
