@@ -80,6 +80,7 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         var descriptor = root["config"] as JsonObject ?? throw new DappException("a stage's manifest has no config");
         descriptor["digest"] = config.Digest;
         descriptor["size"] = config.Size;
+        PublishedStages.Unstamp(root);
         return Serialize(root);
     }
 

@@ -60,7 +60,9 @@ public sealed class RegistryInventory(RegistryAccess registry)
         var stages = await Task.WhenAll(tags.Select(async tag =>
         {
             if (await ReadAsync(ImageReference.WithTag(registry.Repository, tag), ct) is not { } read) return null;
-            var (image, created) = read;
+            var (image, built) = read;
+            // Young from the moment it reached the repository (older dapps recorded only the build).
+            var created = PublishedStages.PublishedAt(image.Raw) ?? built;
             // Layers by diff ID: the same layer compressed twice (the engine's push, dapp's own upload) is one layer.
             return new StoredStage(tag[RegistryStagesStorage.TagPrefix.Length..], image.Raw.Digest, image.DiffIds,
                 image.Manifest.Config.Digest, created, image.Labels, image.Manifest.Layers.Sum(l => l.Size));

@@ -165,6 +165,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
             Interlocked.Add(ref _bytesPushed, totals.Bytes);
         }
         if (await RefreshAsync(signature, ct)) return false;
+        manifest = PublishedStages.Stamp(manifest, DateTimeOffset.UtcNow);
         await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
         Interlocked.Increment(ref _stagesPushed);
         _known[signature] = new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);

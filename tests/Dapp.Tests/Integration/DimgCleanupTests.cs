@@ -200,7 +200,16 @@ public class DimgCleanupTests
         {
             var count = 0;
             foreach (var tag in await DimgTagsAsync())
-                if (EmptyManifests.IsStandIn(await client.GetManifestExactAsync(ImageReference.Parse($"{_repo}/app:{tag}"), default))) count++;
+            {
+                try
+                {
+                    if (EmptyManifests.IsStandIn(await client.GetManifestExactAsync(ImageReference.Parse($"{_repo}/app:{tag}"), default))) count++;
+                }
+                catch (RegistryException e) when (e.IsNotFound)
+                {
+                    // A DELETE the killed process had sent reached the registry after the listing.
+                }
+            }
             return count;
         }
 
@@ -211,12 +220,20 @@ public class DimgCleanupTests
         for (int round = 0; round < 10; round++)
         {
             await RetagMissingAsync();
-            // Half the rounds hold every DELETE, so that the kill surely finds stand-ins written and not yet deleted.
-            var holdDeletes = round % 2 == 0;
-            proxy.Rule = r => holdDeletes && r.Method == "DELETE" ? new Registry.StallFault(null) : null;
+            // Every other round (the last one too) holds every DELETE and is killed once the first one is sent, so that
+            // stand-ins are surely written and not deleted; the others are killed at a random moment.
+            var holdDeletes = round % 2 == 1;
+            var deleteSent = new TaskCompletionSource();
+            proxy.Rule = r =>
+            {
+                if (!holdDeletes || r.Method != "DELETE") return null;
+                deleteSent.TrySetResult();
+                return new Registry.StallFault(null);
+            };
             var cleanup = DappCli.Start(test.Dir, new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir },
                 "dimg", "cleanup", "repo", repo, "--name", test.Name);
-            await Task.Delay(holdDeletes ? 2500 : random.Next(200, 1500));
+            if (holdDeletes) await deleteSent.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            else await Task.Delay(random.Next(200, 1500));
             try
             {
                 cleanup.Kill(entireProcessTree: true);
@@ -231,6 +248,9 @@ public class DimgCleanupTests
         Assert.True(standInsSeen > 0, "no kill left a stand-in: the rerun had nothing to finish");
 
         proxy.Rule = _ => null;
+        // What the killed processes had sent on lands first (as it would in life, the rerun comes after it).
+        var settled = System.Diagnostics.Stopwatch.StartNew();
+        while (proxy.Forwarding > 0 && settled.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
         var rerun = await OkAsync(test, "dimg", "cleanup", "repo", _repo);
         Assert.Contains("a stand-in left by an interrupted cleanup", rerun.Stdout);
         Assert.Equal(["main"], await DimgTagsAsync());

@@ -200,10 +200,11 @@ public class DistributedTests
             if (r.Method != "PUT" || !r.Path.Contains("/manifests/" + UploadSlot.TagPrefix) || Interlocked.Increment(ref uploads) != 2) return null;
             using var get = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:5000/v2/{path}/manifests/dimgstage-{from}");
             get.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+            get.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
             using var found = http.Send(get);
             var body = found.Content.ReadAsByteArrayAsync().Result;
             using var put = new HttpRequestMessage(HttpMethod.Put, $"http://127.0.0.1:5000/v2/{path}/manifests/dimgstage-{install}") { Content = new ByteArrayContent(body) };
-            put.Content.Headers.ContentType = new("application/vnd.docker.distribution.manifest.v2+json");
+            put.Content.Headers.ContentType = found.Content.Headers.ContentType;
             using var written = http.Send(put);
             theirs = written.Headers.GetValues("Docker-Content-Digest").First();
             return null;

@@ -133,6 +133,7 @@ public class ProbeDefectTests
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:5000/v2/{repository}/manifests/dimgstage-{signature}");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.docker.distribution.manifest.v2+json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
         using var response = await http.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"dimgstage-{signature}: {response.StatusCode}");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

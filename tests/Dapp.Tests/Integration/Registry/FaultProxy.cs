@@ -56,6 +56,11 @@ public sealed class FaultProxy : IAsyncDisposable
     public Action<ProxyRequest>? Answered { get; set; }
     public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
 
+    /// <summary>Requests sent on to the registry whose answer has not been passed back yet (a killed client's too: they still land).</summary>
+    public int Forwarding => Volatile.Read(ref _forwarding);
+
+    private int _forwarding;
+
     private async Task HandleAsync(TcpClient client)
     {
         using var connection = client;
@@ -97,22 +102,15 @@ public sealed class FaultProxy : IAsyncDisposable
                 await Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { });
                 return;
             }
-            using var upstream = new TcpClient();
-            await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
-            var up = upstream.GetStream();
-            var forwarded = string.Join("\r\n", lines.Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0))
-                + "\r\nConnection: close\r\n\r\n";
-            await up.WriteAsync(Encoding.ASCII.GetBytes(forwarded));
-            await up.WriteAsync(rest);
-            _ = stream.CopyToAsync(up).ContinueWith(_ => { });
-            var cut = fault switch
+            Interlocked.Increment(ref _forwarding);
+            try
             {
-                ResetFault r => new Cut(r.AfterBodyBytes, () => Task.FromResult(0)),
-                StallFault { AfterBodyBytes: { } after } => new Cut(after, () => Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => 0)),
-                _ => null,
-            };
-            await CopyResponseAsync(up, stream, client, cut, request.Method == "HEAD", Finish);
-            Answered?.Invoke(request);
+                await ForwardAsync(stream, client, request, lines, rest, fault, Finish);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _forwarding);
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
@@ -123,13 +121,33 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    private async Task ForwardAsync(NetworkStream stream, TcpClient client, ProxyRequest request, string[] lines, byte[] rest, Fault? fault, Action finish)
+    {
+        using var upstream = new TcpClient();
+        await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
+        var up = upstream.GetStream();
+        var forwarded = string.Join("\r\n", lines.Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0))
+            + "\r\nConnection: close\r\n\r\n";
+        await up.WriteAsync(Encoding.ASCII.GetBytes(forwarded));
+        await up.WriteAsync(rest);
+        _ = stream.CopyToAsync(up).ContinueWith(_ => { });
+        var cut = fault switch
+        {
+            ResetFault r => new Cut(r.AfterBodyBytes, () => Task.FromResult(0)),
+            StallFault { AfterBodyBytes: { } after } => new Cut(after, () => Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => 0)),
+            _ => null,
+        };
+        await CopyResponseAsync(up, stream, client, cut, request.Method == "HEAD", finish);
+        Answered?.Invoke(request);
+    }
+
+    /// <summary>Where a response is cut (after that many body bytes), and what then: a reset, or a silence.</summary>
+    private sealed record Cut(long AfterBodyBytes, Func<Task<int>> Silence);
+
     /// <summary>
     /// Forwards the response; <paramref name="finished"/> is called just before its last bytes are written, so a
     /// request counts as active exactly while the client still waits for it.
     /// </summary>
-    /// <summary>Where a response is cut (after that many body bytes), and what then: a reset, or a silence.</summary>
-    private sealed record Cut(long AfterBodyBytes, Func<Task<int>> Silence);
-
     private static async Task CopyResponseAsync(Stream from, Stream to, TcpClient client, Cut? reset, bool isHead, Action finished)
     {
         long expected = -1;
