@@ -53,17 +53,21 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
     [GeneratedRegex("^(?<repo>.+):(?<tag>dapp-upload-[0-9]+)$")]
     private static partial Regex UploadName();
 
-    /// <summary>The name a dimg image is made under before its push (<see cref="DimgPushName"/>).</summary>
-    [GeneratedRegex("^dapp-dimg-(?<project>[a-z0-9-]+):[0-9a-f]{32}$")]
+    /// <summary>
+    /// The name a dimg image is made under before its push (<see cref="DimgPushName"/>): the maker's pid and start time
+    /// in the tag (older dapps wrote only the nonce).
+    /// </summary>
+    [GeneratedRegex("^dapp-dimg-(?<project>[a-z0-9-]+):(?:(?<pid>[0-9]{1,9})\\.(?<start>[0-9]{1,18})\\.)?[0-9a-f]{32}$")]
     private static partial Regex DimgMadeName();
 
-    /// <summary>A name of this process's own for a dimg image about to be pushed: no other process uses or removes it.</summary>
-    public static string DimgPushName(string project) => $"dapp-dimg-{project}:{Guid.NewGuid():N}";
-
     /// <summary>
-    /// A dimg push name names a new image made for one push, whose maker's process is not recorded in it; one older than
-    /// any push is left over.
+    /// A name of this process's own for a dimg image about to be pushed: no other process uses or removes it, and the
+    /// tag says which process made it, so that a killed push's image is known for a leftover at once.
     /// </summary>
+    public static string DimgPushName(string project) =>
+        $"dapp-dimg-{project}:{ProcessOwner.Current.Pid}.{ProcessOwner.Current.StartTicks}.{Guid.NewGuid():N}";
+
+    /// <summary>A dimg push name of an older dapp records no process: one older than any push is left over.</summary>
     private static readonly TimeSpan StaleDimgPushName = TimeSpan.FromHours(6);
 
     public async Task<IReadOnlyList<LeftoverItem>> FindAsync(CancellationToken ct)
@@ -87,9 +91,18 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
                 else if (UploadName().Match(tag) is { Success: true } u
                          && !UploadSlot.IsHeld(Registry.Names.RepositoryName.Parse(u.Groups["repo"].Value), u.Groups["tag"].Value))
                     items.Add(new LeftoverItem(LeftoverKind.UploadName, tag, image.ID, null, OwnerEnded: true));
-                else if (DimgMadeName().Match(tag) is { Success: true } d && d.Groups["project"].Value == stages.Project
-                         && image.Created < DateTime.UtcNow - StaleDimgPushName)
-                    items.Add(new LeftoverItem(LeftoverKind.DimgPushName, tag, image.ID, null, OwnerEnded: true));
+                else if (DimgMadeName().Match(tag) is { Success: true } d && d.Groups["project"].Value == stages.Project)
+                {
+                    if (!d.Groups["pid"].Success)
+                    {
+                        if (image.Created < DateTime.UtcNow - StaleDimgPushName)
+                            items.Add(new LeftoverItem(LeftoverKind.DimgPushName, tag, image.ID, null, OwnerEnded: true));
+                        continue;
+                    }
+                    var maker = current with { Pid = int.Parse(d.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                        StartTicks = long.Parse(d.Groups["start"].Value, System.Globalization.CultureInfo.InvariantCulture) };
+                    items.Add(new LeftoverItem(LeftoverKind.DimgPushName, tag, image.ID, maker, maker.HasEnded(current)));
+                }
         return items;
     }
 

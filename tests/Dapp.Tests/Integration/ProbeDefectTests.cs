@@ -94,6 +94,36 @@ public class ProbeDefectTests
         }
     }
 
+    [Fact]
+    public async Task The_dimg_image_a_killed_push_made_is_listed_by_cleanup_and_removed()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        var stage = (await DappCli.RunAsync(test, "dimg", "stage", "image", "app")).Stdout.Trim();
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync();
+        // What a push killed between making its dimg image and removing it leaves, and what a running one has.
+        var killed = $"dapp-dimg-{test.Name}:{ended.Id}.1.{Guid.NewGuid():N}";
+        var live = $"dapp-dimg-{test.Name}:{Environment.ProcessId}.{StartTicks(Environment.ProcessId)}.{Guid.NewGuid():N}";
+        foreach (var name in new[] { killed, live }) Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, name)).ExitCode);
+        try
+        {
+            var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
+            Assert.True(dry.ExitCode == 0, dry.Stderr);
+            Assert.Contains($"would remove leftover dimg push name {killed}", dry.Stdout);
+            Assert.Contains($"keep dimg push name {live}: made by dapp process {Environment.ProcessId}", dry.Stdout);
+            Assert.Equal(0, (await DockerCli.RunAsync("image", "inspect", killed)).ExitCode);
+            var cleanup = await DappCli.RunAsync(test, "dimg", "cleanup");
+            Assert.True(cleanup.ExitCode == 0, cleanup.Stderr);
+            Assert.NotEqual(0, (await DockerCli.RunAsync("image", "inspect", killed)).ExitCode);
+            Assert.Equal(0, (await DockerCli.RunAsync("image", "inspect", live)).ExitCode);
+        }
+        finally
+        {
+            await DockerCli.RunAsync("rmi", killed, live);
+        }
+    }
+
     private static long StartTicks(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
