@@ -66,7 +66,7 @@ public class ProbeDefectTests
         await ended.WaitForExitAsync();
         var spool = Path.Combine(dir, $"layer.{ended.Id}.1.{Guid.NewGuid():N}");
         File.WriteAllText(spool, "left by a killed pull");
-        var mine = Path.Combine(dir, $"layer.{Environment.ProcessId}.{StartTicks(Environment.ProcessId)}.{Guid.NewGuid():N}");
+        var mine = Path.Combine(dir, $"layer.{Environment.ProcessId}.{ProcessOwner.Current.StartTicks}.{Guid.NewGuid():N}");
         File.WriteAllText(mine, "a live process's spool");
         try
         {
@@ -104,7 +104,7 @@ public class ProbeDefectTests
         await ended.WaitForExitAsync();
         // What a push killed between making its dimg image and removing it leaves, and what a running one has.
         var killed = $"dapp-dimg-{test.Name}:{ended.Id}.1.{Guid.NewGuid():N}";
-        var live = $"dapp-dimg-{test.Name}:{Environment.ProcessId}.{StartTicks(Environment.ProcessId)}.{Guid.NewGuid():N}";
+        var live = $"dapp-dimg-{test.Name}:{Environment.ProcessId}.{ProcessOwner.Current.StartTicks}.{Guid.NewGuid():N}";
         foreach (var name in new[] { killed, live }) Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, name)).ExitCode);
         try
         {
@@ -122,12 +122,6 @@ public class ProbeDefectTests
         {
             await DockerCli.RunAsync("rmi", killed, live);
         }
-    }
-
-    private static long StartTicks(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]);
     }
 
     [Fact]
