@@ -11,9 +11,25 @@ public static class DappfileLoader
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The text of the dappfile: UTF-8 (a BOM is allowed) without NUL characters, else an error at the first bad byte.</summary>
+    /// <summary>UTF-8 text (a BOM is skipped), else a template error naming the file (what <c>.Files.Get</c> reads).</summary>
+    internal static string DecodeUtf8(byte[] bytes, string file)
+    {
+        var start = BomLength(bytes);
+        try
+        {
+            return StrictUtf8.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new Templates.TemplateRuntimeException($"{file}: the file is not UTF-8 text");
+        }
+    }
+
+    private static int BomLength(byte[] bytes) => bytes.AsSpan().StartsWith((byte[])[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+
     internal static string Decode(byte[] bytes, string file)
     {
-        var start = bytes.AsSpan().StartsWith((byte[])[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var start = BomLength(bytes);
         string text;
         try
         {

@@ -35,16 +35,17 @@ public static class DappfileTemplate
         {
             var name = Path.GetRelativePath(snippets, path).Replace(Path.DirectorySeparatorChar, '/');
             var place = $"{SnippetsDir}/{name}";
-            string snippetText;
+            byte[] bytes;
             try
             {
-                snippetText = files.ReadText(Path.GetRelativePath(files.WorkDir, path), place) ?? "";
+                bytes = files.ReadBytes(Path.GetRelativePath(files.WorkDir, path), place) ?? [];
             }
             catch (TemplateRuntimeException e)
             {
                 throw new DappfileException(new SourceLocation(place, 1, 1), e.Message);
             }
-            set.Add(name, new TemplateSource(place, snippetText));
+            // Decoded as the dappfile is (UTF-8, no NUL), an error naming its line and column.
+            set.Add(name, new TemplateSource(place, DappfileLoader.Decode(bytes, place)));
         }
     }
 
@@ -75,7 +76,7 @@ internal sealed class DappfileFiles(ProjectFiles? files, Action<string> warn) : 
         if (files is null) return "";
         try
         {
-            if (files.ReadText(path, GoFormat.Quote(path)) is { } text) return text;
+            if (files.ReadBytes(path, GoFormat.Quote(path)) is { } bytes) return DappfileLoader.DecodeUtf8(bytes, path);
             warn($".Files.Get \"{path}\": no such file in the project; using \"\"");
             return "";
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using Dapp.Config.Templates;
 
 namespace Dapp.Config;
@@ -41,17 +40,16 @@ public sealed class ProjectFiles
     }
 
     /// <summary>
-    /// The text of a file inside the project, or null when there is none. Only what a regular file holds is read: a FIFO
-    /// or a device (st_size 0) reads as empty and is never opened, and no more than the bound is read from any file.
+    /// The bytes of a file inside the project, or null when there is none. Only what a regular file holds is read: a
+    /// FIFO or a device (st_size 0) reads as empty and is never opened, and no more than the bound is read from any file.
     /// </summary>
-    public string? ReadText(string path, string what)
+    public byte[]? ReadBytes(string path, string what)
     {
         var real = Resolve(path, what);
         if (Directory.Exists(real)) throw new TemplateRuntimeException($"{what}: {real} is a directory");
         if (!File.Exists(real)) return null;
-        var bytes = ReadBounded(real, TemplateLimits.MaxValueChars)
+        return ReadBounded(real, TemplateLimits.MaxValueChars)
             ?? throw new TemplateRuntimeException($"{what}: {real} is larger than the {TemplateLimits.Mib(TemplateLimits.MaxValueChars)} a dappfile may read");
-        return Decode(bytes, what);
     }
 
     /// <summary>
@@ -68,18 +66,6 @@ public sealed class ProjectFiles
         int total = 0, read;
         while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0) total += read;
         return total > limit ? null : buffer[..total];
-    }
-
-    private static string Decode(byte[] bytes, string what)
-    {
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new TemplateRuntimeException($"{what}: the file is not UTF-8 text");
-        }
     }
 
     private static bool IsInside(string path, string root) =>

@@ -23,7 +23,7 @@ public sealed class TemplateFunctions
         Add("index", 1, int.MaxValue, a => Index(a));
         Add("slice", 1, 3, a => Slice(a));
         Add("print", 0, int.MaxValue, a => Sprint(a));
-        Add("println", 0, int.MaxValue, a => Println(a));
+        Add("println", 0, int.MaxValue, a => Sprint(a, "println"));
         Add("printf", 1, int.MaxValue, a => GoFormat.Sprintf(Str(a[0]), a.Skip(1).ToList()));
         Add("eq", 2, int.MaxValue, a => a.Skip(1).Any(b => Equal(a[0], b)));
         Add("ne", 2, 2, a => !Equal(a[0], a[1]));
@@ -167,29 +167,21 @@ public sealed class TemplateFunctions
         return dict;
     }
 
-    private static string Sprint(IReadOnlyList<object?> args)
+    /// <summary>
+    /// fmt.Sprint: a space between operands when neither is a string; fmt.Sprintln (<paramref name="function"/>
+    /// println): a space between all of them and a newline after.
+    /// </summary>
+    private static string Sprint(IReadOnlyList<object?> args, string function = "print")
     {
-        // fmt.Sprint: a space between operands when neither is a string.
-        var text = new ValueText("print");
+        var line = function == "println";
+        var text = new ValueText(function);
         for (int i = 0; i < args.Count; i++)
         {
-            if (i > 0 && args[i] is not string && args[i - 1] is not string) text.Append(' ');
+            if (i > 0 && (line || args[i] is not string && args[i - 1] is not string)) text.Append(' ');
             if (args[i] is null) text.Append("<nil>");
             else Values.Print(text, args[i]);
         }
-        return text.ToString();
-    }
-
-    private static string Println(IReadOnlyList<object?> args)
-    {
-        var text = new ValueText("println");
-        for (int i = 0; i < args.Count; i++)
-        {
-            if (i > 0) text.Append(' ');
-            if (args[i] is null) text.Append("<nil>");
-            else Values.Print(text, args[i]);
-        }
-        return text.Append('\n').ToString();
+        return line ? text.Append('\n').ToString() : text.ToString();
     }
 
     /// <summary>A list made from <paramref name="items"/>, stopped as soon as it would be over the element bound.</summary>

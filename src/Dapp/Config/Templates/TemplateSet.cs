@@ -45,7 +45,6 @@ internal sealed class RenderBudget
 /// </summary>
 internal sealed class Execution(TemplateSet set, StringBuilder output, RenderBudget budget, int maxOutput, string outputName)
 {
-
     /// <summary>Functions the evaluator runs itself: and/or stop early, include runs a template.</summary>
     public static readonly IReadOnlySet<string> OwnFunctions = new HashSet<string>(StringComparer.Ordinal) { "and", "or", "include" };
     private enum Flow { Normal, Break, Continue }
