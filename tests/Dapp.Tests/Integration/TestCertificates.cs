@@ -44,7 +44,6 @@ public sealed class TestCertificates
 
     private static X509Certificate2 Issue(X509Certificate2 ca, string subject, string usage, string certFile, string keyFile, bool serverName)
     {
-        var now = DateTimeOffset.UtcNow;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         if (serverName)
@@ -55,7 +54,9 @@ public sealed class TestCertificates
         }
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var signed = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
+        // The CA's own window, which a certificate it signs may not outlast (certificates carry whole seconds, so a
+        // window computed again from the clock can end a second after the CA's).
+        using var signed = request.Create(ca, new DateTimeOffset(ca.NotBefore), new DateTimeOffset(ca.NotAfter), RandomNumberGenerator.GetBytes(8));
         File.WriteAllText(certFile, signed.ExportCertificatePem());
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
         return signed.CopyWithPrivateKey(key);
