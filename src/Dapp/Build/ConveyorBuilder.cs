@@ -36,11 +36,11 @@ public sealed class ConveyorBuilder
     {
         /// <summary>Ours is there now.</summary>
         Published,
-        /// <summary>It was there already, and ours was not built by this process (nothing to compare).</summary>
+        /// <summary>It was there already, as the very image this engine has.</summary>
         Present,
-        /// <summary>This process built it, but another host's copy was published first: theirs is kept.</summary>
+        /// <summary>Another build's copy was published first: theirs is kept, and the local image is not it.</summary>
         Lost,
-        /// <summary>Not published: built on a stage whose published copy is another host's.</summary>
+        /// <summary>Not published: built on another copy of its parent than the one published.</summary>
         Diverged,
     }
 
@@ -76,7 +76,7 @@ public sealed class ConveyorBuilder
             // Checked once every chain is built, so that publications keep running beside the next builds.
             if (_storage is not null && !_options.DryRun)
                 foreach (var conveyor in Conveyor.WithDependencies(conveyors).Where(_done.Contains))
-                    await ContinueFromWinnersAsync(conveyor, ct);
+                    await ReconcileAsync(conveyor, ct);
         }
         finally
         {
@@ -130,8 +130,9 @@ public sealed class ConveyorBuilder
             if (found.Source == StageSource.Local)
             {
                 Report(conveyor, found.Stage, StageState.UsingCache);
-                // The storage may lack a stage this host has (built without --stages-storage): what the chain goes on from goes there too.
-                if (!_options.DryRun) Publish(conveyor, first - 1, built: false, ct);
+                // The storage may lack a stage this host has (built without --stages-storage, or by another job of
+                // this engine that has not published it yet): what the chain goes on from goes there too.
+                if (!_options.DryRun) await PublishFoundAsync(conveyor, first - 1, ct);
             }
             else if (first < conveyor.Stages.Count || lastNeeded)
             {
@@ -144,30 +145,67 @@ public sealed class ConveyorBuilder
     }
 
     /// <summary>
-    /// When another host published a stage this process built (its copy differs: build outputs are not reproducible),
-    /// the stages built after it here are built on a parent the registry does not have. They are not published; the
-    /// winner's stage replaces ours locally and they are built again on it, so each stage in the registry starts with
-    /// its parent's layers.
+    /// A local stage found that the storage lacks is published after its ancestors that this engine has and the
+    /// storage lacks, each on its parent; the lowest of them is checked against its parent only when the storage has it.
     /// </summary>
-    private async Task ContinueFromWinnersAsync(Conveyor conveyor, CancellationToken ct)
+    private async Task PublishFoundAsync(Conveyor conveyor, int index, CancellationToken ct)
     {
-        for (int round = 0; round < 3; round++)
+        var stages = conveyor.Stages;
+        bool InStorage(IReadOnlySet<string> found, int i) => found.Contains(stages[i].Signature);
+        if (InStorage(await _storage!.LookUpAsync([stages[index].Signature], ct), index))
+        {
+            Publish(conveyor, index, built: false, ct);
+            return;
+        }
+        var lowest = index;
+        var parentStored = true;
+        while (lowest > 0 && !_publishing.ContainsKey(stages[lowest - 1].Signature))
+        {
+            if (InStorage(await _storage.LookUpAsync([stages[lowest - 1].Signature], ct), lowest - 1)) break;
+            if (!await _local.ExistsAsync(stages[lowest - 1].Signature, ct))
+            {
+                // Neither here nor there (removed since it was built): nothing to check the lowest against.
+                parentStored = false;
+                break;
+            }
+            lowest--;
+        }
+        for (int i = lowest; i <= index; i++) Publish(conveyor, i, built: false, ct, checkParent: i > lowest || parentStored);
+    }
+
+    /// <summary>
+    /// Every stage in the storage is built on the storage's copy of its parent. A stage whose copy lost the race to
+    /// publish (another host's or another job's, build outputs are not reproducible) gives way to the published copy
+    /// locally, and the stages built on it here are not published (<see cref="PublishOutcome.Diverged"/>): they are
+    /// built again on the published copy, each stage whose local image passes the check used as it is.
+    /// </summary>
+    private async Task ReconcileAsync(Conveyor conveyor, CancellationToken ct)
+    {
+        var stages = conveyor.Stages;
+        for (int round = 0; ; round++)
         {
             var outcomes = new List<PublishOutcome?>();
-            foreach (var stage in conveyor.Stages)
+            foreach (var stage in stages)
                 outcomes.Add(_publishing.TryGetValue(stage.Signature, out var publishing) ? await publishing : null);
-            var lost = outcomes.FindIndex(o => o == PublishOutcome.Lost);
-            if (lost < 0 || lost == conveyor.Stages.Count - 1) return;
-            _reporter.Warning($"{conveyor.Image.DisplayName}: another host published stage {conveyor.Stages[lost].Name.DappName()} first: building the stages after it again, on that host's copy");
-            for (int i = lost; i < conveyor.Stages.Count; i++)
+            var bad = outcomes.FindIndex(o => o is PublishOutcome.Lost or PublishOutcome.Diverged);
+            if (bad < 0) return;
+            var lost = outcomes[bad] == PublishOutcome.Lost;
+            if (round == 3)
+                throw new DappException($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} could not be published on the copy of its parent in {_storage!.Location}: other builds kept publishing other copies first (3 attempts)");
+            // The stage the rest is built on again: the published copy of the one that lost, or of the diverged one's parent.
+            var anchor = lost ? stages[bad].Signature : bad > 0 ? stages[bad - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
+            if (anchor is not null) await _storage!.SyncLocalCopyAsync(anchor, NoTransferDisplay.Instance, ct);
+            if (lost)
             {
-                await _engine.RemoveImageAsync(_local.ImageName(conveyor.Stages[i].Signature), force: true, ct);
-                _publishing.Remove(conveyor.Stages[i].Signature);
+                _publishing[stages[bad].Signature] = Task.FromResult(PublishOutcome.Present);
+                if (bad == stages.Count - 1) return;
+                _reporter.Warning($"{conveyor.Image.DisplayName}: another build published stage {stages[bad].Name.DappName()} first: building the stages after it again, on the published copy");
             }
-            // The winner's copy is what the next stage is built on now (pulled when needed).
-            _publishing[conveyor.Stages[lost].Signature] = Task.FromResult(PublishOutcome.Present);
-            for (int i = lost + 1; i < conveyor.Stages.Count; i++)
-                await BuildStageAsync(conveyor, i, force: true, ct);
+            else
+                _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} was built on another copy of its parent than the one in {_storage!.Location}: building it and the stages after it again, on that copy");
+            var from = lost ? bad + 1 : bad;
+            for (int i = from; i < stages.Count; i++) _publishing.Remove(stages[i].Signature);
+            for (int i = from; i < stages.Count; i++) await BuildStageAsync(conveyor, i, force: false, ct, rebuild: true);
         }
     }
 
@@ -187,7 +225,8 @@ public sealed class ConveyorBuilder
         return (images.Count, null);
     }
 
-    private async Task BuildStageAsync(Conveyor conveyor, int index, bool force, CancellationToken ct)
+    /// <param name="rebuild">Building again after a lost race: a local image of the stage is used only if the storage takes it as built on its parent.</param>
+    private async Task BuildStageAsync(Conveyor conveyor, int index, bool force, CancellationToken ct, bool rebuild = false)
     {
         var stage = conveyor.Stages[index];
         await EnsureDependenciesAsync(conveyor, stage, ct);
@@ -199,6 +238,24 @@ public sealed class ConveyorBuilder
 
         using var stageLock = await HostLock.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
+        if (rebuild && await _local.ExistsAsync(stage.Signature, ct))
+        {
+            // Another job of this engine may have built it again already.
+            Publish(conveyor, index, built: false, ct);
+            switch (await _publishing[stage.Signature])
+            {
+                case PublishOutcome.Published or PublishOutcome.Present:
+                    Report(conveyor, stage, StageState.UsingCache);
+                    return;
+                case PublishOutcome.Lost:
+                    await _storage!.SyncLocalCopyAsync(stage.Signature, NoTransferDisplay.Instance, ct);
+                    _publishing[stage.Signature] = Task.FromResult(PublishOutcome.Present);
+                    if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
+                    return;
+            }
+            _publishing.Remove(stage.Signature);
+            force = true;
+        }
         if (!force && await _local.ExistsAsync(stage.Signature, ct))
         {
             Report(conveyor, stage, StageState.UsingCache);
@@ -215,7 +272,9 @@ public sealed class ConveyorBuilder
                 var (published, held) = await ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
                 if (published)
                 {
-                    // Another host built it: the stages after it build on that copy, pulled when needed.
+                    // Another host built it: the stages after it build on that copy, pulled when needed (and at once
+                    // when this engine has another copy, which another job of it built meanwhile).
+                    if (await _local.ExistsAsync(stage.Signature, ct)) await _storage!.SyncLocalCopyAsync(stage.Signature, NoTransferDisplay.Instance, ct);
                     if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
                     return;
                 }
@@ -304,31 +363,38 @@ public sealed class ConveyorBuilder
     }
 
     /// <summary>
-    /// Publishes a stage to the stages storage in the background, after its parent when that is being published too.
-    /// A stage the storage has is left alone: for one this process built, another host's copy published meanwhile is
-    /// kept (<c>[EXIST]</c>); a local stage found is published only if missing (<c>[PUSH]</c>).
+    /// Publishes a stage to the stages storage in the background, after its parent when that is being published too,
+    /// and only if it was built on the storage's copy of its parent (<paramref name="checkParent"/>). A stage the storage
+    /// has is left alone: for one this process built, another host's copy published meanwhile is kept (<c>[EXIST]</c>);
+    /// a local stage found is published only if missing (<c>[PUSH]</c>).
     /// </summary>
-    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, ClaimHold? claim = null)
+    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, ClaimHold? claim = null, bool checkParent = true)
     {
         if (_storage is null) return;
         var stage = conveyor.Stages[index];
         if (_publishing.ContainsKey(stage.Signature)) return;
         var parent = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
         var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
-        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, built, claim, ct);
+        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, checkParent ? parent : null, built, claim, ct);
     }
 
-    private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parent, Conveyor conveyor, ConveyorStage stage, bool built,
+    private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parentPublished, Conveyor conveyor, ConveyorStage stage, string? parent, bool built,
         ClaimHold? claim, CancellationToken ct)
     {
         try
         {
-            // Built here on a parent whose registry copy is another host's: not for the registry (ContinueFromWinnersAsync).
-            if (await parent is PublishOutcome.Lost or PublishOutcome.Diverged && built) return PublishOutcome.Diverged;
+            await parentPublished;
             // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
-            var published = await _storage!.PublishAsync(stage.Signature, NoTransferDisplay.Instance, ct);
-            if (published != built) Report(conveyor, stage, published ? StageState.Push : StageState.Exist);
-            return published ? PublishOutcome.Published : built ? PublishOutcome.Lost : PublishOutcome.Present;
+            var result = await _storage!.PublishAsync(stage.Signature, parent, NoTransferDisplay.Instance, ct);
+            if (result == PublishResult.Published && !built) Report(conveyor, stage, StageState.Push);
+            if (result is PublishResult.AlreadyThere or PublishResult.OtherCopyThere && built) Report(conveyor, stage, StageState.Exist);
+            return result switch
+            {
+                PublishResult.Published => PublishOutcome.Published,
+                PublishResult.AlreadyThere => PublishOutcome.Present,
+                PublishResult.OtherCopyThere => PublishOutcome.Lost,
+                _ => PublishOutcome.Diverged,
+            };
         }
         finally
         {

@@ -44,10 +44,33 @@ public static class StagesPushCommand
             return toPush;
         }
 
+        // A stage goes only on the registry's copy of its parent: after its parent when that is pushed too.
+        var parents = new Dictionary<string, string>();
+        foreach (var conveyor in conveyors)
+            for (int i = 0; i < conveyor.Stages.Count; i++)
+                if ((i > 0 ? conveyor.Stages[i - 1].Signature : conveyor.From.BaseConveyor?.LastSignature) is { } parent && (local.Contains(parent) || remote.Contains(parent)))
+                    parents.TryAdd(conveyor.Stages[i].Signature, parent);
+        var ended = toPush.ToDictionary(s => s, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var notOnParent = new List<string>();
         var before = storage.Totals;
         using (var display = reporter.BeginTransfers("push", toPush.Count))
-            await ParallelTransfers.RunAsync(toPush, parallel, (signature, token) => storage.PublishAsync(signature, display, token),
-                storage.ImageName, "stage pushes", ct);
+            await ParallelTransfers.RunAsync(toPush, parallel, async (signature, token) =>
+                {
+                    try
+                    {
+                        if (await storage.PublishAsync(signature, parents.GetValueOrDefault(signature), display, token) == PublishResult.NotOnStoredParent)
+                            lock (notOnParent) notOnParent.Add(signature);
+                    }
+                    finally
+                    {
+                        ended[signature].SetResult();
+                    }
+                },
+                storage.ImageName, "stage pushes", ct,
+                after: signature => parents.TryGetValue(signature, out var parent) && ended.TryGetValue(parent, out var done) ? done.Task : Task.CompletedTask);
+        foreach (var signature in toPush.Where(notOnParent.Contains))
+            reporter.Warning($"{storage.ImageName(signature)} was not pushed: this engine built it on another copy of its parent stage than the one in {storage.Location} "
+                + $"(another host published its own first); dapp dimg build --stages-storage {storage.Location} builds it on that copy");
         // A stage another process published since the lookup was left as it was.
         var after = storage.Totals;
         reporter.Summary(new TransferSummary(TransferSummary.Push, after.StagesPushed - before.StagesPushed, after.BytesPushed - before.BytesPushed, storage.Location, clock.Elapsed));

@@ -48,7 +48,11 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project) : IS
     }
 
     /// <summary>Stages are committed into the engine as they are built: there is nothing to store.</summary>
-    public Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct) => Task.FromResult(false);
+    public Task<PublishResult> PublishAsync(string signature, string? parent, ITransferDisplay display, CancellationToken ct) =>
+        Task.FromResult(PublishResult.AlreadyThere);
+
+    /// <summary>The local engine's stage is its own copy.</summary>
+    public Task<bool> SyncLocalCopyAsync(string signature, ITransferDisplay display, CancellationToken ct) => Task.FromResult(false);
 
     /// <summary>Commits the stage image, unchanged but for the dimg labels, as <paramref name="target"/>.</summary>
     public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)

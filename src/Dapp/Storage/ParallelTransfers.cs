@@ -6,13 +6,15 @@ namespace Dapp.Storage;
 /// </summary>
 public static class ParallelTransfers
 {
+    /// <param name="after">What an item waits for before it takes a slot (a transfer that must end first), so that waiting holds no slot.</param>
     public static async Task RunAsync<T>(IReadOnlyList<T> items, int parallelism, Func<T, CancellationToken, Task> transfer,
-        Func<T, string> describe, string verb, CancellationToken ct)
+        Func<T, string> describe, string verb, CancellationToken ct, Func<T, Task>? after = null)
     {
         using var limit = new SemaphoreSlim(Math.Max(1, parallelism));
         var failures = new List<string>();
         await Task.WhenAll(items.Select(async item =>
         {
+            if (after is not null) await after(item).WaitAsync(ct);
             await limit.WaitAsync(ct);
             try
             {

@@ -43,6 +43,8 @@ public sealed class RegistryStagesStorage : IStagesStorage
     private readonly Action<string> _warn;
     /// <summary>Stage tags whose image is not the stage they name (written by another tool): their digests, never used, overwritten by a publication.</summary>
     private readonly ConcurrentDictionary<string, string> _impostors = new();
+    /// <summary>The stage copies seen in the registry, by manifest digest.</summary>
+    private readonly ConcurrentDictionary<string, StageCopy> _copies = new();
     private int _stagesPulled, _stagesPushed;
     private long _bytesPulled, _bytesPushed;
 
@@ -106,8 +108,9 @@ public sealed class RegistryStagesStorage : IStagesStorage
     {
         var info = await _registry.Client.HeadManifestAsync(Reference(signature), ct);
         if (info is not null && _impostors.TryGetValue(signature, out var impostor) && impostor == info.Digest) info = null;
+        // What was read of another manifest (or of none) is not this one's.
+        if (_known.GetValueOrDefault(signature)?.Digest != info?.Digest) _images.TryRemove(signature, out _);
         _known[signature] = info;
-        if (info is null) _images.TryRemove(signature, out _);
         return info is not null;
     }
 
@@ -147,30 +150,61 @@ public sealed class RegistryStagesStorage : IStagesStorage
 
     /// <summary>
     /// Uploads the local stage's blobs and writes its tag, unless the tag exists: asked before the upload, and again
-    /// right before the manifest is written (another host may have published the stage meanwhile: theirs is kept).
+    /// right before the manifest is written (another host may have published the stage meanwhile: theirs is kept). A
+    /// stage whose layers do not start with those of the registry's copy of its parent was built on another copy (one
+    /// that lost a race to publish, or another job's on a shared engine) and is not published: each stage in REPO is
+    /// built on REPO's own parent stage.
     /// </summary>
-    public async Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct)
+    public async Task<PublishResult> PublishAsync(string signature, string? parent, ITransferDisplay display, CancellationToken ct)
     {
-        if (await RefreshAsync(signature, ct)) return false;
+        var local = await _local.InspectAsync(signature, ct) ?? throw new DappException($"stage {_local.ImageName(signature)} is no longer in the local engine");
+        var layers = local.RootFS?.Layers?.ToList() ?? [];
+        if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
+        if (parent is not null && (await StoredCopyAsync(parent, ct) is not { } stored || !layers.Take(stored.DiffIds.Count).SequenceEqual(stored.DiffIds)
+                                   || layers.Count < stored.DiffIds.Count))
+            return PublishResult.NotOnStoredParent;
         var label = ShortName(signature);
         var totals = new TransferTotals(display);
         RawManifest manifest;
         try
         {
-            manifest = await _transfer.UploadAsync(_local.ImageName(signature), Repository, (done, total) => totals.Update(label, done, total), ct);
+            // By ID: another job of this engine may point the stage's name at another copy meanwhile.
+            manifest = await _transfer.UploadAsync(local.ID, Repository, (done, total) => totals.Update(label, done, total), ct);
             display.Finished(label);
         }
         finally
         {
             Interlocked.Add(ref _bytesPushed, totals.Bytes);
         }
-        if (await RefreshAsync(signature, ct)) return false;
+        if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
         manifest = PublishedStages.Stamp(manifest, DateTimeOffset.UtcNow);
         await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
         Interlocked.Increment(ref _stagesPushed);
         _known[signature] = new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);
         _images.TryRemove(signature, out _);
+        _copies[manifest.Digest] = new StageCopy(local.ID, layers);
+        return PublishResult.Published;
+    }
+
+    public async Task<bool> SyncLocalCopyAsync(string signature, ITransferDisplay display, CancellationToken ct)
+    {
+        if (await _local.InspectAsync(signature, ct) is { } local && await ThereAsync(signature, local.ID, ct) == PublishResult.AlreadyThere) return false;
+        await FetchAsync([signature], display, ct);
         return true;
+    }
+
+    private async Task<PublishResult> ThereAsync(string signature, string localId, CancellationToken ct) =>
+        (await StoredCopyAsync(signature, ct))?.ConfigDigest == localId ? PublishResult.AlreadyThere : PublishResult.OtherCopyThere;
+
+    /// <summary>The registry's copy of a stage as an engine knows images: its config digest (the image ID) and its layers' diff IDs.</summary>
+    private sealed record StageCopy(string ConfigDigest, IReadOnlyList<string> DiffIds);
+
+    /// <summary>The registry's copy of a stage (read once per manifest digest, or known from its publication); null when absent.</summary>
+    private async Task<StageCopy?> StoredCopyAsync(string signature, CancellationToken ct)
+    {
+        if (_known.GetValueOrDefault(signature) is { } info && _copies.TryGetValue(info.Digest, out var known)) return known;
+        if (await ImageAsync(signature, ct) is not { } image) return null;
+        return _copies[image.Raw.Digest] = new StageCopy(image.Manifest.Config.Digest, image.DiffIds);
     }
 
     public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)

@@ -24,7 +24,8 @@ public class ChainWalkTests
         }
         public Task<IReadOnlyDictionary<string, string>?> GetLabelsAsync(string signature, CancellationToken ct) => throw new NotSupportedException();
         public Task FetchAsync(IReadOnlyList<string> signatures, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
-        public Task<bool> PublishAsync(string signature, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
+        public Task<PublishResult> PublishAsync(string signature, string? parent, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> SyncLocalCopyAsync(string signature, ITransferDisplay display, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct) => throw new NotSupportedException();
     }
 
