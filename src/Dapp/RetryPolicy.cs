@@ -8,6 +8,9 @@ public enum RetryCause
 
     /// <summary>Nothing came back in time: such an attempt costs a whole timeout, so few of them are retried.</summary>
     Timeout,
+
+    /// <summary>The server answered 429: a quota (Docker Hub counts pulls), which another try soon rarely finds renewed.</summary>
+    Quota,
 }
 
 /// <summary>
@@ -22,6 +25,9 @@ public sealed record RetryPolicy
 
     /// <summary>Timed-out attempts retried per operation: a silent endpoint fails after two timeouts, not six.</summary>
     public int MaxTimeoutRetries { get; init; } = 1;
+
+    /// <summary>Retries of an operation after a 429: one wait as the server asks, then the operation fails naming the quota.</summary>
+    public int MaxQuotaRetries { get; init; } = 1;
 
     /// <summary>A Retry-After longer than this is not waited for: the operation fails and says how long was asked.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
@@ -44,6 +50,7 @@ public sealed class RetryBudget(RetryPolicy policy)
     private readonly Lock _lock = new();
     private int _retries;
     private int _timeouts;
+    private int _quota;
 
     public RetryPolicy Policy => policy;
 
@@ -64,7 +71,9 @@ public sealed class RetryBudget(RetryPolicy policy)
         {
             if (retryAfter > policy.MaxRetryAfter || _retries >= policy.MaxRetries) return false;
             if (cause == RetryCause.Timeout && _timeouts >= policy.MaxTimeoutRetries) return false;
+            if (cause == RetryCause.Quota && _quota >= policy.MaxQuotaRetries) return false;
             if (cause == RetryCause.Timeout) _timeouts++;
+            if (cause == RetryCause.Quota) _quota++;
             delay = retryAfter ?? policy.Backoff(_retries);
             _retries++;
             return true;

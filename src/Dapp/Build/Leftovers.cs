@@ -41,8 +41,8 @@ public sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, Pro
 /// Finds and removes what killed dapp processes of a project left in the engine: build containers (labelled with
 /// their owner process, see <see cref="ProcessOwner"/>), and the registry names (<c>REPO:dimgstage-SIGNATURE</c>)
 /// that a stage push gives a stage for the engine's push, and the names dimg images are made under before their push
-/// (<c>dapp-dimg-&lt;project&gt;:&lt;id&gt;</c>, once older than a push can be), and the names of upload slots no
-/// process of the host holds (<c>REPO:dapp-upload-N</c>, <see cref="UploadSlot"/>). Every command that uses the engine removes those of
+/// (<c>dapp-dimg-&lt;project&gt;:&lt;id&gt;</c>, once older than a push can be), and the scratch names older dapps
+/// pushed stages under (<c>REPO:dapp-upload-N</c>). Every command that uses the engine removes those of
 /// processes known to have ended; <c>cleanup</c> lists all and removes every one not owned by a live process.
 /// </summary>
 public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage stages)
@@ -50,7 +50,7 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
     [GeneratedRegex("^(?<repo>.+):dimgstage-(?<signature>[0-9a-f]{64})$")]
     private static partial Regex PushName();
 
-    [GeneratedRegex("^(?<repo>.+):(?<tag>dapp-upload-[0-9]+)$")]
+    [GeneratedRegex("^.+:dapp-upload-[0-9]+$")]
     private static partial Regex UploadName();
 
     /// <summary>
@@ -88,8 +88,7 @@ public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage st
                 if (PushName().Match(tag) is { Success: true } m && m.Groups["repo"].Value != stages.Repository
                     && image.Labels is { } il && il.TryGetValue(DappLabels.StageSignature, out var sig) && sig == m.Groups["signature"].Value)
                     items.Add(new LeftoverItem(LeftoverKind.StagePushName, tag, image.ID, null, OwnerEnded: true));
-                else if (UploadName().Match(tag) is { Success: true } u
-                         && !UploadSlot.IsHeld(Registry.Names.RepositoryName.Parse(u.Groups["repo"].Value), u.Groups["tag"].Value))
+                else if (UploadName().IsMatch(tag))
                     items.Add(new LeftoverItem(LeftoverKind.UploadName, tag, image.ID, null, OwnerEnded: true));
                 else if (DimgMadeName().Match(tag) is { Success: true } d && d.Groups["project"].Value == stages.Project)
                 {

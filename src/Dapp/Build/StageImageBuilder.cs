@@ -62,7 +62,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 foreach (var (import, artifact) in work.Imports)
                     artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
 
-                var commitConfig = CommitConfigs.From(config, work.DockerChanges, StageLabels(stage, artifactLabels));
+                var commitConfig = CommitConfigs.From(config, work.DockerChanges, StageLabels(conveyor, stage, artifactLabels));
                 if (script is not null)
                 {
                     try
@@ -226,8 +226,9 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
         return inspected.ID;
     }
 
-    private Dictionary<string, string> StageLabels(ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels)
+    private Dictionary<string, string> StageLabels(Conveyor conveyor, ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels)
     {
+        var index = conveyor.Stages.ToList().IndexOf(stage);
         var labels = new Dictionary<string, string>
         {
             [DappLabels.Project] = storage.Project,
@@ -236,6 +237,8 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             [DappLabels.Dimg] = "false",
             [DappLabels.Stage] = stage.Name.DappName(),
             [DappLabels.StageSignature] = stage.Signature,
+            // What it is built on, for the cleanup's keep set: the stage before it, a fromDimg's last stage, or none.
+            [DappLabels.ParentSignature] = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature ?? "",
         };
         foreach (var (key, value) in artifactLabels) labels[key] = value;
         return labels;

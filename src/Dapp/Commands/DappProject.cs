@@ -102,7 +102,7 @@ public sealed class DappProject : IDisposable
         if (StagesStorage is not { } storage) return;
         var t = storage.Totals;
         reporter.Info($"stages storage {storage.Location}: pulled {t.StagesPulled} stage(s), {TransferTotals.Format(t.BytesPulled)}; " +
-            $"pushed {t.StagesPushed} stage(s), {TransferTotals.Format(t.BytesPushed)}; {t.Requests} registry request(s) by dapp; {_stagesClock.Elapsed.TotalSeconds:0.00} s");
+            $"pushed {t.StagesPushed} stage(s), {TransferTotals.Format(t.BytesPushed)}; {t.Requests} registry request(s) by dapp ({t.RequestKinds}); {_stagesClock.Elapsed.TotalSeconds:0.00} s");
     }
 
     private async Task<IReadOnlyDictionary<string, string>?> StageLabelsAsync(string signature, CancellationToken ct) =>

@@ -99,8 +99,14 @@ public static class StagesCleanupCommand
         foreach (var (_, tag, why) in delete)
             reporter.Removal(new RemovalEvent(RemovalEvent.Deleting(options.DryRun), tag.ToString(), why));
         var deleting = delete.Select(d => d.Stage).ToList();
+        // The scratch tags older dapps had the engine push stages under: tags nobody asked for.
+        var scratch = await inventory.ResolveAsync((await inventory.TagsAsync(inventory.Repository, ct))
+            .Where(t => t.StartsWith(RegistryStagesStorage.UploadTagPrefix, StringComparison.Ordinal))
+            .Select(t => ImageReference.WithTag(inventory.Repository, t)), ct);
+        foreach (var (tag, _) in scratch)
+            reporter.Removal(new RemovalEvent(RemovalEvent.Deleting(options.DryRun), tag.ToString(), "a scratch tag an older dapp pushed stages under", "scratch tag"));
         if (!options.DryRun)
-            await inventory.DeleteAsync(delete.Select(d => (d.Tag, d.Stage.Digest)).ToList(),
+            await inventory.DeleteAsync(delete.Select(d => (d.Tag, d.Stage.Digest)).Concat(scratch).ToList(),
                 stages.Except(deleting).Select(s => (inventory.Repository, s.Digest)).Concat(dimgTags.Select(d => (d.Reference.Repository, d.Digest))),
                 ct);
         var summary = new CleanupSummary(deleting.Count, stages.Count - deleting.Count, deleting.Sum(s => s.Bytes));

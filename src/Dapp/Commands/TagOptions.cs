@@ -55,7 +55,7 @@ public sealed record TagOptions
         if (tags.Count == 0) tags.Add(new DimgTag("latest", "custom"));
         foreach (var tag in tags.Where(t => Storage.RegistryStagesStorage.IsStagesTag(t.Tag)))
             throw new DappException($"the tag {tag.Tag} begins like the tags dapp keeps for itself in a repository ({Storage.RegistryStagesStorage.TagPrefix}, "
-                + $"{Storage.StageClaims.TagPrefix}, {Storage.UploadSlot.TagPrefix}: stages, claims, uploads): as a dimg tag it would replace one of them; choose another tag");
+                + $"{Storage.StageClaims.TagPrefix}, {Storage.RegistryStagesStorage.UploadTagPrefix}: stages, claims, uploads): as a dimg tag it would replace one of them; choose another tag");
         return tags.DistinctBy(t => t.Tag).ToList();
     }
 

@@ -10,6 +10,9 @@ public static class DappLabels
     public const string TagScheme = "dapp-tag-scheme";
     public const string Stage = "dapp-stage";
     public const string StageSignature = "dapp-stage-signature";
+
+    /// <summary>The signature of the stage a stage was built on; empty for a from stage on a base image (older dapps wrote none).</summary>
+    public const string ParentSignature = "dapp-stage-parent";
     public const string BuildContainer = "dapp-build-container";
 
     /// <summary>On the toolchains dapp makes for builds (the ansible builder's image and volume container): which one.</summary>

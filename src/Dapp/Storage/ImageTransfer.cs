@@ -7,10 +7,11 @@ using Docker.DotNet.Models;
 namespace Dapp.Storage;
 
 /// <summary>
-/// Moves one image between the engine and a registry. The engine's own pull and push go first (the faster path,
-/// bench/README.md); when the registry fails them transiently they are retried (the engine keeps what it already
-/// moved), and when they keep failing, dapp's own client moves the image instead, whose retries work request by
-/// request (<see cref="LoadTransfer"/> for pulls, <see cref="SaveTransfer"/> for pushes). Each retry and each change of
+/// Moves one image between the engine and a registry. The engine's own pull, and its push of a dimg image under the
+/// tag the user asked for, go first (the faster path, bench/README.md); when the registry fails them transiently they
+/// are retried (the engine keeps what it already moved), and when they keep failing, dapp's own client moves the
+/// image instead, whose retries work request by request (<see cref="LoadTransfer"/> for pulls, <see cref="SaveTransfer"/>
+/// for pushes). Stages are always uploaded by dapp's own client (<see cref="UploadAsync"/>). Each retry and each change of
 /// path is announced in a one-line warning. Failures that are not transient fail at once, naming the registry's error.
 /// </summary>
 public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, AuthConfig? auth, RetryPolicy policy, Action<string> warn)
@@ -81,69 +82,27 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
 
     /// <summary>
     /// Puts the image's config and layers into <paramref name="repository"/> and returns its manifest, written under
-    /// none of the caller's tags: the caller writes it where and if it wants (a stage tag only while it is free). The
-    /// engine pushes only named images and writes the name it pushes, so it pushes under an <see cref="UploadSlot"/>'s
-    /// scratch tag; the manifest it wrote is read back by the digest it reported and checked to be this image's (a
-    /// process of another DAPP_HOME may have moved the slot's local name). dapp's own client uploads when the engine's
-    /// push keeps failing.
+    /// no tag: the caller writes it where and if it wants (a stage tag only while it is free). dapp's own client
+    /// uploads it (<see cref="SaveTransfer"/>): the engine pushes only under a tag, and a scratch tag is one the user
+    /// did not ask for (and one a registry with immutable tags refuses to write twice). The layers of
+    /// <paramref name="present"/> (by diff ID) are in the repository already and are not uploaded again.
     /// </summary>
-    public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct)
-    {
-        var image = await engine.InspectImageAsync(localImage, ct) ?? throw new DappException($"push {localImage}: the image disappeared");
-        var id = image.ID;
-        using var slot = await UploadSlot.AcquireAsync(repository, ct);
-        var layerProgress = new LayerProgress();
-        var scratch = $"{repository}:{slot.Tag}";
-        RawManifest? uploaded = null;
-        try
-        {
-            var moved = Retag.NewBudget();
-            await WithRetriesAsync(async () =>
-            {
-                while (uploaded is null)
-                {
-                    var digest = await TagAndPushAsync(localImage, scratch, moved, progress, ct, layerProgress)
-                        ?? throw new DappException($"push {scratch}: the engine did not report the digest of the manifest it wrote");
-                    var manifest = await client.GetManifestExactAsync(ImageReference.WithDigest(repository, digest), ct);
-                    var parsed = manifest.AsManifest();
-                    if (parsed.Config.Digest == id)
-                    {
-                        uploaded = manifest;
-                        // Its progress names a pushed layer by the layer's diff id, in the image's order.
-                        var pushed = MovedBytes(layerProgress, parsed.Layers, image.RootFS?.Layers?.ToList() ?? []);
-                        progress?.Invoke(pushed, pushed);
-                    }
-                    else if (!moved.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
-                        throw new DappException($"push {localImage}: the engine kept pushing another image under {scratch} (another dapp process with another DAPP_HOME uses it)");
-                }
-            }, ct);
-        }
-        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
-        {
-            warn($"{e.Message}: uploading {localImage} with dapp's own client instead");
-            uploaded = await new SaveTransfer(engine, client).UploadAsync(localImage, repository, progress, ct);
-        }
-        finally
-        {
-            await engine.RemoveImageAsync(scratch, force: false, CancellationToken.None);
-        }
-        // The loop above ends only once it has the manifest.
-        return uploaded ?? throw new InvalidOperationException("upload ended without a manifest");
-    }
+    public Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct,
+        IReadOnlyDictionary<string, Registry.Model.Descriptor>? present = null) =>
+        new SaveTransfer(engine, client).UploadAsync(localImage, repository, progress, ct, present);
 
     /// <summary>
     /// Gives the image the name the engine pushes and pushes it; names it again when another process removed the name
     /// before the push began (as <paramref name="renamed"/> allows). Returns the digest the engine reported.
     /// </summary>
-    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct,
-        LayerProgress? layers = null)
+    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct)
     {
         while (true)
         {
             await engine.TagAsync(localImage, name, ct);
             try
             {
-                return await engine.PushAsync(name, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers);
+                return await engine.PushAsync(name, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true);
             }
             catch (EngineTransferException e) when (e.IsMissingLocalImage && renamed.TryTake(RetryCause.Transient, TimeSpan.Zero, out _))
             {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapp.Registry.Model;
@@ -23,7 +24,8 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         var content = WithConfig(stage.Raw.Content, configDescriptor);
         var manifest = new RawManifest(content, stage.Raw.MediaType, Digest.Of(content));
 
-        if ((await client.HeadManifestAsync(target, ct))?.Digest == manifest.Digest) return false;
+        var existing = await client.HeadManifestAsync(target, ct);
+        if (existing?.Digest == manifest.Digest) return false;
         if (dryRun) return true;
 
         var repository = target.Repository;
@@ -35,7 +37,20 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         if (repository != stagesRepository)
             uploads.AddRange(stage.Manifest.Layers.DistinctBy(l => l.Digest).Select(layer => CopyLayerAsync(layer, repository, ct)));
         await Task.WhenAll(uploads);
-        await client.PutManifestAsync(repository, target.Identifier, manifest, ct);
+        try
+        {
+            await client.PutManifestAsync(repository, target.Identifier, manifest, ct);
+        }
+        catch (RegistryException e) when (e.Status is { } status && (int)status is >= 400 and < 500
+                                          && status is not (HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests))
+        {
+            // Another host wrote this very image under the tag meanwhile, on a registry that refuses to write it twice.
+            if (await client.HeadManifestAsync(target, ct) is not { } now) throw;
+            if (now.Digest == manifest.Digest) return false;
+            throw new DappException($"{target}: the registry refuses to write this tag, which names another image ({now.Digest}) there: "
+                + $"{e.Message}. A registry with immutable tags (Harbor's immutability rules, ECR's IMMUTABLE setting) never lets a tag "
+                + "name another image: use another tag (a tag per commit, --tag-commit), or delete the tag in the registry first", e);
+        }
         return true;
     }
 

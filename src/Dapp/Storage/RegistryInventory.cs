@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
@@ -96,9 +97,10 @@ public sealed class RegistryInventory(RegistryAccess registry)
     }
 
     /// <summary>
-    /// Deletes tags, all at once within the client's per-registry limit. A manifest is deleted by digest, which deletes
-    /// every tag on it: a digest that a kept tag of the same repository also names is never deleted; such a tag is
-    /// first pointed at a layer-less stand-in of its own (<see cref="EmptyManifests"/>), which is then deleted. A
+    /// Deletes tags: the first alone (a registry that does not delete says so to one request, and nothing more is
+    /// tried), then the rest at once within the client's per-registry limit. A manifest is deleted by digest, which
+    /// deletes every tag on it: a digest that a kept tag of the same repository also names is never deleted; such a tag
+    /// is first pointed at a layer-less stand-in of its own (<see cref="EmptyManifests"/>), which is then deleted. A
     /// manifest already gone is not an error.
     /// </summary>
     public async Task DeleteAsync(IReadOnlyCollection<(ImageReference Tag, string Digest)> doomed, IEnumerable<(RepositoryName Repository, string Digest)> kept,
@@ -107,7 +109,11 @@ public sealed class RegistryInventory(RegistryAccess registry)
         var keptDigests = kept.ToHashSet();
         var byDigest = doomed.Where(d => !keptDigests.Contains((d.Tag.Repository, d.Digest))).Select(d => (d.Tag.Repository, d.Digest)).Distinct();
         var alone = doomed.Where(d => keptDigests.Contains((d.Tag.Repository, d.Digest))).Select(d => d.Tag);
-        await Task.WhenAll(byDigest.Select(m => DeleteManifestAsync(m.Repository, m.Digest, ct)).Concat(alone.Select(t => DeleteTagAloneAsync(t, ct))));
+        var deletions = byDigest.Select(m => (Func<Task>)(() => DeleteManifestAsync(m.Repository, m.Digest, ct)))
+            .Concat(alone.Select(t => (Func<Task>)(() => DeleteTagAloneAsync(t, ct)))).ToList();
+        if (deletions.Count == 0) return;
+        await deletions[0]();
+        await Task.WhenAll(deletions.Skip(1).Select(d => d()));
     }
 
     private async Task DeleteManifestAsync(RepositoryName repository, string digest, CancellationToken ct)
@@ -118,6 +124,13 @@ public sealed class RegistryInventory(RegistryAccess registry)
         }
         catch (RegistryException e) when (e.IsNotFound)
         {
+        }
+        catch (RegistryException e) when (e.Status is HttpStatusCode.MethodNotAllowed or HttpStatusCode.Forbidden
+                                          || e.Code is RegistryErrorCode.Unsupported or RegistryErrorCode.Denied)
+        {
+            throw new DappException($"{repository.Registry} refuses to delete through the registry API ({e.Message}); nothing more was deleted. "
+                + "GHCR, Docker Hub and Quay delete only through their own APIs or retention policies, and the reference registry only with "
+                + "storage.delete.enabled: see docs/cleanup.md, \"Registries that do not delete\"", e);
         }
     }
 

@@ -18,7 +18,7 @@ public sealed record StagesTransferOptions
 }
 
 /// <summary>What a registry stages storage moved and asked in a command, for its summary line.</summary>
-public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, int StagesPushed, long BytesPushed, long Requests);
+public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, int StagesPushed, long BytesPushed, long Requests, string RequestKinds);
 
 /// <summary>
 /// Stages in a registry: <c>REPO:dimgstage-&lt;signature&gt;</c>, the stages of every dimg and artifact flat in REPO.
@@ -30,6 +30,9 @@ public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, in
 public sealed class RegistryStagesStorage : IStagesStorage
 {
     public const string TagPrefix = "dimgstage-";
+
+    /// <summary>The scratch tags older dapps had the engine push stages under (<c>dapp-upload-N</c>): removed by stages cleanup and flush.</summary>
+    public const string UploadTagPrefix = "dapp-upload-";
 
     private readonly RegistryAccess _registry;
     private readonly LocalStagesStorage _local;
@@ -81,9 +84,9 @@ public sealed class RegistryStagesStorage : IStagesStorage
         }
     }
 
-    /// <summary>Whether a tag of REPO belongs to its stages: <c>dimgstage-*</c>, <c>dapp-upload-*</c> (each naming some stage), <c>dimgclaim-*</c>.</summary>
+    /// <summary>Whether a tag of REPO belongs to its stages: <c>dimgstage-*</c>, <c>dimgclaim-*</c>, and older dapps' <c>dapp-upload-*</c>.</summary>
     public static bool IsStagesTag(string tag) =>
-        tag.StartsWith(TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadSlot.TagPrefix, StringComparison.Ordinal)
+        tag.StartsWith(TagPrefix, StringComparison.Ordinal) || tag.StartsWith(UploadTagPrefix, StringComparison.Ordinal)
         || tag.StartsWith(StageClaims.TagPrefix, StringComparison.Ordinal);
 
     public string ImageName(string signature) => $"{Repository}:{Tag(signature)}";
@@ -92,7 +95,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
     public static string ShortName(string signature) => TagPrefix + signature[..12];
 
     public StagesTransferTotals Totals => new(_stagesPulled, Interlocked.Read(ref _bytesPulled), _stagesPushed, Interlocked.Read(ref _bytesPushed),
-        _registry.Client.RequestCount);
+        _registry.Client.RequestCount, _registry.Client.Requests.Describe());
 
     /// <summary>One manifest HEAD per signature not asked about before in this command, all at once. A missing repository has none.</summary>
     public async Task<IReadOnlySet<string>> LookUpAsync(IReadOnlyCollection<string> signatures, CancellationToken ct)
@@ -160,8 +163,8 @@ public sealed class RegistryStagesStorage : IStagesStorage
         var local = await _local.InspectAsync(signature, ct) ?? throw new DappException($"stage {_local.ImageName(signature)} is no longer in the local engine");
         var layers = local.RootFS?.Layers?.ToList() ?? [];
         if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
-        if (parent is not null && (await StoredCopyAsync(parent, ct) is not { } stored || !layers.Take(stored.DiffIds.Count).SequenceEqual(stored.DiffIds)
-                                   || layers.Count < stored.DiffIds.Count))
+        var stored = parent is null ? null : await StoredCopyAsync(parent, ct);
+        if (parent is not null && (stored is null || !layers.Take(stored.DiffIds.Count).SequenceEqual(stored.DiffIds) || layers.Count < stored.DiffIds.Count))
             return PublishResult.NotOnStoredParent;
         var label = ShortName(signature);
         var totals = new TransferTotals(display);
@@ -169,7 +172,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
         try
         {
             // By ID: another job of this engine may point the stage's name at another copy meanwhile.
-            manifest = await _transfer.UploadAsync(local.ID, Repository, (done, total) => totals.Update(label, done, total), ct);
+            manifest = await _transfer.UploadAsync(local.ID, Repository, (done, total) => totals.Update(label, done, total), ct, stored?.LayersByDiffId);
             display.Finished(label);
         }
         finally
@@ -178,11 +181,20 @@ public sealed class RegistryStagesStorage : IStagesStorage
         }
         if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
         manifest = PublishedStages.Stamp(manifest, DateTimeOffset.UtcNow);
-        await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
+        try
+        {
+            await _registry.Client.PutManifestAsync(Repository, Tag(signature), manifest, ct);
+        }
+        catch (RegistryException)
+        {
+            // Written by another host between the HEAD and this write, on a registry that refuses to overwrite a tag.
+            if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
+            throw;
+        }
         Interlocked.Increment(ref _stagesPushed);
         _known[signature] = new ManifestInfo(manifest.Digest, manifest.Content.Length, manifest.MediaType);
         _images.TryRemove(signature, out _);
-        _copies[manifest.Digest] = new StageCopy(local.ID, layers);
+        _copies[manifest.Digest] = new StageCopy(local.ID, layers, manifest.AsManifest().Layers);
         return PublishResult.Published;
     }
 
@@ -197,14 +209,19 @@ public sealed class RegistryStagesStorage : IStagesStorage
         (await StoredCopyAsync(signature, ct))?.ConfigDigest == localId ? PublishResult.AlreadyThere : PublishResult.OtherCopyThere;
 
     /// <summary>The registry's copy of a stage as an engine knows images: its config digest (the image ID) and its layers' diff IDs.</summary>
-    private sealed record StageCopy(string ConfigDigest, IReadOnlyList<string> DiffIds);
+    private sealed record StageCopy(string ConfigDigest, IReadOnlyList<string> DiffIds, IReadOnlyList<Descriptor> Layers)
+    {
+        /// <summary>Its layer blobs by diff ID: a stage built on it reuses them instead of uploading the same layers again.</summary>
+        public IReadOnlyDictionary<string, Descriptor> LayersByDiffId =>
+            DiffIds.Zip(Layers).GroupBy(x => x.First).ToDictionary(g => g.Key, g => g.First().Second);
+    }
 
     /// <summary>The registry's copy of a stage (read once per manifest digest, or known from its publication); null when absent.</summary>
     private async Task<StageCopy?> StoredCopyAsync(string signature, CancellationToken ct)
     {
         if (_known.GetValueOrDefault(signature) is { } info && _copies.TryGetValue(info.Digest, out var known)) return known;
         if (await ImageAsync(signature, ct) is not { } image) return null;
-        return _copies[image.Raw.Digest] = new StageCopy(image.Manifest.Config.Digest, image.DiffIds);
+        return _copies[image.Raw.Digest] = new StageCopy(image.Manifest.Config.Digest, image.DiffIds, image.Manifest.Layers);
     }
 
     public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)

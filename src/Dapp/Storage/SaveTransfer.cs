@@ -12,7 +12,8 @@ namespace Dapp.Storage;
 /// <summary>
 /// Pushes an image with dapp's own client: the engine saves it (a docker-save tar), each layer is compressed into a
 /// spool, and blobs the registry lacks are uploaded (each request retried on its own) before the manifest is written
-/// under the tag: the tag never names an incomplete image. The path taken when the engine's own push keeps failing.
+/// under the tag: the tag never names an incomplete image. How stages reach a repository (no scratch tag), and the
+/// path taken when the engine's own push of a dimg image keeps failing.
 /// A layer that the nearest ancestor stage published in the repository already has (the same diff ID) is not
 /// compressed again: its blob there is reused, so the registry stores it once and a host pulls it once.
 /// </summary>
@@ -24,8 +25,13 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
         await client.PutManifestAsync(target.Repository, target.Identifier, manifest, ct);
     }
 
-    /// <summary>Uploads the image's config and layers; returns its manifest, written nowhere yet.</summary>
-    public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct)
+    /// <summary>
+    /// Uploads the image's config and layers; returns its manifest, written nowhere yet. Layers whose diff ID
+    /// <paramref name="present"/> names are the repository's blobs already (else those of the nearest ancestor stage
+    /// published there are found by reading it).
+    /// </summary>
+    public async Task<RawManifest> UploadAsync(string localImage, RepositoryName repository, Action<long, long>? progress, CancellationToken ct,
+        IReadOnlyDictionary<string, Descriptor>? present = null)
     {
         var files = new Dictionary<string, FileStream>();
         try
@@ -55,7 +61,7 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             }
             var saveManifest = ParseSaveManifest(manifestJson, localImage);
             var diffIds = (await engine.InspectImageAsync(localImage, ct))?.RootFS?.Layers?.ToList() ?? [];
-            var published = await PublishedLayersAsync(localImage, repository, ct);
+            var published = present ?? await PublishedLayersAsync(localImage, repository, ct);
             string Target(string name) => links.TryGetValue(name, out var link) ? link : name;
             var reused = saveManifest.Layers.Select((layer, i) => i < diffIds.Count && published.TryGetValue(diffIds[i], out var blob) ? blob : null).ToList();
             var toCompress = saveManifest.Layers.Where((_, i) => reused[i] is null).Select(Target).ToHashSet(StringComparer.Ordinal);

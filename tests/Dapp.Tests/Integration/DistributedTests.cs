@@ -192,12 +192,13 @@ public class DistributedTests
         var path = _repo["127.0.0.1:5000/".Length..];
         string? theirs = null;
         using var http = new HttpClient();
-        var uploads = 0;
-        // "Another host" publishes the install stage while this one uploads it: right when the engine writes its
-        // upload manifest, the install tag gets another (valid) manifest, the from stage's.
+        int stageTags = 0, fired = 0;
+        // "Another host" publishes the install stage while this one uploads it: as the first blob upload after the
+        // from stage's tag starts, the install tag gets another (valid) manifest, the from stage's.
         proxy.Rule = r =>
         {
-            if (r.Method != "PUT" || !r.Path.Contains("/manifests/" + UploadSlot.TagPrefix) || Interlocked.Increment(ref uploads) != 2) return null;
+            if (r.Method == "PUT" && r.Path.Contains("/manifests/" + RegistryStagesStorage.TagPrefix)) Interlocked.Increment(ref stageTags);
+            if (r.Method != "POST" || !r.Path.Contains("/blobs/uploads/") || Volatile.Read(ref stageTags) < 1 || Interlocked.Increment(ref fired) != 1) return null;
             using var get = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:5000/v2/{path}/manifests/dimgstage-{from}");
             get.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
             get.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
@@ -216,8 +217,10 @@ public class DistributedTests
         Assert.Equal([install], Lines(result, "[EXIST]").Select(SignatureOf));
         Assert.Equal(theirs, (await DigestsAsync($"{_repo}:dimgstage-{install}")).Values.Single());
         Assert.Matches(@"pushed 1 stage\(s\)", result.Stdout);
-        // The upload left no name in the engine.
-        Assert.DoesNotContain((await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}")).StdoutLines, l => l.Contains(UploadSlot.TagPrefix));
+        // The upload left no name in the engine, and no tag in REPO but the stages'.
+        Assert.DoesNotContain((await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}")).StdoutLines, l => l.Contains(_repo));
+        using (var client = new RegistryClient())
+            Assert.All(await client.ListTagsAsync(RepositoryName.Parse(_repo), 1000, default), t => Assert.StartsWith(RegistryStagesStorage.TagPrefix, t));
     }
 
     [Fact]

@@ -52,8 +52,8 @@ public class StallTests
             TimedAsync(() => DappCli.RunAsync(test, "dimg", "stages", "push", $"{repo}-new")),
             TimedAsync(() => DappCli.RunAsync(test.Dir, distributedHost.Environment(test), "dimg", "bp", "--stages-storage", repo, "--name", test.Name, "--tag", "other", repo)));
 
-        string[] says = ["the engine reported no progress for 25 s", "no data for 25 s", "no progress for 25 s", "no data for 25 s"];
-        string[] what = ["stages pull (the engine's pull)", "stages pull --transfer load", "stages push (the engine's push)", "bp --stages-storage (dapp reading the last stage's config)"];
+        string[] says = ["the engine reported no progress for 25 s", "no data for 25 s", "did not answer (no answer within 25 s", "no data for 25 s"];
+        string[] what = ["stages pull (the engine's pull)", "stages pull --transfer load", "stages push (dapp's own upload)", "bp --stages-storage (dapp reading the last stage's config)"];
         for (int i = 0; i < runs.Length; i++)
         {
             var (result, took) = runs[i];

@@ -154,6 +154,42 @@ public class StagesKeepSetTests
         Assert.Equal(new[] { "a", "af", "f", "i", "s2" }, keep.Order());
     }
 
+    private static Dictionary<string, string> Parent(string parent) => new() { [DappLabels.ParentSignature] = parent };
+
+    [Fact]
+    public void A_root_keeps_exactly_the_chain_its_stages_record_not_a_layerless_stage_of_an_older_chain()
+    {
+        var from = Stage("f", "c-f", Parent(""), "base");
+        var install = Stage("i", "c-i", Parent("f"), "base", "i1");
+        // An older commit's docker_instructions stage, on the same install stage: no layer of its own, so its layers begin every later image's.
+        var oldDocker = Stage("d1", "c-d1", Parent("i"), "base", "i1");
+        var setup = Stage("s", "c-s", Parent("i"), "base", "i1", "s1");
+        var docker = Stage("d2", "c-d2", Parent("s"), "base", "i1", "s1");
+        Assert.Equal(new[] { "d2", "f", "i", "s" }, StagesKeepSet.Compute([from, install, oldDocker, setup, docker], ["d2"]).Order());
+    }
+
+    [Fact]
+    public void From_a_stage_of_an_older_dapp_which_records_no_parent_the_chain_goes_on_by_layers()
+    {
+        var from = Stage("f", "c-f", null, "base");
+        var install = Stage("i", "c-i", null, "base", "i1");
+        var setup = Stage("s", "c-s", Parent("i"), "base", "i1", "s1");
+        var other = Stage("o", "c-o", null, "base", "o1");
+        Assert.Equal(new[] { "f", "i", "s" }, StagesKeepSet.Compute([from, install, setup, other], ["s"]).Order());
+    }
+
+    [Fact]
+    public void A_from_stage_on_a_fromDimg_base_keeps_the_base_chain_and_a_parent_cycle_ends()
+    {
+        var baseFrom = Stage("bf", "c-bf", Parent(""), "base");
+        var baseLast = Stage("bl", "c-bl", Parent("bf"), "base", "b1");
+        var from = Stage("f", "c-f", Parent("bl"), "base", "b1");
+        var looped = Stage("x", "c-x", Parent("y"), "x1");
+        var loop = Stage("y", "c-y", Parent("x"), "y1");
+        Assert.Equal(new[] { "bf", "bl", "f" }, StagesKeepSet.Compute([baseFrom, baseLast, from, looped, loop], ["f"]).Order());
+        Assert.Equal(new[] { "x", "y" }, StagesKeepSet.Compute([baseFrom, baseLast, from, looped, loop], ["x"]).Order());
+    }
+
     [Fact]
     public void A_root_the_registry_lacks_keeps_nothing()
     {

@@ -36,6 +36,9 @@ public sealed class RegistryClient : IDisposable
     /// <summary>The requests this client has sent to registries and token servers, retries included.</summary>
     public long RequestCount => _transport.Requests.Count;
 
+    /// <summary>The requests sent so far, by kind.</summary>
+    public Handlers.RequestCounter Requests => _transport.Requests;
+
     /// <summary>The credentials used for a registry (from the options or the Docker config), for the engine's own transfers.</summary>
     public Task<RegistryCredential?> CredentialAsync(string registry, CancellationToken ct) => _transport.Auth.CredentialAsync(registry, ct);
 
@@ -185,7 +188,7 @@ public sealed class RegistryClient : IDisposable
         using var response = await SendAsync(Request(HttpMethod.Delete, repository, $"v2/{repository.Repository}/manifests/{digest}", [Scope(repository, "delete")]),
             $"delete {reference}", ct);
         if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
-            throw new RegistryException($"delete {reference}: the registry {repository.Registry} does not allow deleting (storage.delete.enabled is off)", RegistryErrorCode.Unsupported, response.StatusCode);
+            throw new RegistryException($"delete {reference}: 405 Method Not Allowed", RegistryErrorCode.Unsupported, response.StatusCode);
         if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"delete {reference}", ct);
     }
 
@@ -348,7 +351,7 @@ public sealed class RegistryClient : IDisposable
                 await upload.SendAsync(location, ct);
                 return BlobUploadResult.Uploaded;
             }
-            catch (RegistryException e) when (BlobUpload.IsSessionLost(e) && budget.TryTake(RetryCause.Transient, null, out var delay))
+            catch (RegistryException e) when (BlobUpload.IsSessionLost(e) && budget.TryTake(BlobUpload.CauseOf(e), null, out var delay))
             {
                 await Task.Delay(delay, ct);
             }
@@ -373,7 +376,8 @@ public sealed class RegistryClient : IDisposable
         {
             if (blob.Size <= client._transport.Options.MonolithicUploadLimit)
             {
-                var put = client.Upload(HttpMethod.Put, repository, WithDigest(location, blob.Digest), scopes, budget, blob.Size);
+                // The timeout counts from the last piece sent (TimeoutHandler): no allowance for the body's size.
+                var put = client.Upload(HttpMethod.Put, repository, WithDigest(location, blob.Digest), scopes, budget, 0);
                 put.Content = new ReopeningContent(openAt, 0, blob.Size, progress);
                 await FinishAsync(put, ct);
                 return;
@@ -382,7 +386,7 @@ public sealed class RegistryClient : IDisposable
             while (offset < blob.Size)
             {
                 var length = Math.Min(client._transport.Options.ChunkSize, blob.Size - offset);
-                var patch = client.Upload(HttpMethod.Patch, repository, location, scopes, budget, length);
+                var patch = client.Upload(HttpMethod.Patch, repository, location, scopes, budget, 0);
                 patch.Content = new ReopeningContent(openAt, offset, length, progress);
                 patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
@@ -393,7 +397,7 @@ public sealed class RegistryClient : IDisposable
                     location = client.Location(repository, response);
                     offset = RangeEnd(response) ?? offset + length;
                 }
-                catch (RegistryException e) when (!IsFatal(e) && budget.TryTake(RetryCause.Transient, null, out var delay))
+                catch (RegistryException e) when (!IsFatal(e) && budget.TryTake(CauseOf(e), null, out var delay))
                 {
                     // Ask the upload where it stands and go on from there; a lost session throws, and a new one starts.
                     await Task.Delay(delay, ct);
@@ -402,6 +406,9 @@ public sealed class RegistryClient : IDisposable
             }
             await FinishAsync(client.Upload(HttpMethod.Put, repository, WithDigest(location, blob.Digest), scopes, budget, blob.Size / 16), ct);
         }
+
+        /// <summary>A request that got no answer in time counts as a timeout: an upload that keeps stalling fails after two, not six.</summary>
+        public static RetryCause CauseOf(RegistryException e) => e.InnerException is TimeoutException ? RetryCause.Timeout : RetryCause.Transient;
 
         private static bool IsFatal(RegistryException e) => e.Code is RegistryErrorCode.Unauthorized or RegistryErrorCode.Denied or RegistryErrorCode.NameInvalid;
 
@@ -427,7 +434,10 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>A request to an upload location, with time to send <paramref name="bytes"/> at 256 KiB/s before the answer is due.</summary>
+    /// <summary>
+    /// A request to an upload location, with time for the registry to read <paramref name="bytes"/> at 256 KiB/s before
+    /// the answer is due (the closing PUT of a chunked upload, when it checks the whole blob's digest).
+    /// </summary>
     private HttpRequestMessage Upload(HttpMethod method, RepositoryName repository, Uri location, IReadOnlyList<string> scopes, RetryBudget budget, long bytes) =>
         new HttpRequestMessage(method, location)
             .With(RegistryRequest.Registry, repository.Registry)

@@ -5,6 +5,9 @@ namespace Dapp.Registry.Remote;
 /// <summary>Request content read from a source opened at an offset each time it is sent, so a retried request resends it.</summary>
 internal sealed class ReopeningContent(Func<long, CancellationToken, Task<Stream>> openAt, long offset, long length, IProgress<long>? progress) : HttpContent
 {
+    /// <summary>Called after each piece sent: what the request's timeout counts from (<see cref="Handlers.TimeoutHandler"/>).</summary>
+    public Action? Sent { get; set; }
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
@@ -20,6 +23,7 @@ internal sealed class ReopeningContent(Func<long, CancellationToken, Task<Stream
             await stream.WriteAsync(buffer.AsMemory(0, read), ct);
             left -= read;
             progress?.Report(read);
+            Sent?.Invoke();
         }
     }
 

@@ -66,7 +66,8 @@ internal sealed class RetryHandler : DelegatingHandler
 
     public static RetryCause? Cause(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
-        null => outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
+        null => outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } ? RetryCause.Quota
+            : outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
         TimeoutException => RetryCause.Timeout,
         // Answers that are not HTTP (a wrong port), TLS failures and limits do not mend by themselves.
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded
@@ -78,11 +79,16 @@ internal sealed class RetryHandler : DelegatingHandler
     public static bool IsTransientStatus(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    /// <summary>How long the server asks to wait: Retry-After, or (Docker Hub) the seconds until its quota resets, <c>RateLimit-Reset</c>.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response)
     {
         var retryAfter = response?.Headers.RetryAfter;
         if (retryAfter?.Delta is { } delta) return delta;
         if (retryAfter?.Date is { } date) return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        if (response?.Headers.TryGetValues("RateLimit-Reset", out var values) == true
+            && long.TryParse(values.First().Split(';')[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            // An epoch time (some registries) or a number of seconds (the IETF draft).
+            return seconds > 1_000_000_000 ? TimeSpan.FromSeconds(Math.Max(0, seconds - DateTimeOffset.UtcNow.ToUnixTimeSeconds())) : TimeSpan.FromSeconds(seconds);
         return null;
     }
 }
