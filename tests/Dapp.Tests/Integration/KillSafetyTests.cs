@@ -55,7 +55,7 @@ public class KillSafetyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stages_push_killed_at_random_moments_leaves_only_complete_tags_and_reruns_complete_it()
+    public async Task Stages_push_killed_at_random_moments_leaves_only_complete_stage_tags_and_reruns_complete_it()
     {
         await using var test = new TestProject(Dappfile(Guid.NewGuid().ToString("N")));
         await test.BuildAsync();
@@ -68,6 +68,10 @@ public class KillSafetyTests : IAsyncLifetime
             using (var process = DappCli.Start(test.Dir, new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir }, "dimg", "stages", "push", repo, "--name", test.Name))
                 await KillAtAsync(process, moment);
             await StageTags.AssertCompleteAsync(repo, $"killed at {moment} ms");
+            // No tag but the stages' own, killed or not (no scratch upload tag).
+            using (var client = new Dapp.Registry.Remote.RegistryClient())
+                Assert.All(await Dapp.Storage.RegistryStagesStorage.ListTagsAsync(client, Dapp.Registry.Names.RepositoryName.Parse(repo), default),
+                    t => Assert.StartsWith(Dapp.Storage.RegistryStagesStorage.TagPrefix, t));
             var rerun = await DappCli.RunAsync(test, "dimg", "stages", "push", repo);
             Assert.True(rerun.ExitCode == 0, rerun.Stderr);
             Assert.Equal((await stages).Count, await StageTags.AssertCompleteAsync(repo, $"rerun after a kill at {moment} ms"));
