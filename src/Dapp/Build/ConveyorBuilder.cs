@@ -30,6 +30,9 @@ public sealed class ConveyorBuilder
     private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, Task<PublishOutcome>> _publishing = new();
     private readonly StageClaims? _claims;
+    /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
+    private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
+    private IReadOnlySet<string> _foundLocally = new HashSet<string>();
 
     /// <summary>What became of a stage sent to the stages storage.</summary>
     private enum PublishOutcome
@@ -69,8 +72,16 @@ public sealed class ConveyorBuilder
                 var plans = await ChainWalk.PlanAsync(all, local, _storage, all: false, ct);
                 // A stage the chain goes on from in the storage must be the stage its tag names (its labels say so: read
                 // once, and again by the dimg tags made from it); one that is not is missing, and the walk goes further back.
-                while (await AnyImpostorAsync(plans, ct)) plans = await ChainWalk.PlanAsync(all, local, _storage, all: false, ct);
-                foreach (var plan in plans) _plans[plan.Conveyor] = plan;
+                // A dependency found whole (an artifact, a fromDimg base) is read only if a build needs it (BuildAsync):
+                // a registry that counts manifest reads as pulls is asked for no more than the dimg tags need.
+                bool ReadNow(ChainPlan plan) => conveyors.Contains(plan.Conveyor) || plan.FirstMissing < plan.Conveyor.Stages.Count;
+                while (await AnyImpostorAsync(plans.Where(ReadNow).ToList(), ct)) plans = await ChainWalk.PlanAsync(all, local, _storage, all: false, ct);
+                foreach (var plan in plans)
+                {
+                    _plans[plan.Conveyor] = plan;
+                    if (!ReadNow(plan)) _unread.Add(plan.Conveyor);
+                }
+                _foundLocally = local;
             }
             foreach (var conveyor in conveyors) await BuildAsync(conveyor, ct);
             // Checked once every chain is built, so that publications keep running beside the next builds.
@@ -98,6 +109,9 @@ public sealed class ConveyorBuilder
     private async Task BuildAsync(Conveyor conveyor, CancellationToken ct, bool lastNeeded = false)
     {
         if (!_done.Add(conveyor)) return;
+        if (_unread.Remove(conveyor))
+            while (await AnyImpostorAsync([_plans[conveyor]], ct))
+                _plans[conveyor] = (await ChainWalk.PlanAsync([conveyor], _foundLocally, _storage!, all: false, ct))[0];
         if (_storage is null) await BuildLocalAsync(conveyor, ct);
         else await BuildDistributedAsync(conveyor, lastNeeded, ct);
     }

@@ -21,7 +21,7 @@ public sealed class DappProject : IDisposable
         Options = options;
         Stages = new LocalStagesStorage(engine, name);
         GitRepositories = new GitRepositories(workDir, Path.Combine(DappInfo.Home, "git_repo"), new SystemGit(options.SshKeys, DappInfo.Home, options.Environment));
-        Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories, StageLabelsAsync));
+        Conveyors = new ConveyorFactory(dappfile, new GitContext(GitRepositories, StageLabelsAsync, PeekStageLabelsAsync));
     }
 
     private bool _engineReady;
@@ -105,8 +105,20 @@ public sealed class DappProject : IDisposable
             $"pushed {t.StagesPushed} stage(s), {TransferTotals.Format(t.BytesPushed)}; {t.Requests} registry request(s) by dapp ({t.RequestKinds}); {_stagesClock.Elapsed.TotalSeconds:0.00} s");
     }
 
-    private async Task<IReadOnlyDictionary<string, string>?> StageLabelsAsync(string signature, CancellationToken ct) =>
-        await Stages.GetLabelsAsync(signature, ct) ?? (StagesStorage is { } storage ? await storage.GetLabelsAsync(signature, ct) : null);
+    /// <summary>A stage's labels from the engine, else from the stages storage: a HEAD, and a manifest and config read only when it is there.</summary>
+    private async Task<IReadOnlyDictionary<string, string>?> StageLabelsAsync(string signature, CancellationToken ct)
+    {
+        if (await Stages.GetLabelsAsync(signature, ct) is { } local) return local;
+        if (StagesStorage is not { } storage || !(await storage.LookUpAsync([signature], ct)).Contains(signature)) return null;
+        return await storage.GetLabelsAsync(signature, ct);
+    }
+
+    /// <summary>What <see cref="StageLabelsAsync"/> answers without reading a manifest: all of it without a stages storage, the engine's with one.</summary>
+    private async Task<(bool Known, IReadOnlyDictionary<string, string>? Labels)> PeekStageLabelsAsync(string signature, CancellationToken ct)
+    {
+        if (await Stages.GetLabelsAsync(signature, ct) is { } local) return (true, local);
+        return StagesStorage is null ? (true, null) : (false, null);
+    }
 
     public void Dispose()
     {

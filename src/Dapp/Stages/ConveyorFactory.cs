@@ -26,21 +26,9 @@ public sealed class ConveyorFactory
         foreach (var import in image.Imports) imports.Add(new ResolvedImport(import, await ForAsync(_dappfile.FindArtifact(import.Artifact)!, ct)));
         var gitPaths = GitPaths(image);
 
-        var chained = new List<ConveyorStage>();
-        string? previous = null;
-        foreach (var name in image.IsArtifact ? StageNames.ArtifactOrder : StageNames.DimgOrder)
-        {
-            var stage = name is StageName.GAPostSetupPatch or StageName.GALatestPatch
-                ? await CreateLateGitStageAsync(name, gitPaths, previous, ct)
-                : CreateStage(name, image, baseConveyor, imports, gitPaths);
-            if (!stage.IsEmpty)
-            {
-                var signature = new SignatureBuilder(stage.Name, previous);
-                stage.AddInputs(signature);
-                previous = signature.Compute();
-            }
-            chained.Add(new ConveyorStage(stage, previous!));
-        }
+        var (chained, guessed) = await ChainAsync(image, baseConveyor, imports, gitPaths, guess: _git?.PeekStageLabels is not null, ct);
+        if (guessed && !await GuessHoldsAsync(chained.Last().Signature, gitPaths, ct))
+            (chained, _) = await ChainAsync(image, baseConveyor, imports, gitPaths, guess: false, ct);
 
         var dependencies = new List<Conveyor>();
         if (baseConveyor is not null) dependencies.Add(baseConveyor);
@@ -57,14 +45,69 @@ public sealed class ConveyorFactory
         return image.Git.Select(g => _git.Repositories.Resolve(g, image.DisplayName)).ToList();
     }
 
+    /// <summary>
+    /// The image's stages, signatures chained. With <paramref name="guess"/>, a late git stage whose previous stage's
+    /// labels only a registry read would tell is taken as empty (the previous stage recorded the current commits, as
+    /// after a build at this commit): Guessed says so, and <see cref="GuessHoldsAsync"/> must confirm it.
+    /// </summary>
+    private async Task<(List<ConveyorStage> Stages, bool Guessed)> ChainAsync(ImageConfig image, Conveyor? baseConveyor, IReadOnlyList<ResolvedImport> imports,
+        IReadOnlyList<Git.GitPath> gitPaths, bool guess, CancellationToken ct)
+    {
+        var chained = new List<ConveyorStage>();
+        var guessed = false;
+        string? previous = null;
+        foreach (var name in image.IsArtifact ? StageNames.ArtifactOrder : StageNames.DimgOrder)
+        {
+            Stage stage;
+            if (name is StageName.GAPostSetupPatch or StageName.GALatestPatch)
+            {
+                var (late, wasGuessed) = await CreateLateGitStageAsync(name, gitPaths, previous, guess, ct);
+                stage = late;
+                guessed |= wasGuessed;
+            }
+            else stage = CreateStage(name, image, baseConveyor, imports, gitPaths);
+            if (!stage.IsEmpty)
+            {
+                var signature = new SignatureBuilder(stage.Name, previous);
+                stage.AddInputs(signature);
+                previous = signature.Compute();
+            }
+            chained.Add(new ConveyorStage(stage, previous!));
+        }
+        return (chained, guessed);
+    }
+
+    /// <summary>
+    /// The guess holds when the last stage of the chain it gave exists and records the current commit of every git
+    /// path: what it records comes from the last git stage before it, the one the late stages were taken as patching
+    /// nothing over, so they are empty indeed. Reading it costs nothing more: a build reads that stage for its dimg
+    /// tag, or finds it local.
+    /// </summary>
+    private async Task<bool> GuessHoldsAsync(string last, IReadOnlyList<Git.GitPath> paths, CancellationToken ct) =>
+        await _git!.StageLabels(last, ct) is { } labels && paths.All(p => labels.GetValueOrDefault(p.CommitLabel) == p.Current);
+
     /// <summary>The stages that depend on the commits recorded in the previous stage's image, when it is present.</summary>
-    private async Task<Stage> CreateLateGitStageAsync(StageName name, IReadOnlyList<Git.GitPath> paths, string? previous, CancellationToken ct)
+    private async Task<(Stage Stage, bool Guessed)> CreateLateGitStageAsync(StageName name, IReadOnlyList<Git.GitPath> paths, string? previous, bool guess,
+        CancellationToken ct)
     {
         var recorded = new Dictionary<Git.GitPath, string?>();
-        if (paths.Count > 0 && previous is not null && await _git!.StageLabels(previous, ct) is { } labels)
-            foreach (var path in paths)
-                recorded[path] = labels.GetValueOrDefault(path.CommitLabel) is { } sha && path.HasCommit(sha) ? sha : null;
-        return name == StageName.GAPostSetupPatch ? new GitPostSetupPatchStage(paths, recorded) : new GitLatestPatchStage(paths, recorded);
+        var guessed = false;
+        if (paths.Count > 0 && previous is not null)
+        {
+            IReadOnlyDictionary<string, string>? labels;
+            if (guess && await _git!.PeekStageLabels!(previous, ct) is { Known: true } peeked) labels = peeked.Labels;
+            else if (guess)
+            {
+                guessed = true;
+                labels = paths.ToDictionary(p => p.CommitLabel, p => p.Current);
+            }
+            else labels = await _git!.StageLabels(previous, ct);
+            if (labels is not null)
+                foreach (var path in paths)
+                    recorded[path] = labels.GetValueOrDefault(path.CommitLabel) is { } sha && path.HasCommit(sha) ? sha : null;
+        }
+        Stage stage = name == StageName.GAPostSetupPatch ? new GitPostSetupPatchStage(paths, recorded) : new GitLatestPatchStage(paths, recorded);
+        return (stage, guessed);
     }
 
     private static Stage CreateStage(StageName name, ImageConfig image, Conveyor? baseConveyor, IReadOnlyList<ResolvedImport> imports,

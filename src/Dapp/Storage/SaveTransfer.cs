@@ -92,10 +92,11 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             }
 
             var blobs = uploads.DistinctBy(b => b.Descriptor.Digest).ToList();
-            long total = blobs.Sum(b => b.Descriptor.Size), done = 0;
+            // Progress and totals count layer bytes, as the engine's transfers report them; the config is not a layer.
+            long total = blobs.Where(b => b.Descriptor != config.Descriptor).Sum(b => b.Descriptor.Size), done = 0;
             var sent = new SyncProgress<long>(n => progress?.Invoke(Interlocked.Add(ref done, n), total));
             await Task.WhenAll(blobs.Select(blob => client.UploadBlobAsync(repository, blob.Descriptor,
-                (offset, _) => Task.FromResult<Stream>(TempSpool.OpenView(blob.File, offset)), null, sent, ct)));
+                (offset, _) => Task.FromResult<Stream>(TempSpool.OpenView(blob.File, offset)), null, blob.Descriptor == config.Descriptor ? null : sent, ct)));
             return RawManifest.From(new Manifest(2, MediaTypes.DockerManifest, config.Descriptor, layers));
         }
         finally
