@@ -97,8 +97,8 @@ public sealed class RegistryInventory(RegistryAccess registry)
     }
 
     /// <summary>
-    /// Deletes tags: the first alone (a registry that does not delete says so to one request, and nothing more is
-    /// tried), then the rest at once within the client's per-registry limit. A manifest is deleted by digest, which
+    /// Deletes tags: a plain manifest DELETE first, alone (a registry that does not delete says so to one request, and
+    /// nothing more is tried), then the rest at once within the client's per-registry limit. A manifest is deleted by digest, which
     /// deletes every tag on it: a digest that a kept tag of the same repository also names is never deleted; such a tag
     /// is first pointed at a layer-less stand-in of its own (<see cref="EmptyManifests"/>), which is then deleted. A
     /// manifest already gone is not an error.
@@ -109,11 +109,19 @@ public sealed class RegistryInventory(RegistryAccess registry)
         var keptDigests = kept.ToHashSet();
         var byDigest = doomed.Where(d => !keptDigests.Contains((d.Tag.Repository, d.Digest))).Select(d => (d.Tag.Repository, d.Digest)).Distinct();
         var alone = doomed.Where(d => keptDigests.Contains((d.Tag.Repository, d.Digest))).Select(d => d.Tag);
-        var deletions = byDigest.Select(m => (Func<Task>)(() => DeleteManifestAsync(m.Repository, m.Digest, ct)))
-            .Concat(alone.Select(t => (Func<Task>)(() => DeleteTagAloneAsync(t, ct)))).ToList();
-        if (deletions.Count == 0) return;
-        await deletions[0]();
-        await Task.WhenAll(deletions.Skip(1).Select(d => d()));
+        var manifests = byDigest.Select(m => (Func<Task>)(() => DeleteManifestAsync(m.Repository, m.Digest, ct))).ToList();
+        // A plain DELETE goes first, alone: a registry that refuses deletes is told by one request, and before any
+        // tag is pointed at a stand-in it could then not delete.
+        if (manifests.Count > 0) await manifests[0]();
+        // Tags deleted alone go one at a time: the registry's DELETE of a stand-in looks through every tag of the
+        // repository, and while other tags are being pointed at their stand-ins the reference registry was seen to
+        // leave a tag that names no manifest (listed, but not found).
+        await Task.WhenAll(manifests.Skip(1).Select(d => d()).Append(DeleteEachAloneAsync(alone, ct)));
+    }
+
+    private async Task DeleteEachAloneAsync(IEnumerable<ImageReference> tags, CancellationToken ct)
+    {
+        foreach (var tag in tags) await DeleteTagAloneAsync(tag, ct);
     }
 
     private async Task DeleteManifestAsync(RepositoryName repository, string digest, CancellationToken ct)

@@ -257,7 +257,17 @@ public class DimgCleanupTests
         while (proxy.Forwarding > 0 && settled.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
         var rerun = await OkAsync(test, "dimg", "cleanup", "repo", _repo);
         Assert.Contains("a stand-in left by an interrupted cleanup", rerun.Stdout);
-        Assert.Equal(["main"], await DimgTagsAsync());
+        var left = await DimgTagsAsync();
+        if (left.Count != 1)
+        {
+            var what = new List<string>();
+            foreach (var tag in left)
+            {
+                var head = await client.HeadManifestAsync(ImageReference.Parse($"{_repo}/app:{tag}"), default);
+                what.Add($"{tag} -> {head?.Digest} {head?.MediaType}");
+            }
+            Assert.Fail($"left after the rerun: {string.Join("; ", what)} (main {image.Digest}); rerun said:\n{rerun.Stdout}");
+        }
         Assert.Equal(image.Digest, (await client.HeadManifestAsync(main, default))!.Digest);
         // No command takes a stand-in for a dimg tag: the next run finds nothing to do.
         var again = await OkAsync(test, "dimg", "cleanup", "repo", _repo);
