@@ -8,9 +8,6 @@ public enum RetryCause
 
     /// <summary>Nothing came back in time: such an attempt costs a whole timeout, so few of them are retried.</summary>
     Timeout,
-
-    /// <summary>The server answered 429: a quota (Docker Hub counts pulls), which another try soon rarely finds renewed.</summary>
-    Quota,
 }
 
 /// <summary>
@@ -26,7 +23,11 @@ public sealed record RetryPolicy
     /// <summary>Timed-out attempts retried per operation: a silent endpoint fails after two timeouts, not six.</summary>
     public int MaxTimeoutRetries { get; init; } = 1;
 
-    /// <summary>Retries of an operation after a 429: one wait as the server asks, then the operation fails naming the quota.</summary>
+    /// <summary>
+    /// Retries of one request answered 429: one wait as the server asks, then the operation fails naming the quota.
+    /// Counted per request, not per operation: a request refused again after the wait means the quota is used up,
+    /// while 429s of different requests of a long transfer, each passing on its retry, are a rate limit.
+    /// </summary>
     public int MaxQuotaRetries { get; init; } = 1;
 
     /// <summary>A Retry-After longer than this is not waited for: the operation fails and says how long was asked.</summary>
@@ -50,7 +51,6 @@ public sealed class RetryBudget(RetryPolicy policy)
     private readonly Lock _lock = new();
     private int _retries;
     private int _timeouts;
-    private int _quota;
 
     public RetryPolicy Policy => policy;
 
@@ -71,9 +71,7 @@ public sealed class RetryBudget(RetryPolicy policy)
         {
             if (retryAfter > policy.MaxRetryAfter || _retries >= policy.MaxRetries) return false;
             if (cause == RetryCause.Timeout && _timeouts >= policy.MaxTimeoutRetries) return false;
-            if (cause == RetryCause.Quota && _quota >= policy.MaxQuotaRetries) return false;
             if (cause == RetryCause.Timeout) _timeouts++;
-            if (cause == RetryCause.Quota) _quota++;
             delay = retryAfter ?? policy.Backoff(_retries);
             _retries++;
             return true;

@@ -40,6 +40,42 @@ public class RetryBudgetTests
     }
 }
 
+/// <summary>429 as a quota: the same request refused again after its wait ends the operation; 429s of different requests, each passing on its retry, are a rate limit.</summary>
+public class QuotaRetryTests
+{
+    private sealed class Scripted(params HttpStatusCode[] answers) : HttpMessageHandler
+    {
+        private int _next;
+        public int Sent => _next;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+            Task.FromResult(new HttpResponseMessage(answers[Math.Min(_next++, answers.Length - 1)]));
+    }
+
+    private static readonly RetryPolicy Fast = new() { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) };
+
+    private static async Task<HttpStatusCode> SendAsync(HttpMessageInvoker invoker, RetryBudget budget)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://registry.test/v2/");
+        request.Options.Set(Dapp.Registry.Remote.Handlers.RegistryRequest.Budget, budget);
+        using var response = await invoker.SendAsync(request, default);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Each_request_of_an_operation_gets_one_wait_after_a_429()
+    {
+        var tooMany = HttpStatusCode.TooManyRequests;
+        var inner = new Scripted(tooMany, HttpStatusCode.OK, tooMany, HttpStatusCode.OK, tooMany, tooMany, HttpStatusCode.OK);
+        using var invoker = new HttpMessageInvoker(new Dapp.Registry.Remote.Handlers.RetryHandler(Fast, inner));
+        var budget = Fast.NewBudget();
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(invoker, budget));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(invoker, budget));
+        Assert.Equal(tooMany, await SendAsync(invoker, budget));
+        Assert.Equal(6, inner.Sent);
+    }
+}
+
 public class EngineTransferErrorTests
 {
     [Theory]

@@ -15,6 +15,7 @@ internal sealed class RetryHandler : DelegatingHandler
     private static readonly ResiliencePropertyKey<RetryBudget> BudgetKey = new("dapp.budget");
     private static readonly ResiliencePropertyKey<TimeSpan> DelayKey = new("dapp.delay");
     private static readonly ResiliencePropertyKey<string> HostKey = new("dapp.host");
+    private static readonly ResiliencePropertyKey<int> QuotaRetriesKey = new("dapp.quota-retries");
 
     private readonly RetryPolicy _policy;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
@@ -46,6 +47,7 @@ internal sealed class RetryHandler : DelegatingHandler
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(BudgetKey, budget);
         context.Properties.Set(HostKey, request.RequestUri?.Authority ?? "the registry");
+        context.Properties.Set(QuotaRetriesKey, 0);
         try
         {
             return await _pipeline.ExecuteAsync(async (c, r) => await base.SendAsync(r, c.CancellationToken), context, request);
@@ -56,18 +58,21 @@ internal sealed class RetryHandler : DelegatingHandler
         }
     }
 
-    private static bool ShouldRetry(ResilienceContext context, Outcome<HttpResponseMessage> outcome)
+    private bool ShouldRetry(ResilienceContext context, Outcome<HttpResponseMessage> outcome)
     {
         if (context.CancellationToken.IsCancellationRequested || Cause(outcome) is not { } cause) return false;
+        var quotaRetries = context.Properties.GetValue(QuotaRetriesKey, 0);
+        var quota = outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests };
+        if (quota && quotaRetries >= _policy.MaxQuotaRetries) return false;
         if (!context.Properties.GetValue(BudgetKey, null!).TryTake(cause, RetryAfter(outcome.Result), out var delay)) return false;
+        if (quota) context.Properties.Set(QuotaRetriesKey, quotaRetries + 1);
         context.Properties.Set(DelayKey, delay);
         return true;
     }
 
     public static RetryCause? Cause(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
-        null => outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } ? RetryCause.Quota
-            : outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
+        null => outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
         TimeoutException => RetryCause.Timeout,
         // Answers that are not HTTP (a wrong port), TLS failures and limits do not mend by themselves.
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded
