@@ -33,6 +33,8 @@ public sealed class ConveyorBuilder
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
     private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
     private IReadOnlySet<string> _foundLocally = new HashSet<string>();
+    /// <summary>The ansible tasks of every chain the build can reach, checked before the first stage builds.</summary>
+    private IReadOnlyList<Config.AnsibleTask> _ansibleTasks = [];
 
     /// <summary>What became of a stage sent to the stages storage.</summary>
     private enum PublishOutcome
@@ -63,6 +65,7 @@ public sealed class ConveyorBuilder
     /// <summary>Builds the conveyors (and what they are built from); with a stages storage, waits for every publication even when a build fails.</summary>
     public async Task BuildAllAsync(IReadOnlyList<Conveyor> conveyors, CancellationToken ct)
     {
+        _ansibleTasks = Conveyor.WithDependencies(conveyors).SelectMany(c => c.Stages).SelectMany(s => s.Stage.Work.AnsibleTasks).ToList();
         try
         {
             if (_storage is not null)
@@ -243,6 +246,7 @@ public sealed class ConveyorBuilder
     private async Task BuildStageAsync(Conveyor conveyor, int index, bool force, CancellationToken ct, bool rebuild = false)
     {
         var stage = conveyor.Stages[index];
+        await _stageBuilder.CheckAnsibleTasksAsync(_ansibleTasks, ct);
         await EnsureDependenciesAsync(conveyor, stage, ct);
         if (_options.DryRun)
         {

@@ -19,6 +19,10 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
 {
     private readonly AnsibleToolchain _ansible = new(engine, reporter);
 
+    /// <summary>Before any stage of the build is built: the build's ansible tasks, checked against this host's ansible (AnsibleToolchain.CheckAsync).</summary>
+    public Task CheckAnsibleTasksAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct) =>
+        tasks.Count == 0 ? Task.CompletedTask : _ansible.CheckAsync(tasks, ct);
+
     /// <param name="beforeCommit">Awaited before the commit: it may still call the build off (by throwing), and no image is made.</param>
     public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct,
         Func<CancellationToken, Task>? beforeCommit = null)
@@ -47,7 +51,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
                 // Build commands run as root in /, whatever the image says; the image's own User and WorkingDir are restored at commit.
                 User = string.IsNullOrEmpty(config.User) ? null! : "0:0",
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
-                HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network!, VolumesFrom = toolchain is null ? null! : [toolchain.VolumesFrom] },
+                HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network!, VolumesFrom = toolchain is null ? null! : toolchain.VolumesFrom },
             });
             try
             {
@@ -139,7 +143,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
     private static string? OwnerSpec(string? owner, string? group) =>
         owner is null && group is null ? null : $"{owner ?? ""}{(group is null ? "" : ":" + group)}";
 
-    private static string? Script(StageWork work, IReadOnlyList<string> preparations, ToolchainMount? ansible)
+    private static string? Script(StageWork work, IReadOnlyList<string> preparations, ToolchainMounts? ansible)
     {
         var commands = preparations
             .Concat(work.Imports

@@ -188,3 +188,60 @@ public class AnsibleUnitTests
         Assert.Contains("libgone.so.3", e.Message);
     }
 }
+
+public class NearestNamesTests
+{
+    private static readonly string[] Known = ["ini_file", "file", "find", "when", "with_items", "copy", "apk", "apt", "authorized_key"];
+
+    [Theory]
+    [InlineData("ini_flie", "ini_file")]     // two letters swapped: one edit
+    [InlineData("whn", "when")]
+    [InlineData("authorised_key", "authorized_key")]
+    [InlineData("cpy", "copy")]
+    [InlineData("apx", "apk,apt")]          // ties in name order
+    [InlineData("frobnicate", "")]
+    [InlineData("", "")]
+    public void The_nearest_known_names_within_a_third_of_the_length(string name, string expected) =>
+        Assert.Equal(expected.Length == 0 ? [] : expected.Split(','), NearestNames.Find(name, Known));
+
+    [Theory]
+    [InlineData("", "", 0)]
+    [InlineData("abc", "", 3)]
+    [InlineData("kitten", "sitting", 3)]
+    [InlineData("ab", "ba", 1)]
+    [InlineData("ca", "abc", 3)]            // optimal string alignment: no edit of a swapped pair
+    public void Distance_is_the_optimal_string_alignment_distance(string a, string b, int expected)
+    {
+        Assert.Equal(expected, NearestNames.Distance(a, b));
+        Assert.Equal(expected, NearestNames.Distance(b, a));
+        Assert.Equal(Math.Min(expected, 2), NearestNames.Distance(a, b, limit: 1));
+    }
+}
+
+public class TaskModulesTests
+{
+    private static AnsibleTask Task(int line) => new("x: {}\n", new SourceLocation("dappfile.yml", line, 5));
+
+    [Fact]
+    public void Every_refused_task_is_named_with_its_place_and_the_first_one_heads_the_error()
+    {
+        var known = new[] { "ini_file", "when", "copy" };
+        var tasks = new[]
+        {
+            TaskModules.From(Task(5), new ProbedTask(["ansible.builtin.copy"], null, null), known, "ansible-core 2.14.18"),
+            TaskModules.From(Task(7), new ProbedTask(null, "couldn't resolve module/action 'ini_flie'. This often…", "ini_flie"), known, "ansible-core 2.14.18"),
+            TaskModules.From(Task(9), new ProbedTask(null, "conflicting action statements: shell, command", null), known, "ansible-core 2.14.18"),
+            TaskModules.From(Task(11), new ProbedTask(null, "…", "community.general.ini_flie"), known, "ansible-core 2.14.18"),
+        };
+        Assert.Equal(["ansible.builtin.copy"], tasks[0].Modules);
+        var error = Assert.Throws<DappfileException>(() => TaskModules.ThrowIfRefused(tasks));
+        Assert.Equal(new SourceLocation("dappfile.yml", 7, 5), error.Location);
+        const string unknown = "is no module, action or task keyword of ansible-core 2.14.18 or of the collections on this host";
+        Assert.Equal($"""
+            dappfile.yml:7:5: ansible task: 'ini_flie' {unknown} (nearest: ini_file)
+              dappfile.yml:9:5: ansible task: conflicting action statements: shell, command
+              dappfile.yml:11:5: ansible task: 'community.general.ini_flie' {unknown} (nearest: ini_file)
+            """, error.Message);
+        TaskModules.ThrowIfRefused([tasks[0]]);
+    }
+}

@@ -75,8 +75,8 @@ public static class AnsibleStage
         return null;
     }
 
-    public static string Command(ToolchainMount toolchain) =>
-        $"{toolchain.Path}/bin/ansible-playbook {ToolchainFiles.WorkDir}/playbook.yml && rm -rf {ToolchainFiles.WorkDir}";
+    public static string Command(ToolchainMounts toolchain) =>
+        $"{toolchain.Core.Path}/bin/ansible-playbook {ToolchainFiles.WorkDir}/playbook.yml && rm -rf {ToolchainFiles.WorkDir}";
 
     /// <summary>The task that failed, from the file the callback wrote; null when the play stopped before a task ran.</summary>
     internal static async Task<AnsibleFailure?> ReadFailureAsync(DockerEngine engine, string containerId, CancellationToken ct)

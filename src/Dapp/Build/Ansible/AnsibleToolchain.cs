@@ -8,11 +8,17 @@ using Docker.DotNet.Models;
 
 namespace Dapp.Build.Ansible;
 
-/// <summary>Where build containers find the toolchain: the volume of <see cref="Container"/>, mounted at <see cref="Path"/>.</summary>
+/// <summary>Where build containers find a toolchain tree: the volume of <see cref="Container"/>, mounted at <see cref="Path"/>.</summary>
 public sealed record ToolchainMount(string Container, string Path)
 {
     /// <summary>The engine's --volumes-from spec: read-only.</summary>
     public string VolumesFrom => Container + ":ro";
+}
+
+/// <summary>The toolchain a stage's container mounts: ansible-core and its Python, and the collection modules the tasks name (if any).</summary>
+public sealed record ToolchainMounts(ToolchainMount Core, ToolchainMount? Collections)
+{
+    public IList<string> VolumesFrom => Collections is null ? [Core.VolumesFrom] : [Core.VolumesFrom, Collections.VolumesFrom];
 }
 
 /// <summary>
@@ -22,22 +28,61 @@ public sealed record ToolchainMount(string Container, string Path)
 /// <c>dapp-deps-ansible-HASH</c>, which build containers mount read-only at <c>/.dapp/deps/ansible/HASH</c>
 /// (as dapp's dappdeps containers were). Volumes are not part of a container's commit: the toolchain is never in a
 /// stage's layer. Made once per engine; every build after only checks the container is there.
+/// <para>
+/// The modules of collections that the dappfile's tasks name (most of those ansible 2.4 had built in moved to
+/// collections) are a second, small tree of the same kind, <c>dapp-deps-ansible-collections-HASH</c>, mounted at
+/// <see cref="CollectionsPath"/>: a dappfile naming other modules makes only that tree again.
+/// </para>
 /// </summary>
 public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
 {
     public const string Root = "/.dapp/deps/ansible";
+    public const string CollectionsPath = "/.dapp/deps/ansible-collections";
     public const string ImageRepository = "dapp-deps/ansible";
     public const string ContainerPrefix = Storage.DappContainers.DepsPrefix + "ansible-";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private ToolchainMount? _mount;
+    private ToolchainSource.Contents? _contents;
+    private ToolchainMounts? _mounts;
 
-    public async Task<ToolchainMount> EnsureAsync(CancellationToken ct)
+    /// <summary>
+    /// Asks this host's ansible what the build's tasks name (once per build) and refuses, naming each task's place,
+    /// every task ansible-playbook would refuse: a module no collection here has, a misspelt keyword.
+    /// </summary>
+    public async Task CheckAsync(IReadOnlyList<Config.AnsibleTask> tasks, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            return _mount ??= await MakeAsync(ct);
+            _contents ??= await ToolchainSource.CollectAsync(tasks, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        TaskModules.ThrowIfRefused(_contents.Tasks);
+    }
+
+    /// <summary>The toolchain's volumes on this engine, made if missing; <see cref="CheckAsync"/> comes first.</summary>
+    public async Task<ToolchainMounts> EnsureAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var contents = _contents ?? throw new InvalidOperationException("the ansible tasks were not checked before the toolchain was asked for");
+            if (_mounts is not null) return _mounts;
+            var core = contents.Files.Concat(ToolchainFiles.Own(contents.Files)).OrderBy(f => f.TreePath, StringComparer.Ordinal).ToList();
+            var id = await HashAsync(core, ct);
+            var coreMount = await MakeAsync(ImageRepository, id, $"{Root}/{id}", core,
+                $"the ansible toolchain ({contents.Description}, {core.Count} files)", ct);
+            ToolchainMount? collections = null;
+            if (contents.Collections.Count > 0)
+            {
+                var modules = contents.Tasks.SelectMany(t => t.Modules).Where(m => !m.StartsWith("ansible.builtin.", StringComparison.Ordinal)).Distinct().Order();
+                collections = await MakeAsync(ImageRepository + "-collections", await HashAsync(contents.Collections, ct), CollectionsPath,
+                    contents.Collections, $"the ansible collection modules the tasks name ({string.Join(", ", modules)}; {contents.Collections.Count} files)", ct);
+            }
+            return _mounts = new ToolchainMounts(coreMount, collections);
         }
         finally
         {
@@ -45,18 +90,16 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
         }
     }
 
-    private async Task<ToolchainMount> MakeAsync(CancellationToken ct)
+    private async Task<ToolchainMount> MakeAsync(string repository, string id, string path, IReadOnlyList<ToolchainFile> files, string description,
+        CancellationToken ct)
     {
-        var contents = await ToolchainSource.CollectAsync(ct);
-        var files = contents.Files.Concat(ToolchainFiles.Own(contents.Files)).OrderBy(f => f.TreePath, StringComparer.Ordinal).ToList();
-        var id = await HashAsync(files, ct);
-        var mount = new ToolchainMount(ContainerPrefix + id, $"{Root}/{id}");
+        var mount = new ToolchainMount($"{Storage.DappContainers.DepsPrefix}{repository["dapp-deps/".Length..]}-{id}", path);
         if (await engine.ContainerExistsAsync(mount.Container, ct)) return mount;
 
-        var image = $"{ImageRepository}:{id}";
+        var image = $"{repository}:{id}";
         if (!await engine.ImageExistsAsync(image, ct))
         {
-            reporter.Info($"making the ansible toolchain ({contents.Description}, {files.Count} files) as {image}: once per engine");
+            reporter.Info($"making {description} as {image}: once per engine");
             await using var tar = TempSpool.Create("ansible-toolchain");
             await WriteTarAsync(files, mount.Path, tar, ct);
             tar.Position = 0;
@@ -64,12 +107,13 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
         }
         try
         {
-            // Creating the container fills its new volume with the image's files at that path; it is never started.
+            // Creating the container fills its new volume with the image's files at that path; it is never started
+            // (the engine only wants it to have a command).
             await engine.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = mount.Container,
                 Image = image,
-                Entrypoint = [$"{mount.Path}/bin/python"],
+                Entrypoint = ["/never-started"],
                 Volumes = new Dictionary<string, EmptyStruct> { [mount.Path] = default },
                 Labels = new Dictionary<string, string> { [DappLabels.Deps] = "ansible" },
             });

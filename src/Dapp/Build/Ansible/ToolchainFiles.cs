@@ -3,8 +3,9 @@ namespace Dapp.Build.Ansible;
 /// <summary>
 /// dapp's own files in the ansible toolchain: the launchers that run the tree's programs with its own dynamic loader
 /// and libraries (so the image's C library, or its lack of one, does not matter), ansible's configuration and
-/// inventory, and the stdout callback. Written with <c>@ROOT@</c> (the tree's path in containers) and <c>@WORK@</c>
-/// (the stage's work directory) left in, which is how they enter the toolchain's hash.
+/// inventory, and the stdout callback. Written with <c>@ROOT@</c> (the tree's path in containers), <c>@WORK@</c>
+/// (the stage's work directory) and <c>@COLLECTIONS@</c> (where the collection modules are mounted) left in, which is
+/// how they enter the toolchain's hash.
 /// </summary>
 public static class ToolchainFiles
 {
@@ -44,6 +45,9 @@ public static class ToolchainFiles
                 interpreter_python = @ROOT@/bin/python
                 stdout_callback = dapp
                 callback_plugins = @ROOT@/ansible/callback
+                # The collection modules the tasks name (AnsibleToolchain.CollectionsPath), and no other collections: not the image's.
+                collections_path = @COLLECTIONS@
+                collections_scan_sys_path = False
                 local_tmp = @WORK@/tmp
                 remote_tmp = @WORK@/tmp
                 # become_user (an unprivileged user) reads the module files here: the work directory is removed after.
@@ -60,7 +64,7 @@ public static class ToolchainFiles
                 pipelining = True
 
                 """),
-            new("ansible/callback/dapp.py", 0b110_100_100, Text: Callback()),
+            new("ansible/callback/dapp.py", 0b110_100_100, Text: ToolchainSource.Script("dapp_callback.py")),
         };
         if (tree.Any(f => f.TreePath == "libexec/tar"))
             files.Add(new("tools/gtar", 0b111_101_101, Text: $"""
@@ -72,13 +76,6 @@ public static class ToolchainFiles
         return files;
     }
 
-    public static string Render(string template, string root) => template.Replace("@ROOT@", root).Replace("@WORK@", WorkDir);
-
-    private static string Callback()
-    {
-        using var stream = typeof(ToolchainFiles).Assembly.GetManifestResourceStream("Dapp.Build.Ansible.dapp_callback.py")
-            ?? throw new InvalidOperationException("the ansible callback is not embedded in the assembly");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static string Render(string template, string root) =>
+        template.Replace("@ROOT@", root).Replace("@WORK@", WorkDir).Replace("@COLLECTIONS@", AnsibleToolchain.CollectionsPath);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dapp.Config;
 
 namespace Dapp.Build.Ansible;
 
@@ -19,37 +20,25 @@ public sealed record ToolchainFile(string TreePath, int Mode, string? Source = n
 /// </summary>
 public static class ToolchainSource
 {
-    /// <summary>What the tree holds, and a line that says so (versions of ansible-core and Python).</summary>
-    public sealed record Contents(IReadOnlyList<ToolchainFile> Files, string Description);
+    /// <summary>
+    /// What the tree holds, and a line that says so (versions of ansible-core and Python); the collection files the
+    /// tasks' modules need (<see cref="AnsibleToolchain"/> keeps them apart); and what each task names.
+    /// </summary>
+    public sealed record Contents(IReadOnlyList<ToolchainFile> Files, string Description, IReadOnlyList<ToolchainFile> Collections,
+        IReadOnlyList<TaskModules> Tasks);
 
     /// <summary>Standard library parts ansible never imports (tests, GUIs, installers): a third of its size.</summary>
     private static readonly string[] StdlibLeftOut =
         ["test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data", "venv", "sitecustomize.py", "config-*"];
 
-    /// <summary>The packages ansible-core (and its pip module) imports, and the distributions whose metadata it reads.</summary>
-    private const string Probe = """
-        import importlib, importlib.metadata as md, json, sys, sysconfig
-        modules = ['ansible', 'jinja2', 'markupsafe', 'yaml', '_yaml', 'packaging', 'resolvelib', 'cryptography', '_cffi_backend']
-        dists = ['ansible-core', 'Jinja2', 'MarkupSafe', 'PyYAML', 'packaging', 'resolvelib', 'cryptography']
-        found = {m: importlib.import_module(m).__file__ for m in modules}
-        # The pip module parses requirements with setuptools' pkg_resources: taken when the host has it.
-        try:
-            found['pkg_resources'] = importlib.import_module('pkg_resources').__file__
-        except ImportError:
-            pass
-        meta = [str(md.distribution(d)._path) for d in dists]
-        import ansible.release
-        print(json.dumps({'version': '%d.%d' % sys.version_info[:2], 'stdlib': sysconfig.get_paths()['stdlib'],
-                          'modules': found, 'metadata': meta, 'ansible': ansible.release.__version__}))
-        """;
-
-    public static async Task<Contents> CollectAsync(CancellationToken ct)
+    public static async Task<Contents> CollectAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct)
     {
         var playbook = Executables.Find("ansible-playbook")
             ?? throw new DappException("the ansible builder makes its toolchain from this host's ansible-core and Python, and ansible-playbook "
                                        + "is not on PATH: install them (Debian: apt-get install ansible-core)");
         var interpreter = Interpreter(playbook);
-        var probe = await RunAsync(interpreter, ["-E", "-s", "-c", Probe], ct);
+        var request = JsonSerializer.Serialize(new ProbeRequest(tasks.Select(t => t.Yaml).ToList()), ToolchainJson.Default.ProbeRequest);
+        var probe = await RunAsync(interpreter, ["-E", "-s", "-c", Script("toolchain_probe.py")], ct, input: request);
         var found = JsonSerializer.Deserialize(probe, ToolchainJson.Default.ProbeResult)
             ?? throw new DappException($"{interpreter} did not describe its ansible installation");
 
@@ -72,12 +61,6 @@ public static class ToolchainSource
         }
         foreach (var metadata in found.Metadata)
             files.AddRange(Tree(metadata, $"{packages}/{Path.GetFileName(metadata)}", []));
-        // The npm module lives in the community.general collection (Debian's package "ansible"), ansible-core
-        // redirects to it; the rest of the collections (half a gigabyte) is left out.
-        var sitePackages = Path.GetDirectoryName(Path.GetDirectoryName(found.Modules["ansible"])!)!;
-        const string npm = "ansible_collections/community/general/plugins/modules/npm.py";
-        if (File.Exists(Path.Combine(sitePackages, npm))) files.Add(new($"{packages}/{npm}", 0b110_100_100, Path.Combine(sitePackages, npm)));
-
         var locale = "/usr/lib/locale/C.utf8";
         if (!Directory.Exists(locale))
             throw new DappException($"the ansible toolchain needs the C.UTF-8 locale ({locale}), which ansible requires: install it (Debian: apt-get install libc-bin)");
@@ -91,7 +74,9 @@ public static class ToolchainSource
             .Select(l => Path.Combine(Path.GetDirectoryName(l)!, "ossl-modules")).FirstOrDefault(Directory.Exists);
         if (openSslModules is not null)
             files.AddRange(Tree(openSslModules, "ossl", []));
-        return new Contents(files, $"ansible-core {found.Ansible}, Python {found.Version}");
+        var collections = found.Collections.Select(c => new ToolchainFile(c.Key, 0b110_100_100, c.Value)).OrderBy(f => f.TreePath, StringComparer.Ordinal).ToList();
+        var described = tasks.Select((task, i) => TaskModules.From(task, found.Tasks[i], found.Names ?? [], $"ansible-core {found.Ansible}")).ToList();
+        return new Contents(files, $"ansible-core {found.Ansible}, Python {found.Version}", collections, described);
     }
 
     /// <summary>The interpreter of ansible-playbook's #! line, symbolic links resolved (Debian: /usr/bin/python3.11).</summary>
@@ -176,12 +161,29 @@ public static class ToolchainSource
         }
     }
 
-    private static async Task<string> RunAsync(string program, IReadOnlyList<string> args, CancellationToken ct, bool allowFailure = false)
+    internal static string Script(string name)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var stream = typeof(ToolchainSource).Assembly.GetManifestResourceStream($"Dapp.Build.Ansible.{name}")
+            ?? throw new InvalidOperationException($"{name} is not embedded in the assembly");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static async Task<string> RunAsync(string program, IReadOnlyList<string> args, CancellationToken ct, bool allowFailure = false, string? input = null)
+    {
+        // Run from / : an ansible.cfg in the project (the dappfile's repository) must not configure the toolchain.
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null, UseShellExecute = false, WorkingDirectory = "/",
+        };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["LC_ALL"] = "C";
         using var process = Process.Start(start) ?? throw new DappException($"cannot start {program}");
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input.AsMemory(), ct);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
@@ -192,13 +194,25 @@ public static class ToolchainSource
     }
 }
 
+internal sealed record ProbeRequest([property: JsonPropertyName("tasks")] List<string> Tasks);
+
 internal sealed record ProbeResult(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("stdlib")] string Stdlib,
     [property: JsonPropertyName("modules")] Dictionary<string, string> Modules,
     [property: JsonPropertyName("metadata")] List<string> Metadata,
-    [property: JsonPropertyName("ansible")] string Ansible);
+    [property: JsonPropertyName("ansible")] string Ansible,
+    [property: JsonPropertyName("tasks")] List<ProbedTask> Tasks,
+    [property: JsonPropertyName("collections")] Dictionary<string, string> Collections,
+    [property: JsonPropertyName("names")] List<string>? Names);
 
+/// <summary>What ansible made of one task: the modules it (and a block's tasks) names, or ansible's error and the name it did not know.</summary>
+internal sealed record ProbedTask(
+    [property: JsonPropertyName("modules")] List<string>? Modules,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("unknown")] string? Unknown);
+
+[JsonSerializable(typeof(ProbeRequest))]
 [JsonSerializable(typeof(ProbeResult))]
 [JsonSerializable(typeof(AnsibleFailure))]
 internal sealed partial class ToolchainJson : JsonSerializerContext;
