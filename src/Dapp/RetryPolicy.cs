@@ -33,6 +33,9 @@ public sealed record RetryPolicy
     /// <summary>A Retry-After longer than this is not waited for: the operation fails and says how long was asked.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The clock retries wait on (and Retry-After dates are read against).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public RetryBudget NewBudget() => new(this);
 
     /// <summary>The wait before retry number <paramref name="retry"/> (0-based): base × 2^retry, jittered by ±50 %, at most MaxDelay.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapp.Engine;
 using Dapp.Reporting;
 using Dapp.Stages;
@@ -19,47 +18,40 @@ namespace Dapp.Build;
 /// </summary>
 public sealed class ConveyorBuilder
 {
-    private readonly DockerEngine _engine;
-    private readonly BaseImages _baseImages;
-    private readonly LocalStagesStorage _local;
+    private readonly IBaseImages _baseImages;
+    private readonly ILocalStages _local;
     private readonly IStagesStorage? _storage;
     private readonly BuildOptions _options;
     private readonly IReporter _reporter;
-    private readonly StageImageBuilder _stageBuilder;
+    private readonly IStageBuilder _stageBuilder;
+    private readonly IHostLocks _locks;
+    private readonly TimeProvider _time;
     private readonly HashSet<Conveyor> _done = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, Task<PublishOutcome>> _publishing = new();
-    private readonly StageClaims? _claims;
+    private readonly StagePublications? _publications;
+    private readonly IStageClaims? _claims;
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
     private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
     private IReadOnlySet<string> _foundLocally = new HashSet<string>();
     /// <summary>The ansible tasks of every chain the build can reach, checked before the first stage builds.</summary>
     private IReadOnlyList<Config.AnsibleTask> _ansibleTasks = [];
 
-    /// <summary>What became of a stage sent to the stages storage.</summary>
-    private enum PublishOutcome
-    {
-        /// <summary>Ours is there now.</summary>
-        Published,
-        /// <summary>It was there already, as the very image this engine has.</summary>
-        Present,
-        /// <summary>Another build's copy was published first: theirs is kept, and the local image is not it.</summary>
-        Lost,
-        /// <summary>Not published: built on another copy of its parent than the one published.</summary>
-        Diverged,
-    }
-
-    public ConveyorBuilder(DockerEngine engine, LocalStagesStorage local, IStagesStorage? storage, BuildOptions options, IReporter reporter, MountBinds mounts,
-        BaseImages baseImages, StageClaims? claims = null)
+    /// <param name="storage">The stages storage of distributed mode (REPO); null to build with the local engine alone.</param>
+    /// <param name="claims">Claims on stages in REPO, so that hosts building at once build each stage about once.</param>
+    /// <param name="locks">The host's locks (the host's files unless a test simulates hosts).</param>
+    public ConveyorBuilder(ILocalStages local, IStageBuilder stageBuilder, IStagesStorage? storage, IStageClaims? claims, IBaseImages baseImages,
+        BuildOptions options, IReporter reporter, IHostLocks? locks = null, TimeProvider? time = null)
     {
         _baseImages = baseImages;
-        _engine = engine;
         _local = local;
+        _stageBuilder = stageBuilder;
         _storage = storage;
+        _publications = storage is null ? null : new StagePublications(storage, local, reporter);
         _claims = claims;
         _options = options;
         _reporter = reporter;
-        _stageBuilder = new StageImageBuilder(engine, local, options, mounts, reporter);
+        _locks = locks ?? FileHostLocks.Instance;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Builds the conveyors (and what they are built from); with a stages storage, waits for every publication even when a build fails.</summary>
@@ -95,9 +87,9 @@ public sealed class ConveyorBuilder
         finally
         {
             // Every stage built before a failure is in the storage too.
-            await Task.WhenAll(_publishing.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            if (_publications is not null) await _publications.SettledAsync();
         }
-        await Task.WhenAll(_publishing.Values);
+        if (_publications is not null) await _publications.AllAsync();
     }
 
     private async Task<bool> AnyImpostorAsync(IReadOnlyList<ChainPlan> plans, CancellationToken ct)
@@ -149,7 +141,7 @@ public sealed class ConveyorBuilder
                 Report(conveyor, found.Stage, StageState.UsingCache);
                 // The storage may lack a stage this host has (built without --stages-storage, or by another job of
                 // this engine that has not published it yet): what the chain goes on from goes there too.
-                if (!_options.DryRun) await PublishFoundAsync(conveyor, first - 1, ct);
+                if (!_options.DryRun) await _publications!.PublishFoundAsync(conveyor, first - 1, ct);
             }
             else if (first < conveyor.Stages.Count || lastNeeded)
             {
@@ -162,35 +154,6 @@ public sealed class ConveyorBuilder
     }
 
     /// <summary>
-    /// A local stage found that the storage lacks is published after its ancestors that this engine has and the
-    /// storage lacks, each on its parent; the lowest of them is checked against its parent only when the storage has it.
-    /// </summary>
-    private async Task PublishFoundAsync(Conveyor conveyor, int index, CancellationToken ct)
-    {
-        var stages = conveyor.Stages;
-        bool InStorage(IReadOnlySet<string> found, int i) => found.Contains(stages[i].Signature);
-        if (InStorage(await _storage!.LookUpAsync([stages[index].Signature], ct), index))
-        {
-            Publish(conveyor, index, built: false, ct);
-            return;
-        }
-        var lowest = index;
-        var parentStored = true;
-        while (lowest > 0 && !_publishing.ContainsKey(stages[lowest - 1].Signature))
-        {
-            if (InStorage(await _storage.LookUpAsync([stages[lowest - 1].Signature], ct), lowest - 1)) break;
-            if (!await _local.ExistsAsync(stages[lowest - 1].Signature, ct))
-            {
-                // Neither here nor there (removed since it was built): nothing to check the lowest against.
-                parentStored = false;
-                break;
-            }
-            lowest--;
-        }
-        for (int i = lowest; i <= index; i++) Publish(conveyor, i, built: false, ct, checkParent: i > lowest || parentStored);
-    }
-
-    /// <summary>
     /// Every stage in the storage is built on the storage's copy of its parent. A stage whose copy lost the race to
     /// publish (another host's or another job's, build outputs are not reproducible) gives way to the published copy
     /// locally, and the stages built on it here are not published (<see cref="PublishOutcome.Diverged"/>): they are
@@ -199,29 +162,29 @@ public sealed class ConveyorBuilder
     private async Task ReconcileAsync(Conveyor conveyor, CancellationToken ct)
     {
         var stages = conveyor.Stages;
+        var publications = _publications!;
         for (int round = 0; ; round++)
         {
             var outcomes = new List<PublishOutcome?>();
-            foreach (var stage in stages)
-                outcomes.Add(_publishing.TryGetValue(stage.Signature, out var publishing) ? await publishing : null);
+            foreach (var stage in stages) outcomes.Add(await publications.OutcomeAsync(stage.Signature));
             var bad = outcomes.FindIndex(o => o is PublishOutcome.Lost or PublishOutcome.Diverged);
             if (bad < 0) return;
             var lost = outcomes[bad] == PublishOutcome.Lost;
             if (round == 3)
                 throw new DappException($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} could not be published on the copy of its parent in {_storage!.Location}: other builds kept publishing other copies first (3 attempts)");
             // The stage the rest is built on again: the published copy of the one that lost, or of the diverged one's parent.
-            var anchor = lost ? stages[bad].Signature : bad > 0 ? stages[bad - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
+            var anchor = lost ? stages[bad].Signature : conveyor.ParentSignature(bad);
             if (anchor is not null) await _storage!.SyncLocalCopyAsync(anchor, NoTransferDisplay.Instance, ct);
             if (lost)
             {
-                _publishing[stages[bad].Signature] = Task.FromResult(PublishOutcome.Present);
+                publications.MarkPresent(stages[bad].Signature);
                 if (bad == stages.Count - 1) return;
                 _reporter.Warning($"{conveyor.Image.DisplayName}: another build published stage {stages[bad].Name.DappName()} first: building the stages after it again, on the published copy");
             }
             else
                 _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} was built on another copy of its parent than the one in {_storage!.Location}: building it and the stages after it again, on that copy");
             var from = lost ? bad + 1 : bad;
-            for (int i = from; i < stages.Count; i++) _publishing.Remove(stages[i].Signature);
+            for (int i = from; i < stages.Count; i++) publications.Forget(stages[i].Signature);
             for (int i = from; i < stages.Count; i++) await BuildStageAsync(conveyor, i, force: false, ct, rebuild: true);
         }
     }
@@ -254,24 +217,24 @@ public sealed class ConveyorBuilder
             return;
         }
 
-        using var stageLock = await HostLock.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
+        using var stageLock = await _locks.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
         if (rebuild && await _local.ExistsAsync(stage.Signature, ct))
         {
             // Another job of this engine may have built it again already.
             Publish(conveyor, index, built: false, ct);
-            switch (await _publishing[stage.Signature])
+            switch (await _publications!.OutcomeAsync(stage.Signature))
             {
                 case PublishOutcome.Published or PublishOutcome.Present:
                     Report(conveyor, stage, StageState.UsingCache);
                     return;
                 case PublishOutcome.Lost:
                     await _storage!.SyncLocalCopyAsync(stage.Signature, NoTransferDisplay.Instance, ct);
-                    _publishing[stage.Signature] = Task.FromResult(PublishOutcome.Present);
+                    _publications.MarkPresent(stage.Signature);
                     if (index == conveyor.Stages.Count - 1) Report(conveyor, stage, StageState.InRepo);
                     return;
             }
-            _publishing.Remove(stage.Signature);
+            _publications.Forget(stage.Signature);
             force = true;
         }
         if (!force && await _local.ExistsAsync(stage.Signature, ct))
@@ -284,7 +247,7 @@ public sealed class ConveyorBuilder
         var stoppedForAnother = false;
         while (true)
         {
-            ClaimHold? claim = null;
+            IClaimHold? claim = null;
             if (_claims is not null)
             {
                 var (published, held) = await ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
@@ -301,11 +264,11 @@ public sealed class ConveyorBuilder
             try
             {
                 var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
-                var started = Stopwatch.StartNew();
+                var started = _time.GetTimestamp();
                 var buildEvent = Report(conveyor, stage, StageState.Build);
                 using (var build = CancellationTokenSource.CreateLinkedTokenSource(ct, claim?.Lost ?? CancellationToken.None))
                     await _stageBuilder.BuildAsync(conveyor, stage, previousImage, build.Token, claim is null ? null : claim.ConfirmAsync);
-                _reporter.StageBuilt(buildEvent, started.Elapsed);
+                _reporter.StageBuilt(buildEvent, _time.GetElapsedTime(started));
             }
             catch (Exception) when (claim is { IsLost: true } && !ct.IsCancellationRequested)
             {
@@ -330,11 +293,11 @@ public sealed class ConveyorBuilder
     /// used; if another host's claim on it is live, this one waits (<c>[WAITING]</c>), asking with growing pauses
     /// until the stage appears or the claim lapses; otherwise this one claims it. Bounded by --lock-timeout.
     /// </summary>
-    private async Task<(bool Published, ClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, bool stoppedForAnother,
+    private async Task<(bool Published, IClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, bool stoppedForAnother,
         CancellationToken ct)
     {
         var claims = _claims!;
-        var waited = Stopwatch.StartNew();
+        var waited = _time.GetTimestamp();
         var pause = TimeSpan.FromMilliseconds(200);
         string? waitingFor = null;
         while (true)
@@ -350,9 +313,9 @@ public sealed class ConveyorBuilder
                     $"for {holder.Holder}, whose claim lasts until {holder.Expires.UtcDateTime:HH:mm:ss} UTC unless renewed"
                     + (stoppedForAnother ? " (it claimed the stage at the same moment as this host, which stopped its build)" : "")));
             }
-            if (waited.Elapsed >= _options.LockTimeout)
+            if (_time.GetElapsedTime(waited) >= _options.LockTimeout)
                 throw new DappException($"{conveyor.Image.DisplayName}: timed out after {_options.LockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");
-            await Task.Delay(pause, ct);
+            await Task.Delay(pause, _time, ct);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
         }
     }
@@ -380,45 +343,8 @@ public sealed class ConveyorBuilder
         return _local.ImageName(stage.Signature);
     }
 
-    /// <summary>
-    /// Publishes a stage to the stages storage in the background, after its parent when that is being published too,
-    /// and only if it was built on the storage's copy of its parent (<paramref name="checkParent"/>). A stage the storage
-    /// has is left alone: for one this process built, another host's copy published meanwhile is kept (<c>[EXIST]</c>);
-    /// a local stage found is published only if missing (<c>[PUSH]</c>).
-    /// </summary>
-    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, ClaimHold? claim = null, bool checkParent = true)
-    {
-        if (_storage is null) return;
-        var stage = conveyor.Stages[index];
-        if (_publishing.ContainsKey(stage.Signature)) return;
-        var parent = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature;
-        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
-        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, checkParent ? parent : null, built, claim, ct);
-    }
-
-    private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parentPublished, Conveyor conveyor, ConveyorStage stage, string? parent, bool built,
-        ClaimHold? claim, CancellationToken ct)
-    {
-        try
-        {
-            await parentPublished;
-            // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
-            var result = await _storage!.PublishAsync(stage.Signature, parent, NoTransferDisplay.Instance, ct);
-            if (result == PublishResult.Published && !built) Report(conveyor, stage, StageState.Push);
-            if (result is PublishResult.AlreadyThere or PublishResult.OtherCopyThere && built) Report(conveyor, stage, StageState.Exist);
-            return result switch
-            {
-                PublishResult.Published => PublishOutcome.Published,
-                PublishResult.AlreadyThere => PublishOutcome.Present,
-                PublishResult.OtherCopyThere => PublishOutcome.Lost,
-                _ => PublishOutcome.Diverged,
-            };
-        }
-        finally
-        {
-            if (claim is not null) await claim.DisposeAsync();
-        }
-    }
+    private void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, IClaimHold? claim = null) =>
+        _publications?.Publish(conveyor, index, built, ct, claim);
 
     /// <summary>The image the from stage starts from; a missing <c>from</c> image is pulled (transient registry faults retried).</summary>
     private async Task<string> BaseImageAsync(Conveyor conveyor, CancellationToken ct)

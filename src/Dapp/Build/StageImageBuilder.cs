@@ -15,15 +15,13 @@ namespace Dapp.Build;
 /// (or its ansible tasks, with the toolchain's volume mounted) run under <c>sh -ec</c>, then committed and tagged in
 /// one engine call. The container is removed on success, failure and cancellation.
 /// </summary>
-public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter)
+public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter) : IStageBuilder
 {
     private readonly AnsibleToolchain _ansible = new(engine, reporter);
 
-    /// <summary>Before any stage of the build is built: the build's ansible tasks, checked against this host's ansible (AnsibleToolchain.CheckAsync).</summary>
     public Task CheckAnsibleTasksAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct) =>
         tasks.Count == 0 ? Task.CompletedTask : _ansible.CheckAsync(tasks, ct);
 
-    /// <param name="beforeCommit">Awaited before the commit: it may still call the build off (by throwing), and no image is made.</param>
     public async Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct,
         Func<CancellationToken, Task>? beforeCommit = null)
     {
@@ -232,7 +230,6 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
 
     private Dictionary<string, string> StageLabels(Conveyor conveyor, ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels)
     {
-        var index = conveyor.Stages.ToList().IndexOf(stage);
         var labels = new Dictionary<string, string>
         {
             [DappLabels.Project] = storage.Project,
@@ -242,7 +239,7 @@ public sealed class StageImageBuilder(DockerEngine engine, LocalStagesStorage st
             [DappLabels.Stage] = stage.Name.DappName(),
             [DappLabels.StageSignature] = stage.Signature,
             // What it is built on, for the cleanup's keep set: the stage before it, a fromDimg's last stage, or none.
-            [DappLabels.ParentSignature] = index > 0 ? conveyor.Stages[index - 1].Signature : conveyor.From.BaseConveyor?.LastSignature ?? "",
+            [DappLabels.ParentSignature] = conveyor.ParentSignature(stage) ?? "",
         };
         foreach (var (key, value) in artifactLabels) labels[key] = value;
         return labels;

@@ -28,7 +28,8 @@ public static class BuildCommand
             var claims = remote?.Claims(ClaimTtl(project.Options.Environment), reporter.Warning);
             var baseImages = new BaseImages(project.Engine, storage.Registry.ClientOptions(project.Options.Environment).WithEnvironmentDefaults(),
                 storage.Repo is { } repoName ? RepositoryName.Parse(repoName).Registry : null, reporter.Warning);
-            await new ConveyorBuilder(project.Engine, project.Stages, remote, options, reporter, mounts, baseImages, claims).BuildAllAsync(conveyors, ct);
+            var stageBuilder = new StageImageBuilder(project.Engine, project.Stages, options, mounts, reporter);
+            await new ConveyorBuilder(project.Stages, stageBuilder, remote, claims, baseImages, options, reporter).BuildAllAsync(conveyors, ct);
         }
         finally
         {

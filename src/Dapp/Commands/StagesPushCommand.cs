@@ -48,7 +48,7 @@ public static class StagesPushCommand
         var parents = new Dictionary<string, string>();
         foreach (var conveyor in conveyors)
             for (int i = 0; i < conveyor.Stages.Count; i++)
-                if ((i > 0 ? conveyor.Stages[i - 1].Signature : conveyor.From.BaseConveyor?.LastSignature) is { } parent && (local.Contains(parent) || remote.Contains(parent)))
+                if (conveyor.ParentSignature(i) is { } parent && (local.Contains(parent) || remote.Contains(parent)))
                     parents.TryAdd(conveyor.Stages[i].Signature, parent);
         var ended = toPush.ToDictionary(s => s, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var notOnParent = new List<string>();

@@ -38,6 +38,18 @@ public sealed class Conveyor
 
     public string LastSignature => AllStages[^1].Signature;
 
+    /// <summary>The signature of what the stage at <paramref name="index"/> of <see cref="Stages"/> is built on: the stage before it, a fromDimg's last stage, or none.</summary>
+    public string? ParentSignature(int index) => index > 0 ? Stages[index - 1].Signature : From.BaseConveyor?.LastSignature;
+
+    /// <summary>The signature of what a stage is built on (<see cref="ParentSignature(int)"/>).</summary>
+    public string? ParentSignature(ConveyorStage stage)
+    {
+        var stages = Stages;
+        for (int i = 0; i < stages.Count; i++)
+            if (ReferenceEquals(stages[i], stage)) return ParentSignature(i);
+        throw new ArgumentException($"{stage.Name.DappName()} is not a stage of {Image.DisplayName}", nameof(stage));
+    }
+
     /// <summary>The signature of a stage by name; an empty stage has the signature of the last non-empty stage before it.</summary>
     public string SignatureOf(StageName name) =>
         AllStages.FirstOrDefault(s => s.Name == name)?.Signature

@@ -133,8 +133,7 @@ public sealed class RegistryInventory(RegistryAccess registry)
         catch (RegistryException e) when (e.IsNotFound)
         {
         }
-        catch (RegistryException e) when (e.Status is HttpStatusCode.MethodNotAllowed or HttpStatusCode.Forbidden
-                                          || e.Code is RegistryErrorCode.Unsupported or RegistryErrorCode.Denied)
+        catch (RegistryException e) when (e.IsRefusal)
         {
             throw new DappException($"{repository.Registry} refuses to delete through the registry API ({e.Message}); nothing more was deleted. "
                 + "GHCR, Docker Hub and Quay delete only through their own APIs or retention policies, and the reference registry only with "

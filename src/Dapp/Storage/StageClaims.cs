@@ -14,7 +14,35 @@ public sealed record StageClaim(string Holder, DateTimeOffset Expires, string Di
     /// Unexpired, and not held by a process of this host that has ended (a killed job's claim: nobody renews it, and a
     /// rerun on the same host takes it over at once instead of waiting out its expiry).
     /// </summary>
-    public bool IsLive => Expires > DateTimeOffset.UtcNow && Owner?.HasEnded(ProcessOwner.Current) != true;
+    public bool IsLiveAt(DateTimeOffset now) => Expires > now && Owner?.HasEnded(ProcessOwner.Current) != true;
+}
+
+/// <summary>Claims on stages, so that hosts building one project at once build each stage about once (<see cref="StageClaims"/>).</summary>
+public interface IStageClaims
+{
+    /// <summary>Off when the registry refused a claim write: the build goes on without claims.</summary>
+    bool IsOff { get; }
+
+    /// <summary>Whether the stage is in the stages storage now.</summary>
+    Task<bool> IsPublishedAsync(string signature, CancellationToken ct);
+
+    /// <summary>Claims the stage unless another holder's claim is live.</summary>
+    Task<ClaimAttempt> TryTakeAsync(string signature, CancellationToken ct);
+
+    /// <summary>Holds our claim while the stage builds: checked once writes that raced with ours have landed, renewed, deleted on dispose.</summary>
+    IClaimHold Hold(string signature);
+}
+
+/// <summary>A claim held while a stage builds (<see cref="ClaimHold"/>).</summary>
+public interface IClaimHold : IAsyncDisposable
+{
+    /// <summary>Cancelled when another host's claim turns out to have won: the build of the stage here should stop.</summary>
+    CancellationToken Lost { get; }
+
+    bool IsLost { get; }
+
+    /// <summary>Waits for the settle check; throws <see cref="OperationCanceledException"/> when the claim was lost.</summary>
+    Task ConfirmAsync(CancellationToken ct);
 }
 
 /// <summary>What came of trying to claim a stage.</summary>
@@ -32,7 +60,7 @@ public sealed record ClaimAttempt(bool Held, StageClaim? Other);
 /// writes turns them off for the command, with one warning.
 /// </summary>
 public sealed class StageClaims(RegistryClient client, RepositoryName repository, TimeSpan ttl, Action<string> warn,
-    Func<string, CancellationToken, Task<bool>> isPublished, TimeSpan? minimumSettle = null)
+    Func<string, CancellationToken, Task<bool>> isPublished, TimeSpan? minimumSettle = null, TimeProvider? time = null) : IStageClaims
 {
     public const string TagPrefix = "dimgclaim-";
     private const string HolderKey = "dapp.claim.holder";
@@ -65,13 +93,16 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
 
     private static readonly TimeSpan MaximumSettle = TimeSpan.FromSeconds(3);
 
+    /// <summary>The clock of expiries, renewals and the settle check.</summary>
+    public TimeProvider Time { get; } = time ?? TimeProvider.System;
+
     public static string Tag(string signature) => TagPrefix + signature;
 
     /// <summary>Whether the stage is in the registry now (asked again, not from a command's cache).</summary>
     public Task<bool> IsPublishedAsync(string signature, CancellationToken ct) => isPublished(signature, ct);
 
     /// <summary>Holds our claim on a stage: renewed in the background until disposed, then deleted.</summary>
-    public ClaimHold Hold(string signature) => new(this, signature);
+    public IClaimHold Hold(string signature) => new ClaimHold(this, signature);
 
     public bool IsOff
     {
@@ -133,7 +164,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         return true;
     }
 
-    private bool HeldByAnother(StageClaim? claim) => claim is { IsLive: true } && claim.Holder != Holder;
+    private bool HeldByAnother(StageClaim? claim) => claim is not null && claim.IsLiveAt(Time.GetUtcNow()) && claim.Holder != Holder;
 
     /// <summary>Deletes our claim (the stage is published, or the build failed); another's, or a refused delete, is left to expire.</summary>
     public async Task ReleaseAsync(string signature, CancellationToken ct)
@@ -158,7 +189,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             await _manifests.EnsureConfigAsync(ct);
             return true;
         }
-        catch (RegistryException e) when (IsRefusal(e))
+        catch (RegistryException e) when (e.IsRefusal)
         {
             TurnOff(e);
             return false;
@@ -173,15 +204,16 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             var manifest = EmptyManifests.Create(new Dictionary<string, string>
             {
                 [HolderKey] = Holder,
-                [ExpiresKey] = (DateTimeOffset.UtcNow + ttl).UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                [ExpiresKey] = (Time.GetUtcNow() + ttl).UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
                 [OwnerKey] = ProcessOwner.Current.ToString(),
             });
-            var started = System.Diagnostics.Stopwatch.StartNew();
+            var started = Time.GetTimestamp();
             await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
-            lock (_lock) if (started.Elapsed > _slowestWrite) _slowestWrite = started.Elapsed;
+            var took = Time.GetElapsedTime(started);
+            lock (_lock) if (took > _slowestWrite) _slowestWrite = took;
             return true;
         }
-        catch (RegistryException e) when (IsRefusal(e))
+        catch (RegistryException e) when (e.IsRefusal)
         {
             TurnOff(e);
             return false;
@@ -197,11 +229,6 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         }
         warn($"the registry refuses claims in {repository} ({e.Message}): hosts building this project at once may build the same stages; results are correct either way");
     }
-
-    private static bool IsRefusal(RegistryException e) =>
-        e.Code is RegistryErrorCode.Denied or RegistryErrorCode.Unauthorized or RegistryErrorCode.Unsupported or RegistryErrorCode.TagInvalid
-            or RegistryErrorCode.ManifestInvalid or RegistryErrorCode.NameInvalid
-        || e.Status is HttpStatusCode.Forbidden or HttpStatusCode.MethodNotAllowed or HttpStatusCode.Conflict;
 }
 
 /// <summary>
@@ -209,7 +236,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
 /// when another host's write raced with ours and landed later), then renewed every <see cref="StageClaims.RenewEvery"/>;
 /// deleted on dispose.
 /// </summary>
-public sealed class ClaimHold : IAsyncDisposable
+public sealed class ClaimHold : IClaimHold
 {
     private readonly StageClaims _claims;
     private readonly string _signature;
@@ -240,17 +267,17 @@ public sealed class ClaimHold : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(_claims.Settle, _stop.Token);
+            await Task.Delay(_claims.Settle, _claims.Time, _stop.Token);
             var ours = await _claims.IsStillOursAsync(_signature, _stop.Token);
             _confirmed.TrySetResult(ours);
             if (!ours)
             {
-                await _lost.CancelAsync();
+                CancelNow(_lost);
                 return;
             }
             while (true)
             {
-                await Task.Delay(_claims.RenewEvery, _stop.Token);
+                await Task.Delay(_claims.RenewEvery, _claims.Time, _stop.Token);
                 // Taken by another host after ours expired: building on is still correct, only not alone any more.
                 if (!await _claims.RenewAsync(_signature, _stop.Token)) return;
             }
@@ -262,9 +289,15 @@ public sealed class ClaimHold : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Cancels with the callbacks run here and now (they only cancel tasks): CancelAsync would run them on the thread
+    /// pool, and the simulated hosts of the unit tests see the order of events change from run to run.
+    /// </summary>
+    private static void CancelNow(CancellationTokenSource source) => source.Cancel();
+
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        CancelNow(_stop);
         await _holding;
         _stop.Dispose();
         if (!IsLost) await _claims.ReleaseAsync(_signature, CancellationToken.None);

@@ -48,8 +48,12 @@ public class QuotaRetryTests
         private int _next;
         public int Sent => _next;
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
-            Task.FromResult(new HttpResponseMessage(answers[Math.Min(_next++, answers.Length - 1)]));
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var response = new HttpResponseMessage(answers[Math.Min(_next++, answers.Length - 1)]);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable) response.Headers.RetryAfter = new(TimeSpan.FromSeconds(30));
+            return Task.FromResult(response);
+        }
     }
 
     private static readonly RetryPolicy Fast = new() { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) };
@@ -73,6 +77,22 @@ public class QuotaRetryTests
         Assert.Equal(HttpStatusCode.OK, await SendAsync(invoker, budget));
         Assert.Equal(tooMany, await SendAsync(invoker, budget));
         Assert.Equal(6, inner.Sent);
+    }
+
+    [Fact]
+    public async Task Waits_are_on_the_policy_s_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var policy = Fast with { Time = clock };
+        var inner = new Scripted(HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK);
+        using var invoker = new HttpMessageInvoker(new Dapp.Registry.Remote.Handlers.RetryHandler(policy, inner));
+        var sending = SendAsync(invoker, policy.NewBudget());
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(sending.IsCompleted);
+        Assert.Equal(1, inner.Sent);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, await sending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, inner.Sent);
     }
 }
 

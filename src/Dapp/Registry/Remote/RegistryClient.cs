@@ -177,7 +177,7 @@ public sealed class RegistryClient : IDisposable
             var error = await ErrorAsync(response, what, ct);
             if (!error.Errors.Any(e => e.Code == RegistryErrorCode.ManifestBlobUnknown) || !budget.TryTake(RetryCause.Transient, null, out var delay))
                 throw error;
-            await Task.Delay(delay, ct);
+            await Task.Delay(delay, _transport.Policy.Time, ct);
         }
     }
 
@@ -294,7 +294,7 @@ public sealed class RegistryClient : IDisposable
                     throw new RegistryException($"{what}: download failed after {written} of {blob.Size} bytes: {e.Message} (gave up after {budget.Retries} retries)",
                         RegistryErrorCode.Unreachable, null, e);
                 if (e is StalledException) _transport.Options.Warn?.Invoke($"{what}: {e.Message} after {written} of {blob.Size} bytes; resuming once more");
-                await Task.Delay(delay, ct);
+                await Task.Delay(delay, _transport.Policy.Time, ct);
             }
         }
         var actual = Digest.FromHash(hash.GetHashAndReset());
@@ -353,7 +353,7 @@ public sealed class RegistryClient : IDisposable
             }
             catch (RegistryException e) when (BlobUpload.IsSessionLost(e) && budget.TryTake(BlobUpload.CauseOf(e), null, out var delay))
             {
-                await Task.Delay(delay, ct);
+                await Task.Delay(delay, _transport.Policy.Time, ct);
             }
         }
     }
@@ -400,7 +400,7 @@ public sealed class RegistryClient : IDisposable
                 catch (RegistryException e) when (!IsFatal(e) && budget.TryTake(CauseOf(e), null, out var delay))
                 {
                     // Ask the upload where it stands and go on from there; a lost session throws, and a new one starts.
-                    await Task.Delay(delay, ct);
+                    await Task.Delay(delay, budget.Policy.Time, ct);
                     (location, offset) = await StatusAsync(location, ct);
                 }
             }

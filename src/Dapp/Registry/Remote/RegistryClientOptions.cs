@@ -35,6 +35,12 @@ public sealed record RegistryClientOptions
 
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>The clock of retries and their waits.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>What reaches the registries: the network, unless a test puts an in-memory registry there.</summary>
+    internal Func<HttpMessageHandler>? Network { get; init; }
+
     /// <summary>Reads DAPP_INSECURE_REGISTRY and keeps the rest as given.</summary>
     public RegistryClientOptions WithEnvironmentDefaults() =>
         this with { AllInsecure = AllInsecure || Environment("DAPP_INSECURE_REGISTRY") is "1" or "true" };

@@ -34,12 +34,13 @@ internal static class RegistryErrorReader
         var text = errors.Count > 0
             ? string.Join("; ", errors.Select(e => $"{e.Message ?? e.WireCode.ToLowerInvariant().Replace('_', ' ')} ({e.WireCode})"))
             : $"{(int)response.StatusCode} {response.ReasonPhrase ?? response.StatusCode.ToString()}{(code == RegistryErrorCode.Unknown ? "" : $" ({code.WireName()})")}";
+        var budget = response.RequestMessage?.Options.TryGetValue(Handlers.RegistryRequest.Budget, out var given) == true ? given : null;
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            text = $"the registry's request quota is used up ({text}; {(Handlers.RetryHandler.RetryAfter(response) is { } reset ? $"it asks to wait {reset.TotalSeconds:0} s" : "it says not when it renews")}): "
+            text = $"the registry's request quota is used up ({text}; "
+                + $"{(Handlers.RetryHandler.RetryAfter(response, (budget?.Policy.Time ?? TimeProvider.System).GetUtcNow()) is { } reset ? $"it asks to wait {reset.TotalSeconds:0} s" : "it says not when it renews")}): "
                 + "Docker Hub counts each manifest GET as a pull; log in (a higher quota), or wait and run again";
         // A transient status that is still there was retried as long as the operation's budget allowed: say so.
-        else if (Handlers.RetryHandler.IsTransientStatus(response.StatusCode)
-            && response.RequestMessage?.Options.TryGetValue(Handlers.RegistryRequest.Budget, out var budget) == true && budget.Retries > 0)
+        else if (Handlers.RetryHandler.IsTransientStatus(response.StatusCode) && budget is { Retries: > 0 })
             text += $" (still, after {budget.Retries} retries)";
         return new RegistryException($"{what}: {text}", code, response.StatusCode, errors: errors);
     }

@@ -25,4 +25,12 @@ public sealed class RegistryException : DappException
 
     public bool IsNotFound => Code is RegistryErrorCode.NameUnknown or RegistryErrorCode.ManifestUnknown or RegistryErrorCode.BlobUnknown
         or RegistryErrorCode.NotFound;
+
+    /// <summary>
+    /// The registry will not do this, by policy or permission (a read-only token, immutable tags, deletes disabled,
+    /// a method it does not serve): asking again does not help, only another way or none.
+    /// </summary>
+    public bool IsRefusal => Code is RegistryErrorCode.Denied or RegistryErrorCode.Unauthorized or RegistryErrorCode.Unsupported
+            or RegistryErrorCode.TagInvalid or RegistryErrorCode.ManifestInvalid or RegistryErrorCode.NameInvalid
+        || Status is HttpStatusCode.Forbidden or HttpStatusCode.MethodNotAllowed or HttpStatusCode.Conflict;
 }

@@ -25,10 +25,11 @@ internal sealed class RegistryTransport : IDisposable
             MaxRetries = Math.Max(0, options.MaxRetries),
             BaseDelay = options.RetryBaseDelay,
             MaxDelay = options.RetryMaxDelay,
+            Time = options.Time,
         };
-        _tokenHttp = Client(Chain(Sockets(), authenticate: false));
+        _tokenHttp = Client(Chain(options.Network?.Invoke() ?? Sockets(), authenticate: false));
         Auth = new RegistryAuthenticator(_tokenHttp, options, IsPlainHttp);
-        Http = Client(Chain(Sockets(), authenticate: true));
+        Http = Client(Chain(options.Network?.Invoke() ?? Sockets(), authenticate: true));
     }
 
     public RegistryAuthenticator Auth { get; }

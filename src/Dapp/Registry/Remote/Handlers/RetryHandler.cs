@@ -24,7 +24,7 @@ internal sealed class RetryHandler : DelegatingHandler
     public RetryHandler(RetryPolicy policy, HttpMessageHandler inner, Action<string>? warn = null) : base(inner)
     {
         _policy = policy;
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = policy.Time }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = int.MaxValue,
@@ -64,7 +64,7 @@ internal sealed class RetryHandler : DelegatingHandler
         var quotaRetries = context.Properties.GetValue(QuotaRetriesKey, 0);
         var quota = outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests };
         if (quota && quotaRetries >= _policy.MaxQuotaRetries) return false;
-        if (!context.Properties.GetValue(BudgetKey, null!).TryTake(cause, RetryAfter(outcome.Result), out var delay)) return false;
+        if (!context.Properties.GetValue(BudgetKey, null!).TryTake(cause, RetryAfter(outcome.Result, _policy.Time.GetUtcNow()), out var delay)) return false;
         if (quota) context.Properties.Set(QuotaRetriesKey, quotaRetries + 1);
         context.Properties.Set(DelayKey, delay);
         return true;
@@ -85,15 +85,15 @@ internal sealed class RetryHandler : DelegatingHandler
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <summary>How long the server asks to wait: Retry-After, or (Docker Hub) the seconds until its quota resets, <c>RateLimit-Reset</c>.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now)
     {
         var retryAfter = response?.Headers.RetryAfter;
         if (retryAfter?.Delta is { } delta) return delta;
-        if (retryAfter?.Date is { } date) return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        if (retryAfter?.Date is { } date) return date - now is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         if (response?.Headers.TryGetValues("RateLimit-Reset", out var values) == true
             && long.TryParse(values.First().Split(';')[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
             // An epoch time (some registries) or a number of seconds (the IETF draft).
-            return seconds > 1_000_000_000 ? TimeSpan.FromSeconds(Math.Max(0, seconds - DateTimeOffset.UtcNow.ToUnixTimeSeconds())) : TimeSpan.FromSeconds(seconds);
+            return seconds > 1_000_000_000 ? TimeSpan.FromSeconds(Math.Max(0, seconds - now.ToUnixTimeSeconds())) : TimeSpan.FromSeconds(seconds);
         return null;
     }
 }

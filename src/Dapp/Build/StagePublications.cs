@@ -1,0 +1,126 @@
+using Dapp.Reporting;
+using Dapp.Stages;
+using Dapp.Storage;
+
+namespace Dapp.Build;
+
+/// <summary>What became of a stage sent to the stages storage.</summary>
+internal enum PublishOutcome
+{
+    /// <summary>Ours is there now.</summary>
+    Published,
+    /// <summary>It was there already, as the very image this engine has.</summary>
+    Present,
+    /// <summary>Another build's copy was published first: theirs is kept, and the local image is not it.</summary>
+    Lost,
+    /// <summary>Not published: built on another copy of its parent than the one published.</summary>
+    Diverged,
+}
+
+/// <summary>
+/// The publication pipeline of distributed mode (docs/distributed.md): each stage a build makes or finds goes to the
+/// stages storage in the background while the next one builds, after its parent when that is being published too,
+/// and only if it was built on the storage's copy of its parent. What became of each is kept for
+/// <see cref="ConveyorBuilder"/>, which builds again what lost or diverged.
+/// </summary>
+internal sealed class StagePublications(IStagesStorage storage, ILocalStages local, IReporter reporter)
+{
+    private readonly Dictionary<string, Task<PublishOutcome>> _publishing = new();
+
+    public bool Contains(string signature) => _publishing.ContainsKey(signature);
+
+    /// <summary>The outcome of the stage's publication; null when it was never sent.</summary>
+    public async Task<PublishOutcome?> OutcomeAsync(string signature) =>
+        _publishing.TryGetValue(signature, out var publishing) ? await publishing : null;
+
+    /// <summary>The stage is the storage's copy locally now (synced after a lost race).</summary>
+    public void MarkPresent(string signature) => _publishing[signature] = Task.FromResult(PublishOutcome.Present);
+
+    /// <summary>The stage is to be built again: its publication is forgotten.</summary>
+    public void Forget(string signature) => _publishing.Remove(signature);
+
+    /// <summary>Every publication sent, ended (failed ones included).</summary>
+    public Task SettledAsync() => Task.WhenAll(_publishing.Values.Select(async publishing =>
+    {
+        try
+        {
+            await publishing;
+        }
+        catch (Exception)
+        {
+            // Thrown by AllAsync.
+        }
+    }));
+
+    /// <summary>Every publication sent, succeeded (the first failure thrown).</summary>
+    public Task AllAsync() => Task.WhenAll(_publishing.Values);
+
+    /// <summary>
+    /// Publishes a stage in the background, after its parent when that is being published too, and only if it was
+    /// built on the storage's copy of its parent (<paramref name="checkParent"/>). A stage the storage has is left
+    /// alone: for one this process built, another host's copy published meanwhile is kept (<c>[EXIST]</c>); a local
+    /// stage found is published only if missing (<c>[PUSH]</c>). The claim, if any, is released once it is done.
+    /// </summary>
+    public void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, IClaimHold? claim = null, bool checkParent = true)
+    {
+        var stage = conveyor.Stages[index];
+        if (_publishing.ContainsKey(stage.Signature)) return;
+        var parent = conveyor.ParentSignature(index);
+        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
+        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, checkParent ? parent : null, built, claim, ct);
+    }
+
+    /// <summary>
+    /// A local stage found that the storage lacks is published after its ancestors that this engine has and the
+    /// storage lacks, each on its parent; the lowest of them is checked against its parent only when the storage has it.
+    /// </summary>
+    public async Task PublishFoundAsync(Conveyor conveyor, int index, CancellationToken ct)
+    {
+        var stages = conveyor.Stages;
+        async Task<bool> InStorageAsync(int i) => (await storage.LookUpAsync([stages[i].Signature], ct)).Contains(stages[i].Signature);
+        if (await InStorageAsync(index))
+        {
+            Publish(conveyor, index, built: false, ct);
+            return;
+        }
+        var lowest = index;
+        var parentStored = true;
+        while (lowest > 0 && !_publishing.ContainsKey(stages[lowest - 1].Signature))
+        {
+            if (await InStorageAsync(lowest - 1)) break;
+            if (!await local.ExistsAsync(stages[lowest - 1].Signature, ct))
+            {
+                // Neither here nor there (removed since it was built): nothing to check the lowest against.
+                parentStored = false;
+                break;
+            }
+            lowest--;
+        }
+        for (int i = lowest; i <= index; i++) Publish(conveyor, i, built: false, ct, checkParent: i > lowest || parentStored);
+    }
+
+    private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parentPublished, Conveyor conveyor, ConveyorStage stage, string? parent, bool built,
+        IClaimHold? claim, CancellationToken ct)
+    {
+        try
+        {
+            await parentPublished;
+            // Publications run beside the builds: their progress would interleave with build output, so only results are shown.
+            var result = await storage.PublishAsync(stage.Signature, parent, NoTransferDisplay.Instance, ct);
+            if (result == PublishResult.Published && !built) reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, StageState.Push));
+            if (result is PublishResult.AlreadyThere or PublishResult.OtherCopyThere && built)
+                reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, StageState.Exist));
+            return result switch
+            {
+                PublishResult.Published => PublishOutcome.Published,
+                PublishResult.AlreadyThere => PublishOutcome.Present,
+                PublishResult.OtherCopyThere => PublishOutcome.Lost,
+                _ => PublishOutcome.Diverged,
+            };
+        }
+        finally
+        {
+            if (claim is not null) await claim.DisposeAsync();
+        }
+    }
+}
