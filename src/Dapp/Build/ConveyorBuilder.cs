@@ -2,6 +2,7 @@ using Dapp.Engine;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Transfer;
 
 namespace Dapp.Build;
 

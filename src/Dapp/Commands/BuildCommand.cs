@@ -2,6 +2,7 @@ using Dapp.Build;
 using Dapp.Registry.Names;
 using Dapp.Storage;
 using Dapp.Reporting;
+using Dapp.Transfer;
 
 namespace Dapp.Commands;
 

@@ -1,6 +1,7 @@
 using Dapp.Build;
 using Dapp.Reporting;
 using Dapp.Storage;
+using Dapp.Engine;
 
 namespace Dapp.Commands;
 

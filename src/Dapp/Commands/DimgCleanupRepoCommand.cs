@@ -1,5 +1,6 @@
 using Dapp.Reporting;
 using Dapp.Storage;
+using Dapp.Cleanup;
 
 namespace Dapp.Commands;
 

@@ -1,6 +1,8 @@
 using Dapp.Registry.Names;
 using Dapp.Reporting;
 using Dapp.Storage;
+using Dapp.Cleanup;
+using Dapp.Engine;
 
 namespace Dapp.Commands;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapp.Config;
 using Dapp.Git;
 using Dapp.Storage;
+using Dapp.Cleanup;
 
 namespace Dapp.Commands;
 

@@ -3,6 +3,7 @@ using Dapp.Engine;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Cleanup;
 
 namespace Dapp.Commands;
 

@@ -3,6 +3,9 @@ using Dapp.Registry.Names;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Transfer;
+using Dapp.Engine;
+using Dapp.Registry.Remote;
 
 namespace Dapp.Commands;
 

@@ -1,5 +1,6 @@
 using Dapp.Registry.Remote;
 using Dapp.Storage;
+using Dapp.Transfer;
 
 namespace Dapp.Commands;
 

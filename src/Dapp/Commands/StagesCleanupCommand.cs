@@ -3,6 +3,8 @@ using Dapp.Registry.Names;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Cleanup;
+using Dapp.Engine;
 
 namespace Dapp.Commands;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Transfer;
 
 namespace Dapp.Commands;
 

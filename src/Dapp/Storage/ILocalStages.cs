@@ -1,4 +1,5 @@
 using Docker.DotNet.Models;
+using Dapp.Transfer;
 
 namespace Dapp.Storage;
 
@@ -17,10 +18,4 @@ public interface ILocalStages
 
     /// <summary>Which of the signatures the engine has.</summary>
     Task<IReadOnlySet<string>> LookUpAsync(IReadOnlyCollection<string> signatures, CancellationToken ct);
-}
-
-/// <summary>The images a <c>from</c> names, pulled when the engine lacks them (<see cref="BaseImages"/>).</summary>
-public interface IBaseImages
-{
-    Task EnsureAsync(string image, Action pulling, CancellationToken ct);
 }

@@ -63,7 +63,7 @@ public sealed class LocalStagesStorage(DockerEngine engine, string project) : IS
         try
         {
             var labels = new Dictionary<string, string> { [DappLabels.Dimg] = "true", [DappLabels.TagScheme] = tagScheme };
-            await engine.CommitAsync(container, CommitConfigs.From(stage.Config ?? new DockerOCIImageConfig(), null, labels), target, ct);
+            await engine.CommitAsync(container, CommitParameters.Of(stage.Config ?? new DockerOCIImageConfig(), labels), target, ct);
         }
         finally
         {

@@ -2,6 +2,7 @@ using Dapp.Engine;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Docker.DotNet.Models;
+using Dapp.Transfer;
 
 namespace Dapp.Storage;
 
@@ -32,7 +33,7 @@ public sealed class RegistryAccess : IDisposable
         {
             await client.PingAsync(repository, ct);
             var credential = await client.CredentialAsync(repository.Registry, ct);
-            return new RegistryAccess(client, repository, Storage.EngineAuth.For(repository.Registry, credential));
+            return new RegistryAccess(client, repository, Dapp.Transfer.EngineAuth.For(repository.Registry, credential));
         }
         catch
         {

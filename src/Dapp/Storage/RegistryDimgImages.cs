@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Engine;
 
 namespace Dapp.Storage;
 

@@ -4,6 +4,7 @@ using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Dapp.Reporting;
+using Dapp.Transfer;
 
 namespace Dapp.Storage;
 
@@ -29,7 +30,7 @@ public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, in
 /// </summary>
 public sealed class RegistryStagesStorage : IStagesStorage
 {
-    public const string TagPrefix = "dimgstage-";
+    public const string TagPrefix = DappTags.StagePrefix;
 
     /// <summary>The scratch tags older dapps had the engine push stages under (<c>dapp-upload-N</c>): removed by stages cleanup and flush.</summary>
     public const string UploadTagPrefix = "dapp-upload-";
@@ -69,7 +70,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
 
     public string Location => Repository.ToString();
 
-    public static string Tag(string signature) => TagPrefix + signature;
+    public static string Tag(string signature) => DappTags.Stage(signature);
 
     /// <summary>Every tag of a repository (paginated); none when it does not exist.</summary>
     public static async Task<IReadOnlyList<string>> ListTagsAsync(RegistryClient client, RepositoryName repository, CancellationToken ct)

@@ -3,6 +3,7 @@ using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
 using Dapp.Stages;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Integration;
 

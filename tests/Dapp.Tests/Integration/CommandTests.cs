@@ -2,6 +2,7 @@ using Dapp.Storage;
 using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Integration;
 

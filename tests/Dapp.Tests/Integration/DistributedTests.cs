@@ -3,6 +3,7 @@ using Dapp.Registry.Remote;
 using Dapp.Stages;
 using Dapp.Storage;
 using Dapp.Tests.Integration.Registry;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Integration;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapp.Build;
 using Dapp.Reporting;
 using Dapp.Storage;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Integration;
 

@@ -216,7 +216,7 @@ public class ReservedTagsTests
         Assert.Contains($"{repo}:dimgstage-{last} is not the stage its tag names", second.Stderr);
         Assert.Contains(second.StdoutLines, l => l.Contains(last) && l.EndsWith("[BUILD]"));
         // Published over the impostor: the tag names the stage again.
-        var labels = await Dapp.Storage.RegistryImage.ReadLabelsAsync(client, Dapp.Registry.Names.ImageReference.Parse($"{repo}:dimgstage-{last}"), default);
-        Assert.Equal(last, labels![Dapp.Storage.DappLabels.StageSignature]);
+        var labels = await Dapp.Registry.Remote.RegistryImage.ReadLabelsAsync(client, Dapp.Registry.Names.ImageReference.Parse($"{repo}:dimgstage-{last}"), default);
+        Assert.Equal(last, labels![Dapp.Engine.DappLabels.StageSignature]);
     }
 }

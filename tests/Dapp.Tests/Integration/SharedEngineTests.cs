@@ -4,6 +4,7 @@ using Dapp.Registry.Remote;
 using Dapp.Stages;
 using Dapp.Storage;
 using Xunit.Abstractions;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Integration;
 

@@ -6,6 +6,8 @@ using Dapp.Registry.Model;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
+using Dapp.Cleanup;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Unit;
 

@@ -2,6 +2,8 @@ using Dapp.Commands;
 using Dapp.Git;
 using Dapp.Registry.Names;
 using Dapp.Storage;
+using Dapp.Cleanup;
+using Dapp.Engine;
 
 namespace Dapp.Tests.Unit;
 

@@ -39,7 +39,7 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
     public const string Root = "/.dapp/deps/ansible";
     public const string CollectionsPath = "/.dapp/deps/ansible-collections";
     public const string ImageRepository = "dapp-deps/ansible";
-    public const string ContainerPrefix = Storage.DappContainers.DepsPrefix + "ansible-";
+    public const string ContainerPrefix = DappContainers.DepsPrefix + "ansible-";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ToolchainSource.Contents? _contents;
@@ -93,7 +93,7 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
     private async Task<ToolchainMount> MakeAsync(string repository, string id, string path, IReadOnlyList<ToolchainFile> files, string description,
         CancellationToken ct)
     {
-        var mount = new ToolchainMount($"{Storage.DappContainers.DepsPrefix}{repository["dapp-deps/".Length..]}-{id}", path);
+        var mount = new ToolchainMount($"{DappContainers.DepsPrefix}{repository["dapp-deps/".Length..]}-{id}", path);
         if (await engine.ContainerExistsAsync(mount.Container, ct)) return mount;
 
         var image = $"{repository}:{id}";

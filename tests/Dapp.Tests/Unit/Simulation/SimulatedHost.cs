@@ -6,6 +6,7 @@ using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
 using Docker.DotNet.Models;
+using Dapp.Transfer;
 
 namespace Dapp.Tests.Unit.Simulation;
 

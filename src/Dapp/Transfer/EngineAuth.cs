@@ -1,7 +1,7 @@
 using Dapp.Registry.Remote;
 using Docker.DotNet.Models;
 
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
 
 /// <summary>The credentials the engine is given for its own pulls and pushes (X-Registry-Auth).</summary>
 public static class EngineAuth

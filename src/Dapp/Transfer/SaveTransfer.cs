@@ -7,7 +7,7 @@ using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
 
 /// <summary>
 /// Pushes an image with dapp's own client: the engine saves it (a docker-save tar), each layer is compressed into a
@@ -117,7 +117,7 @@ public sealed class SaveTransfer(DockerEngine engine, RegistryClient client)
             RegistryImage image;
             try
             {
-                image = await RegistryImage.ReadAsync(client, ImageReference.WithTag(repository, RegistryStagesStorage.Tag(signature)), ct);
+                image = await RegistryImage.ReadAsync(client, ImageReference.WithTag(repository, DappTags.Stage(signature)), ct);
             }
             catch (RegistryException e) when (e.IsNotFound)
             {

@@ -7,7 +7,7 @@ using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
 
 /// <summary>One image to bring from a registry into the engine: where it is, and the name it gets there.</summary>
 public sealed record LoadItem(ImageReference Remote, string LocalName, string Label);

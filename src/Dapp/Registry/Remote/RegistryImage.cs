@@ -3,7 +3,7 @@ using Dapp.Registry.Model;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 
-namespace Dapp.Storage;
+namespace Dapp.Registry.Remote;
 
 /// <summary>An image in a registry as its manifest and config blob say: what dapp reads instead of pulling it.</summary>
 public sealed record RegistryImage(RawManifest Raw, Manifest Manifest, byte[] Config, IReadOnlyDictionary<string, string> Labels)

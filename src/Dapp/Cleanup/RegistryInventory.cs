@@ -4,8 +4,10 @@ using System.Net;
 using System.Text.Json;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Engine;
+using Dapp.Storage;
 
-namespace Dapp.Storage;
+namespace Dapp.Cleanup;
 
 /// <summary>A dimg tag in a registry as cleanup sees it: its manifest's digest, its labels and age.</summary>
 public sealed record StoredDimgTag(ImageReference Reference, string? Dimg, string Digest, IReadOnlyDictionary<string, string> Labels,

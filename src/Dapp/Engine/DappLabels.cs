@@ -1,4 +1,4 @@
-namespace Dapp.Storage;
+namespace Dapp.Engine;
 
 /// <summary>The labels dapp puts on the images and containers it makes.</summary>
 public static class DappLabels

@@ -1,4 +1,4 @@
-namespace Dapp.Storage;
+namespace Dapp.Engine;
 
 /// <summary>Engine list filters in the shape the API wants.</summary>
 public static class Filters

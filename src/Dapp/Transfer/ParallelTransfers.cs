@@ -1,4 +1,4 @@
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
 
 /// <summary>
 /// Runs transfers a few at a time. Every transfer is finished or abandoned before the failures, each naming its

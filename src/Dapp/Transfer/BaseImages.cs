@@ -2,7 +2,13 @@ using Dapp.Engine;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
+
+/// <summary>The images a <c>from</c> names, pulled when the engine lacks them (<see cref="BaseImages"/>).</summary>
+public interface IBaseImages
+{
+    Task EnsureAsync(string image, Action pulling, CancellationToken ct);
+}
 
 /// <summary>
 /// The <c>from</c> images a build starts from: pulled by the engine when it lacks them, with the credentials of

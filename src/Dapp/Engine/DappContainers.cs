@@ -1,4 +1,4 @@
-namespace Dapp.Storage;
+namespace Dapp.Engine;
 
 /// <summary>The containers dapp makes in the engine (to build stages, copy imports, make dimg images).</summary>
 public static class DappContainers

@@ -1,4 +1,5 @@
-namespace Dapp.Storage;
+using Dapp.Engine;
+namespace Dapp.Cleanup;
 
 /// <summary>One stage in a registry as cleanup sees it: its manifest's digest, its layers (by diff ID), its config's digest, labels and age.</summary>
 public sealed record StoredStage(string Signature, string Digest, IReadOnlyList<string> Layers, string ConfigDigest,

@@ -4,7 +4,7 @@ using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Docker.DotNet.Models;
 
-namespace Dapp.Storage;
+namespace Dapp.Transfer;
 
 /// <summary>
 /// Moves one image between the engine and a registry. The engine's own pull, and its push of a dimg image under the

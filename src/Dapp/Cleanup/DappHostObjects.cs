@@ -1,6 +1,6 @@
 using Dapp.Engine;
 
-namespace Dapp.Storage;
+namespace Dapp.Cleanup;
 
 /// <summary>An image dapp made, of any project, as mrproper sees it.</summary>
 public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels, long Size)
