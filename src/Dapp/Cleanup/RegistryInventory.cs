@@ -6,6 +6,7 @@ using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Dapp.Engine;
 using Dapp.Storage;
+using Dapp.Registry.Model;
 
 namespace Dapp.Cleanup;
 

@@ -38,11 +38,11 @@ public static class DappfileLoader
         catch (System.Text.DecoderFallbackException e)
         {
             var valid = StrictUtf8.GetString(bytes, start, Math.Max(0, e.Index));
-            throw new DappfileException(DappfileTemplate.LocationOf(valid, valid.Length, file), "the file is not valid UTF-8 text (is it a binary file?)");
+            throw new DappfileException(SourceLocation.Of(valid, valid.Length, file), "the file is not valid UTF-8 text (is it a binary file?)");
         }
         var nul = text.IndexOf('\0');
         if (nul >= 0)
-            throw new DappfileException(DappfileTemplate.LocationOf(text, nul, file), "the file contains a NUL character (is it a binary file?)");
+            throw new DappfileException(SourceLocation.Of(text, nul, file), "the file contains a NUL character (is it a binary file?)");
         return text;
     }
 

@@ -48,17 +48,6 @@ public static class DappfileTemplate
             set.Add(name, new TemplateSource(place, DappfileLoader.Decode(bytes, place)));
         }
     }
-
-    internal static SourceLocation LocationOf(string text, int index, string file)
-    {
-        int line = 1, col = 1;
-        for (int i = 0; i < index; i++)
-        {
-            if (text[i] == '\n') { line++; col = 1; }
-            else col++;
-        }
-        return new SourceLocation(file, line, col);
-    }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
 using Dapp.Storage;
+using Dapp.Registry.Model;
 
 namespace Dapp.Tests.Integration;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Dapp.Engine;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Registry.Model;
 
 namespace Dapp.Tests.Unit;
 

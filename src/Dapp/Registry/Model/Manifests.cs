@@ -71,8 +71,8 @@ public sealed record RawManifest(byte[] Content, string MediaType, string Digest
         }
     }
 
-    private Remote.RegistryException Invalid(string what, string why) =>
-        new($"the registry sent {Digest}, which is not a valid {what} ({why})", Remote.RegistryErrorCode.ManifestInvalid, null);
+    private Model.RegistryException Invalid(string what, string why) =>
+        new($"the registry sent {Digest}, which is not a valid {what} ({why})", Model.RegistryErrorCode.ManifestInvalid, null);
 
     public static RawManifest From(Manifest manifest)
     {
@@ -101,9 +101,9 @@ public sealed record ManifestInfo(string Digest, long Size, string MediaType);
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
 internal sealed partial class RegistryJson : JsonSerializerContext;
 
-internal sealed record RegistryErrors([property: JsonPropertyName("errors")] IReadOnlyList<RegistryError>? Errors);
+internal sealed record RegistryErrors([property: JsonPropertyName("errors")] IReadOnlyList<RegistryWireError>? Errors);
 
-internal sealed record RegistryError(
+internal sealed record RegistryWireError(
     [property: JsonPropertyName("code")] string? Code,
     [property: JsonPropertyName("message")] string? Message);
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Dapp.Registry.Model;
 
 namespace Dapp.Registry.Remote;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Registry.Model;
 
 namespace Dapp.Tests.Integration.Registry;
 

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Dapp.Registry.Remote;
+namespace Dapp.Registry.Model;
 
 /// <summary>One error as the registry returned it: <c>{"code": "MANIFEST_UNKNOWN", "message": "…"}</c>.</summary>
 public sealed record RegistryError(RegistryErrorCode Code, string WireCode, string? Message);

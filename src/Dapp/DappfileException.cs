@@ -1,4 +1,4 @@
-namespace Dapp.Config;
+namespace Dapp;
 
 /// <summary>An invalid dappfile; the message starts with <c>file:line:col:</c>.</summary>
 public class DappfileException : DappException

@@ -1,4 +1,4 @@
-namespace Dapp.Registry.Remote;
+namespace Dapp.Registry.Model;
 
 /// <summary>
 /// What went wrong with a registry request: the error codes of the distribution spec (and Docker's extensions), and

@@ -1,6 +1,8 @@
 using System.Net;
+using Dapp.Registry.Model;
+using Dapp.Registry.Remote.Handlers;
 
-namespace Dapp.Registry.Remote.Handlers;
+namespace Dapp.Registry.Remote;
 
 /// <summary>
 /// Authenticates requests: sends what the registry asked for before (Basic, or a Bearer token for the request's

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Dapp.Registry.Remote;
+namespace Dapp.Registry.Remote.Handlers;
 
 /// <summary>Request content read from a source opened at an offset each time it is sent, so a retried request resends it.</summary>
 internal sealed class ReopeningContent(Func<long, CancellationToken, Task<Stream>> openAt, long offset, long length, IProgress<long>? progress) : HttpContent
