@@ -5,7 +5,8 @@ namespace Dapp.Tests.Integration;
 
 /// <summary>
 /// The commands on their default path (the engine moves the bytes) through a registry that fails: every 7th request
-/// answers 503, 429 with Retry-After or 429 without, and every 3rd blob download is cut in the middle.
+/// answers 503, 429 with Retry-After or 429 without (a 429 only to the first try of a method and path, else a 503), and
+/// every 3rd blob download is cut in the middle.
 /// </summary>
 [Collection(EngineCollection.Name)]
 public class FaultToleranceTests : IAsyncLifetime
@@ -33,19 +34,21 @@ public class FaultToleranceTests : IAsyncLifetime
     {
         var requests = 0;
         var blobs = 0;
-        // A request answered 429 passes on its next try: refused again after the wait, it would be a used-up quota,
-        // which fails the operation by design (RegistryKindsTests), and with concurrent requests it could be its turn.
-        var throttled = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
+        // A 429 goes only to the first request of a method and path: a request refused again after its wait would be a
+        // used-up quota, which fails the operation by design (RegistryKindsTests). A retry, or another request of the
+        // same path (parallel uploads all POST to /blobs/uploads/), gets a 503 in that slot instead.
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
         proxy.Rule = r =>
         {
             var n = Interlocked.Increment(ref requests);
-            if (throttled.TryRemove($"{r.Method} {r.Path}", out _)) return null;
+            var first = seen.TryAdd($"{r.Method} {r.Path}", 0);
             if (n % 7 == 0)
-            {
-                if (n / 7 % 3 == 0) return new StatusFault(503);
-                throttled[$"{r.Method} {r.Path}"] = 0;
-                return n / 7 % 3 == 1 ? new StatusFault(429, RetryAfterSeconds: 1) : new StatusFault(429);
-            }
+                return (n / 7 % 3, first) switch
+                {
+                    (1, true) => new StatusFault(429, RetryAfterSeconds: 1),
+                    (2, true) => new StatusFault(429),
+                    _ => new StatusFault(503),
+                };
             if (r.Method == "GET" && r.Path.Contains("/blobs/sha256:") && Interlocked.Increment(ref blobs) % 3 == 0)
                 return new ResetFault(512);
             return null;
