@@ -1,9 +1,9 @@
 using Dapp.Build.Ansible;
 using Dapp.Config;
 
-namespace Dapp.Tests.Integration;
+namespace Dapp.Tests.Unit;
 
-/// <summary>What this host's ansible makes of dappfile tasks (no engine needed): the modules they name and the collection files those need.</summary>
+/// <summary>What this host's ansible makes of dappfile tasks (no engine or registry: it runs the host's ansible-core): the modules they name and the collection files those need.</summary>
 public class AnsibleModuleResolutionTests
 {
     private static AnsibleTask Task(string yaml, int line) => new(yaml, new SourceLocation("dappfile.yml", line, 5));

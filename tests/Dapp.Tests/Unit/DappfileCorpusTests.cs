@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Dapp.Tests.Integration;
 
-namespace Dapp.Tests.Integration;
+namespace Dapp.Tests.Unit;
 
 /// <summary>
 /// The reliability corpus: malformed dappfiles run through the CLI as a user would (<c>dapp dimg build</c>). Each one
-/// exits 1 with an error that names <c>dappfile.yml:LINE:COL</c>, and never prints a stack trace.
+/// exits 1 with an error that names <c>dappfile.yml:LINE:COL</c>, and never prints a stack trace. No engine is needed:
+/// the dappfile is refused before dapp connects to one.
 /// </summary>
 public class DappfileCorpusTests
 {
