@@ -31,13 +31,15 @@ public sealed class FakeServer : IAsyncDisposable
     public ConcurrentQueue<string> Requests { get; } = new();
 
     /// <summary>Every request gets this status, headers and body.</summary>
-    public static FakeServer Http(int status, string contentType, string body, params string[] headers) => new(_ =>
-        Encoding.UTF8.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: {contentType}\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n"
-            + string.Concat(headers.Select(h => h + "\r\n")) + "Connection: close\r\n\r\n" + body));
+    public static FakeServer Http(int status, string contentType, string body, params string[] headers) =>
+        new(_ => Answer(status, contentType, Encoding.UTF8.GetBytes(body), headers));
 
     /// <summary>Every request gets 200 and these bytes (a download).</summary>
-    public static FakeServer File(string contentType, byte[] body) => new(_ =>
-        [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), .. body]);
+    public static FakeServer File(string contentType, byte[] body) => new(_ => Answer(200, contentType, body, []));
+
+    private static byte[] Answer(int status, string contentType, byte[] body, string[] headers) =>
+        [.. Encoding.UTF8.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n"
+            + string.Concat(headers.Select(h => h + "\r\n")) + "Connection: close\r\n\r\n"), .. body];
 
     /// <summary>Bytes that are not HTTP at all (a wrong port: an SSH or database server).</summary>
     public static FakeServer Garbage() => new(_ => Encoding.ASCII.GetBytes("SSH-2.0-OpenSSH_9.2\r\n\u0001\u0002\u0003garbage\r\n\r\n"));

@@ -38,8 +38,9 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
 {
     public const string Root = "/.dapp/deps/ansible";
     public const string CollectionsPath = "/.dapp/deps/ansible-collections";
-    public const string ImageRepository = "dapp-deps/ansible";
-    public const string ContainerPrefix = DappContainers.DepsPrefix + "ansible-";
+    /// <summary>The trees' names: images <c>dapp-deps/NAME:HASH</c>, containers <c>dapp-deps-NAME-HASH</c>.</summary>
+    private const string CoreTree = "ansible";
+    private const string CollectionsTree = "ansible-collections";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ToolchainSource.Contents? _contents;
@@ -73,13 +74,13 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
             if (_mounts is not null) return _mounts;
             var core = contents.Files.Concat(ToolchainFiles.Own(contents.Files)).OrderBy(f => f.TreePath, StringComparer.Ordinal).ToList();
             var id = await HashAsync(core, ct);
-            var coreMount = await MakeAsync(ImageRepository, id, $"{Root}/{id}", core,
+            var coreMount = await MakeAsync(CoreTree, id, $"{Root}/{id}", core,
                 $"the ansible toolchain ({contents.Description}, {core.Count} files)", ct);
             ToolchainMount? collections = null;
             if (contents.Collections.Count > 0)
             {
                 var modules = contents.Tasks.SelectMany(t => t.Modules).Where(m => !m.StartsWith("ansible.builtin.", StringComparison.Ordinal)).Distinct().Order();
-                collections = await MakeAsync(ImageRepository + "-collections", await HashAsync(contents.Collections, ct), CollectionsPath,
+                collections = await MakeAsync(CollectionsTree, await HashAsync(contents.Collections, ct), CollectionsPath,
                     contents.Collections, $"the ansible collection modules the tasks name ({string.Join(", ", modules)}; {contents.Collections.Count} files)", ct);
             }
             return _mounts = new ToolchainMounts(coreMount, collections);
@@ -90,13 +91,13 @@ public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
         }
     }
 
-    private async Task<ToolchainMount> MakeAsync(string repository, string id, string path, IReadOnlyList<ToolchainFile> files, string description,
+    private async Task<ToolchainMount> MakeAsync(string tree, string id, string path, IReadOnlyList<ToolchainFile> files, string description,
         CancellationToken ct)
     {
-        var mount = new ToolchainMount($"{DappContainers.DepsPrefix}{repository["dapp-deps/".Length..]}-{id}", path);
+        var mount = new ToolchainMount($"{DappContainers.DepsPrefix}{tree}-{id}", path);
         if (await engine.ContainerExistsAsync(mount.Container, ct)) return mount;
 
-        var image = $"{repository}:{id}";
+        var image = $"dapp-deps/{tree}:{id}";
         if (!await engine.ImageExistsAsync(image, ct))
         {
             reporter.Info($"making {description} as {image}: once per engine");

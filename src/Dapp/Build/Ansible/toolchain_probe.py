@@ -56,7 +56,15 @@ def resolve(tasks):
             if routed:
                 add(routed, os.path.join('ansible_collections', *routed.split('.'), 'meta', 'runtime.yml'))
 
+    included = {}
+
     def include(action):
+        # Once per name: tasks often name a module many times, and the dependency finder reads every module_util.
+        if action not in included:
+            included[action] = resolve_and_take(action)
+        return included[action]
+
+    def resolve_and_take(action):
         module = module_loader.find_plugin_with_context(action)
         if module.resolved:
             take(module)

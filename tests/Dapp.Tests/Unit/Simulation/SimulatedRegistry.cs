@@ -90,8 +90,9 @@ public sealed class SimulatedRegistry(SimulatedTime time, int seed)
         {
             var digest = rest["blobs/".Length..];
             if (!_blobs.TryGetValue(digest, out var blob)) return Error(HttpStatusCode.NotFound, "BLOB_UNKNOWN");
-            return method == HttpMethod.Head ? Ok([], "application/octet-stream", ("Docker-Content-Digest", digest), ("Content-Length-Is", blob.Length.ToString()))
-                : Ok(blob, "application/octet-stream", ("Docker-Content-Digest", digest));
+            var answer = Ok(method == HttpMethod.Head ? [] : blob, "application/octet-stream", ("Docker-Content-Digest", digest));
+            answer.Content.Headers.ContentLength = blob.Length;
+            return answer;
         }
         if (rest == "tags/list")
             return Ok(JsonSerializer.SerializeToUtf8Bytes(new { name = Repository, tags = _tags.Keys.Order().ToArray() }), "application/json");
@@ -170,9 +171,7 @@ public sealed class SimulatedRegistry(SimulatedTime time, int seed)
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(body) };
         response.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
-        foreach (var (name, value) in headers)
-            if (name != "Content-Length-Is") response.Headers.TryAddWithoutValidation(name, value);
-            else response.Content.Headers.ContentLength = long.Parse(value);
+        foreach (var (name, value) in headers) response.Headers.TryAddWithoutValidation(name, value);
         return response;
     }
 
