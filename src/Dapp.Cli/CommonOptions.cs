@@ -1,3 +1,4 @@
+using Dapp.Registry.Names;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Dapp.Commands;
@@ -61,7 +62,10 @@ internal static class Positionals
 
     public static Argument<string[]> DimgsThenRepo() => Reject(new Argument<string[]>("DIMG... REPO") { Arity = ArgumentArity.OneOrMore, Description = "Dimg name patterns, then the repository" });
 
-    public static (string[] Dimgs, string Repo) Split(string[] values) => (values[..^1], values[^1]);
+    public static (string[] Dimgs, RepositoryName Repo) Split(string[] values) => (values[..^1], Repo(values[^1]));
+
+    /// <summary>REPO, checked and parsed once here: the commands get a <see cref="RepositoryName"/>.</summary>
+    public static RepositoryName Repo(string value) => RepositoryName.FromArgument(value);
 
     /// <summary>An unknown option would otherwise be taken as a positional value.</summary>
     private static Argument<string[]> Reject(Argument<string[]> argument)

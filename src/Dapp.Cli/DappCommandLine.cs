@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
 using Dapp.Build;
 using Dapp.Commands;
 using Dapp.Reporting;
@@ -123,7 +125,7 @@ internal static class DappCommandLine
         var command = ProjectCommand(common, "push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE", [args], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-            return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
+            return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r, common), registry.Transfers(r), reporter, ct);
         });
         registry.AddTo(command);
         return command;
@@ -138,7 +140,7 @@ internal static class DappCommandLine
             [args, all], (project, reporter, r, ct) =>
             {
                 var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
-                return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct);
+                return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r, common), registry.Transfers(r), reporter, ct);
             });
         registry.AddTo(command);
         return command;
@@ -151,7 +153,7 @@ internal static class DappCommandLine
         var policies = new StagesCleanupOptionSet();
         var command = ProjectCommand(common, "repo", "Delete the stages of REPO that the policies select, except those younger than --keep-younger-than",
             [repo], (project, reporter, r, ct) =>
-                StagesCleanupCommand.RepoAsync(project, r.GetValue(repo)!, policies.Get(r, common), registry.Get(r, common), reporter, ct));
+                StagesCleanupCommand.RepoAsync(project, Positionals.Repo(r.GetValue(repo)!), policies.Get(r, common), registry.Get(r, common), reporter, ct));
         policies.AddTo(command);
         registry.AddTo(command);
         return command;
@@ -164,7 +166,7 @@ internal static class DappCommandLine
         var policies = new StagesCleanupOptionSet();
         var command = ProjectCommand(common, "local", "Remove this host's stages that the policies select, except those younger than --keep-younger-than or used by a container",
             [repo], (project, reporter, r, ct) =>
-                StagesCleanupCommand.LocalAsync(project, r.GetValue(repo), policies.Get(r, common), registry.Get(r, common), reporter, ct));
+                StagesCleanupCommand.LocalAsync(project, r.GetValue(repo) is { } given ? Positionals.Repo(given) : null, policies.Get(r, common), registry.Get(r, common), reporter, ct));
         policies.AddTo(command);
         registry.AddTo(command);
         return command;
@@ -230,7 +232,7 @@ internal static class DappCommandLine
         var repo = new Argument<string>("REPO") { Description = "The repository" };
         var registry = new RegistryOptionSet();
         var command = ProjectCommand(common, "repo", "Delete the stages (dimgstage-* tags) of REPO", [repo],
-            (project, reporter, r, ct) => FlushRepoCommands.StagesFlushRepoAsync(project, r.GetValue(repo)!, r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct));
+            (project, reporter, r, ct) => FlushRepoCommands.StagesFlushRepoAsync(project, Positionals.Repo(r.GetValue(repo)!), r.GetValue(common.DryRun), registry.Get(r, common), reporter, ct));
         registry.AddTo(command);
         return command;
     }
@@ -481,7 +483,7 @@ internal sealed class RegistryOptionSet
     private readonly Option<string?> _username = new("--registry-username") { Description = "Registry user (used only with --registry-password)" };
     private readonly Option<string?> _password = new("--registry-password") { Description = "Registry password (used only with --registry-username)" };
     private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "HOST[:PORT] of a registry reached over plain http; repeatable (loopback always is)" };
-    private readonly Option<int> _parallel = NumberOptions.Create("--parallel", 1, MaxParallel, RegistryOptions.DefaultParallelTransfers, "transfers", "Stage transfers at a time");
+    private readonly Option<int> _parallel = NumberOptions.Create("--parallel", 1, MaxParallel, StagesTransferOptions.DefaultParallel, "transfers", "Stage transfers at a time");
     private readonly Option<string> _transfer = new("--transfer") { Description = "How pulled stages enter the engine: engine (its own pull) or load (our client and the engine's load API)", DefaultValueFactory = _ => "engine" };
 
     /// <summary>More transfers at once only queue at the engine and the registry; this bound catches a typo.</summary>
@@ -510,20 +512,26 @@ internal sealed class RegistryOptionSet
         if (_pulls) command.Add(_transfer);
     }
 
-    public RegistryOptions Get(ParseResult r, CommonOptions common)
+    /// <summary>How the registry is reached: credentials, plain-http hosts, where requests and warnings are written.</summary>
+    public RegistryClientOptions Get(ParseResult r, CommonOptions common)
     {
-        var options = new RegistryOptions
+        var (username, password) = (r.GetValue(_username), r.GetValue(_password));
+        return new RegistryClientOptions
         {
             Log = r.GetValue(common.Verbose) ? line => Console.Error.WriteLine(UrlCredentials.Redact(line)) : null,
             Warn = line => Console.Error.WriteLine($"Warning: {UrlCredentials.Redact(line)}"),
-            Username = r.GetValue(_username),
-            Password = r.GetValue(_password),
+            // Used only when both are given, as dapp did.
+            Credential = username is { Length: > 0 } && password is { Length: > 0 } ? new RegistryCredential(username, password) : null,
             InsecureRegistries = r.GetValue(_insecure) ?? [],
         };
-        if (_transfers) options = options with { ParallelTransfers = r.GetValue(_parallel) };
-        if (_pulls && r.GetValue(_transfer) == "load") options = options with { Transfer = PullTransfer.Load };
-        return options;
     }
+
+    /// <summary>How stages move: --parallel and --transfer where the command has them, the defaults elsewhere.</summary>
+    public StagesTransferOptions Transfers(ParseResult r) => new()
+    {
+        Parallel = _transfers ? r.GetValue(_parallel) : StagesTransferOptions.DefaultParallel,
+        LoadPath = _pulls && r.GetValue(_transfer) == "load",
+    };
 }
 
 /// <summary>
@@ -547,7 +555,8 @@ internal sealed class StagesStorageOptionSet
         _registry.AddTo(command);
     }
 
-    public StagesStorageOption Get(ParseResult r, CommonOptions common) => new(r.GetValue(_repo), _registry.Get(r, common));
+    public StagesStorageOption Get(ParseResult r, CommonOptions common) =>
+        new(r.GetValue(_repo) is { } repo ? RepositoryName.FromArgument(repo) : null, _registry.Get(r, common), _registry.Transfers(r));
 }
 
 /// <summary>The tag options (docs/commands.md).</summary>

@@ -55,7 +55,7 @@ public sealed class RegistryInventory(RegistryAccess registry)
 
     /// <summary>The tags of a repository, listed once per command; a missing repository has none.</summary>
     public Task<IReadOnlyList<string>> TagsAsync(RepositoryName repository, CancellationToken ct) =>
-        _tags.GetOrAdd(repository, r => RegistryStagesStorage.ListTagsAsync(registry.Client, r, ct));
+        _tags.GetOrAdd(repository, r => RegistryStagesStorage.ListTagsAsync(registry.Other(r), ct));
 
     /// <summary>Every <c>dimgstage-*</c> tag of REPO with its manifest and config (claims and upload slots are not stages).</summary>
     public async Task<IReadOnlyList<StoredStage>> StagesAsync(CancellationToken ct)
@@ -136,7 +136,7 @@ public sealed class RegistryInventory(RegistryAccess registry)
         catch (RegistryException e) when (e.IsNotFound)
         {
         }
-        catch (RegistryException e) when (e.IsRefusal)
+        catch (RegistryException e) when (!e.IsTransient)
         {
             throw new DappException($"{repository.Registry} refuses to delete through the registry API ({e.Message}); nothing more was deleted. "
                 + "GHCR, Docker Hub and Quay delete only through their own APIs or retention policies, and the reference registry only with "
@@ -146,7 +146,7 @@ public sealed class RegistryInventory(RegistryAccess registry)
 
     private async Task DeleteTagAloneAsync(ImageReference tag, CancellationToken ct)
     {
-        var manifests = _emptyManifests.GetOrAdd(tag.Repository, r => new EmptyManifests(registry.Client, r));
+        var manifests = _emptyManifests.GetOrAdd(tag.Repository, r => new EmptyManifests(registry.Other(r)));
         await manifests.EnsureConfigAsync(ct);
         var standIn = EmptyManifests.StandIn(tag.Tag!);
         await registry.Client.PutManifestAsync(tag.Repository, tag.Tag!, standIn, ct);

@@ -1,3 +1,4 @@
+using Dapp.Registry.Remote;
 using Dapp.Build;
 using Dapp.Registry.Names;
 using Dapp.Storage;
@@ -15,7 +16,7 @@ public static class BuildCommand
     public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, BuildOptions options, StagesStorageOption storage,
         IReporter reporter, CancellationToken ct)
     {
-        var remote = storage.Repo is { } repo ? await project.OpenStagesStorageAsync(repo, storage.Registry, reporter, ct) : null;
+        var remote = storage.Repo is { } repo ? await project.OpenStagesStorageAsync(repo, storage.Registry, storage.Transfers, reporter, ct) : null;
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
         await project.PrepareEngineAsync(reporter, ct);
         foreach (var conveyor in conveyors)
@@ -27,8 +28,8 @@ public static class BuildCommand
         {
             var mounts = new MountBinds(options.BuildDir ?? project.BuildDir, tmpDir, sshAgent);
             var claims = remote?.Claims(ClaimTtl(project.Options.Environment), reporter.Warning);
-            var baseImages = new BaseImages(project.Engine, storage.Registry.ClientOptions(project.Options.Environment).WithEnvironmentDefaults(),
-                storage.Repo is { } repoName ? RepositoryName.Parse(repoName).Registry : null, reporter.Warning);
+            var baseImages = new BaseImages(project.Engine, (storage.Registry with { Environment = project.Options.Environment }).WithEnvironmentDefaults(),
+                storage.Repo?.Registry, reporter.Warning);
             var stageBuilder = new StageImageBuilder(project.Engine, project.Stages, options, mounts, reporter);
             await new ConveyorBuilder(project.Stages, stageBuilder, remote, claims, baseImages, options, reporter).BuildAllAsync(conveyors, ct);
         }
@@ -61,9 +62,9 @@ public static class BuildCommand
 }
 
 /// <summary><c>--stages-storage REPO</c>: the registry that is the stages cache (null: the local engine alone).</summary>
-public sealed record StagesStorageOption(string? Repo, RegistryOptions Registry)
+public sealed record StagesStorageOption(RepositoryName? Repo, RegistryClientOptions Registry, StagesTransferOptions Transfers)
 {
-    public static StagesStorageOption Local { get; } = new(null, new RegistryOptions());
+    public static StagesStorageOption Local { get; } = new(null, new RegistryClientOptions(), new StagesTransferOptions());
 
     /// <summary>Whether this command prints the storage summary (bp prints it once, after the push).</summary>
     public bool Summary { get; init; } = true;

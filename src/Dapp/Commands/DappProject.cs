@@ -1,3 +1,6 @@
+using Dapp.Registry.Names;
+using Dapp.Registry.Remote;
+using Dapp.Transfer;
 using Dapp.Build;
 using Dapp.Config;
 using Dapp.Reporting;
@@ -84,17 +87,21 @@ public sealed class DappProject : IDisposable
     /// made: signatures that depend on a stage's labels read them from there when the engine lacks the stage. A build
     /// and a push in one command (bp) share it.
     /// </summary>
-    public async Task<RegistryStagesStorage> OpenStagesStorageAsync(string repo, RegistryOptions options, IReporter reporter, CancellationToken ct)
+    public async Task<RegistryStagesStorage> OpenStagesStorageAsync(RepositoryName repo, RegistryClientOptions options, StagesTransferOptions transfers, IReporter reporter, CancellationToken ct)
     {
         if (StagesStorage is { } open) return open;
         _stagesClock.Start();
-        _stagesAccess = await options.OpenAsync(repo, Options.Environment, ct);
-        return StagesStorage = RegistryStages(_stagesAccess, options, reporter);
+        _stagesAccess = await OpenRegistryAsync(repo, options, ct);
+        return StagesStorage = RegistryStages(_stagesAccess, transfers, reporter);
     }
 
     /// <summary>REPO's stages, moved to and from this project's engine.</summary>
-    public RegistryStagesStorage RegistryStages(RegistryAccess registry, RegistryOptions options, IReporter reporter) =>
-        new(registry, Stages, Engine, options.TransferOptions, reporter.Warning);
+    public RegistryStagesStorage RegistryStages(RegistryAccess registry, StagesTransferOptions transfers, IReporter reporter) =>
+        new(registry, Stages, Engine, transfers, reporter.Warning);
+
+    /// <summary>Opens REPO with the registry options and this project's environment (DAPP_INSECURE_REGISTRY, the Docker config).</summary>
+    public Task<RegistryAccess> OpenRegistryAsync(RepositoryName repo, RegistryClientOptions options, CancellationToken ct) =>
+        RegistryAccess.OpenAsync(repo, options with { Environment = Options.Environment }, ct);
 
     /// <summary>One line on what distributed mode cost: stages and layer bytes moved, registry requests, time.</summary>
     public void ReportStagesStorage(IReporter reporter)

@@ -1,3 +1,6 @@
+using Dapp.Transfer;
+using Dapp.Registry.Remote;
+using Dapp.Registry.Names;
 using Dapp.Reporting;
 using Dapp.Storage;
 using Dapp.Cleanup;
@@ -22,14 +25,14 @@ public sealed record DimgCleanupOptions
 /// </summary>
 public static class DimgCleanupRepoCommand
 {
-    public static async Task<CleanupSummary> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, DimgCleanupOptions options,
-        RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    public static async Task<CleanupSummary> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo, DimgCleanupOptions options,
+        RegistryClientOptions registryOptions, IReporter reporter, CancellationToken ct)
     {
         var git = project.Repository
             ?? throw new DappException("dimg cleanup repo: the work dir is not in a git repository, and the policy judges dimg tags by its branches, tags and commits");
         var limits = GitHistoryLimits.FromEnvironment(project.Options.Environment);
         var selected = project.Dappfile.SelectDimgs(patterns).Select(d => d.Name).ToHashSet();
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         var inventory = new RegistryInventory(registry);
         // Every dimg's tags: those of dimgs not selected are kept, and their manifests must survive the deletes.
         var tags = await StagesCleanupCommand.DimgTagsAsync(project, inventory, ct);

@@ -1,3 +1,4 @@
+using Dapp.Registry.Names;
 using Dapp.Config;
 
 namespace Dapp.Commands;
@@ -5,6 +6,7 @@ namespace Dapp.Commands;
 /// <summary>Image naming (docs/image-naming.md): <c>REPO/&lt;dimg&gt;:&lt;tag&gt;</c>, or <c>REPO:&lt;tag&gt;</c> for a nameless dimg.</summary>
 public static class DimgImageNames
 {
-    public static string For(string repo, ImageConfig dimg, string tag) =>
-        dimg.Name is null ? $"{repo}:{tag}" : $"{repo}/{dimg.Name}:{tag}";
+    /// <remarks>REPO as the user wrote it: <c>dimg tag app</c> names <c>app/api:TAG</c>, not <c>docker.io/library/app/api:TAG</c>.</remarks>
+    public static string For(RepositoryName repo, ImageConfig dimg, string tag) =>
+        dimg.Name is null ? $"{repo.Written}:{tag}" : $"{repo.Written}/{dimg.Name}:{tag}";
 }

@@ -1,3 +1,5 @@
+using Dapp.Transfer;
+using Dapp.Registry.Remote;
 using Dapp.Registry.Names;
 using Dapp.Reporting;
 using Dapp.Storage;
@@ -10,10 +12,10 @@ namespace Dapp.Commands;
 public static class FlushRepoCommands
 {
     /// <summary><c>dapp dimg stages flush repo REPO</c>: deletes every <c>dimgstage-*</c> tag of REPO, and the upload slots' and claims' tags.</summary>
-    public static async Task<int> StagesFlushRepoAsync(DappProject project, string repo, bool dryRun, RegistryOptions registryOptions,
+    public static async Task<int> StagesFlushRepoAsync(DappProject project, RepositoryName repo, bool dryRun, RegistryClientOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         var inventory = new RegistryInventory(registry);
         return await DeleteTagsAsync(inventory, await StagesTagsAsync(inventory, ct), dryRun, reporter, ct);
     }
@@ -23,11 +25,11 @@ public static class FlushRepoCommands
     /// image says dapp made it as a dimg (label <c>dapp-dimg=true</c>), as dapp did; other images in those repositories
     /// are kept, and so is a manifest they share.
     /// </summary>
-    public static async Task<int> FlushRepoAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, bool withStages,
-        bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    public static async Task<int> FlushRepoAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo, bool withStages,
+        bool dryRun, RegistryClientOptions registryOptions, IReporter reporter, CancellationToken ct)
     {
         var dimgs = project.Dappfile.SelectDimgs(patterns);
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         var inventory = new RegistryInventory(registry);
         var stored = await inventory.DimgTagsAsync(dimgs.Select(d => d.Name), ct);
         await StagesCleanupCommand.FinishInterruptedAsync(inventory, dryRun, reporter, ct);

@@ -30,22 +30,21 @@ public sealed record PushOptions
 /// </summary>
 public static class PushCommand
 {
-    public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo, PushOptions options,
+    public static async Task RunAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo, PushOptions options,
         StagesStorageOption storage, IReporter reporter, CancellationToken ct)
     {
-        DockerNames.EnsureValidRepo(repo);
         if (storage.Repo is { } stagesRepo)
         {
             if (options.WithStages)
                 throw new DappException($"--with-stages: with --stages-storage the stages are in {stagesRepo} already (dapp dimg stages push copies local stages to a registry)");
-            var remote = await project.OpenStagesStorageAsync(stagesRepo, storage.Registry, reporter, ct);
-            await TagInStorageAsync(project, await SelectAsync(project, patterns, options, ct), repo, options, remote, storage.Registry, reporter, ct);
+            var remote = await project.OpenStagesStorageAsync(stagesRepo, storage.Registry, storage.Transfers, reporter, ct);
+            await TagInStorageAsync(project, await SelectAsync(project, patterns, options, ct), repo, options, remote, storage.Transfers, reporter, ct);
             if (storage.Summary) project.ReportStagesStorage(reporter);
             return;
         }
 
         var conveyors = await SelectAsync(project, patterns, options, ct);
-        var registryOptions = storage.Registry;
+        var (registryOptions, transfers) = (storage.Registry, storage.Transfers);
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
         await project.PrepareEngineAsync(reporter, ct);
         var assumeBuilt = options.DryRun && options.AfterBuild;
@@ -53,10 +52,10 @@ public static class PushCommand
             if (!assumeBuilt && !await project.Stages.ExistsAsync(conveyor.LastSignature, ct))
                 throw new DappException($"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build first)");
 
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         if (options.WithStages)
-            await StagesPushCommand.PushAsync(project, Conveyor.WithDependencies(conveyors), project.RegistryStages(registry, registryOptions, reporter),
-                options.DryRun, registryOptions.ParallelTransfers, reporter, ct, assumeBuilt);
+            await StagesPushCommand.PushAsync(project, Conveyor.WithDependencies(conveyors), project.RegistryStages(registry, transfers, reporter),
+                options.DryRun, transfers.Parallel, reporter, ct, assumeBuilt);
 
         var work = new List<(Conveyor Conveyor, DimgTag Tag, string Target)>();
         foreach (var conveyor in conveyors)
@@ -70,14 +69,14 @@ public static class PushCommand
         if (options.DryRun) return;
 
         var transfer = registry.Transfer(project.Engine, reporter.Warning);
-        await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
+        await ParallelTransfers.RunAsync(work, transfers.Parallel, async (item, token) =>
         {
             // The dimg image is made under a name of this process's own, then pushed under its target name.
             var made = Leftovers.DimgPushName(project.Name);
             await project.Stages.TagAsync(item.Conveyor.LastSignature, made, item.Tag.Scheme, dryRun: false, token);
             try
             {
-                await transfer.PushAsync(made, item.Target, null, token);
+                await transfer.PushAsync(made, ImageReference.Parse(item.Target), null, token);
             }
             finally
             {
@@ -89,15 +88,15 @@ public static class PushCommand
     private static async Task<IReadOnlyList<Conveyor>> SelectAsync(DappProject project, IReadOnlyCollection<string> patterns, PushOptions options, CancellationToken ct) =>
         options.Simple ? [await SingleDimg.SelectAsync(project, patterns, ct)] : await project.SelectConveyorsAsync(patterns, ct);
 
-    private static string Target(string repo, Conveyor conveyor, DimgTag tag, PushOptions options) =>
-        options.Simple ? $"{repo}:{tag.Tag}" : DimgImageNames.For(repo, conveyor.Image, tag.Tag);
+    private static string Target(RepositoryName repo, Conveyor conveyor, DimgTag tag, PushOptions options) =>
+        options.Simple ? $"{repo.Written}:{tag.Tag}" : DimgImageNames.For(repo, conveyor.Image, tag.Tag);
 
     /// <summary>
     /// Distributed mode: each dimg image is made inside the registry from the last stage in the stages storage, never
     /// through the engine; a tag that already is that image (same digest) is <c>[EXIST]</c>.
     /// </summary>
-    private static async Task TagInStorageAsync(DappProject project, IReadOnlyList<Conveyor> conveyors, string repo, PushOptions options,
-        RegistryStagesStorage storage, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    private static async Task TagInStorageAsync(DappProject project, IReadOnlyList<Conveyor> conveyors, RepositoryName repo, PushOptions options,
+        RegistryStagesStorage storage, StagesTransferOptions transfers, IReporter reporter, CancellationToken ct)
     {
         var tags = options.Tags.Resolve(project.Repository, project.Options.Environment);
         var stored = await storage.LookUpAsync(conveyors.Select(c => c.LastSignature).ToList(), ct);
@@ -108,7 +107,7 @@ public static class PushCommand
                 : $"Dimg hasn't been built yet: {conveyor.Image.DisplayName} (run dapp dimg build --stages-storage {storage.Location} first)");
 
         var work = conveyors.SelectMany(c => tags.Select(t => (Conveyor: c, Tag: t, Target: Target(repo, c, t, options)))).ToList();
-        await ParallelTransfers.RunAsync(work, registryOptions.ParallelTransfers, async (item, token) =>
+        await ParallelTransfers.RunAsync(work, transfers.Parallel, async (item, token) =>
         {
             var signature = item.Conveyor.LastSignature;
             // bp --dry-run: a stage not built yet makes a new image.

@@ -1,3 +1,5 @@
+using Dapp.Transfer;
+using Dapp.Registry.Remote;
 using System.Globalization;
 using Dapp.Registry.Names;
 using Dapp.Reporting;
@@ -37,11 +39,11 @@ public static class StagesCleanupCommand
 {
     private static readonly string OurCacheVersion = SignatureBuilder.SchemaVersion.ToString(CultureInfo.InvariantCulture);
 
-    public static async Task<CleanupSummary> RepoAsync(DappProject project, string repo, StagesCleanupOptions options, RegistryOptions registryOptions,
+    public static async Task<CleanupSummary> RepoAsync(DappProject project, RepositoryName repo, StagesCleanupOptions options, RegistryClientOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
         options.EnsurePolicy("stages cleanup repo");
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         var inventory = new RegistryInventory(registry);
         return await RepoAsync(project, inventory, await DimgTagsAsync(project, inventory, ct), options, reporter, ct);
     }
@@ -121,7 +123,7 @@ public static class StagesCleanupCommand
     /// The same policies for this host's stage images. <c>--improper-repo-cache</c> keeps what REPO's cleanup keeps;
     /// <c>DAPP_STAGES_CLEANUP_LOCAL_DISABLED_DATE_POLICY</c> turns the grace period off, as in dapp.
     /// </summary>
-    public static async Task<CleanupSummary> LocalAsync(DappProject project, string? repo, StagesCleanupOptions options, RegistryOptions registryOptions,
+    public static async Task<CleanupSummary> LocalAsync(DappProject project, RepositoryName? repo, StagesCleanupOptions options, RegistryClientOptions registryOptions,
         IReporter reporter, CancellationToken ct)
     {
         options.EnsurePolicy("stages cleanup local");
@@ -132,7 +134,7 @@ public static class StagesCleanupCommand
         await project.PrepareEngineAsync(reporter, ct);
         var policies = await PoliciesAsync(project, options, async () =>
         {
-            using var registry = await registryOptions.OpenAsync(repo!, project.Options.Environment, ct);
+            using var registry = await project.OpenRegistryAsync(repo!, registryOptions, ct);
             var inventory = new RegistryInventory(registry);
             return KeepSet(await inventory.StagesAsync(ct), await DimgTagsAsync(project, inventory, ct));
         }, ct);

@@ -1,3 +1,6 @@
+using Dapp.Transfer;
+using Dapp.Registry.Remote;
+using Dapp.Registry.Names;
 using System.Diagnostics;
 using Dapp.Build;
 using Dapp.Reporting;
@@ -13,12 +16,12 @@ namespace Dapp.Commands;
 /// </summary>
 public static class StagesPullCommand
 {
-    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
-        bool all, bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo,
+        bool all, bool dryRun, RegistryClientOptions registryOptions, StagesTransferOptions transfers, IReporter reporter, CancellationToken ct)
     {
         var conveyors = Conveyor.WithDependencies(await project.SelectConveyorsAsync(patterns, ct));
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
-        var storage = project.RegistryStages(registry, registryOptions, reporter);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
+        var storage = project.RegistryStages(registry, transfers, reporter);
         await project.PrepareEngineAsync(reporter, ct);
 
         var clock = Stopwatch.StartNew();

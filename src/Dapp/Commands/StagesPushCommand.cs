@@ -1,3 +1,5 @@
+using Dapp.Registry.Remote;
+using Dapp.Registry.Names;
 using System.Diagnostics;
 using Dapp.Reporting;
 using Dapp.Stages;
@@ -13,13 +15,13 @@ namespace Dapp.Commands;
 /// </summary>
 public static class StagesPushCommand
 {
-    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
-        bool dryRun, RegistryOptions registryOptions, IReporter reporter, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo,
+        bool dryRun, RegistryClientOptions registryOptions, StagesTransferOptions transfers, IReporter reporter, CancellationToken ct)
     {
         var conveyors = Conveyor.WithDependencies(await project.SelectConveyorsAsync(patterns, ct));
-        using var registry = await registryOptions.OpenAsync(repo, project.Options.Environment, ct);
+        using var registry = await project.OpenRegistryAsync(repo, registryOptions, ct);
         await project.PrepareEngineAsync(reporter, ct);
-        return await PushAsync(project, conveyors, project.RegistryStages(registry, registryOptions, reporter), dryRun, registryOptions.ParallelTransfers, reporter, ct);
+        return await PushAsync(project, conveyors, project.RegistryStages(registry, transfers, reporter), dryRun, transfers.Parallel, reporter, ct);
     }
 
     internal static async Task<IReadOnlyList<string>> PushAsync(DappProject project, IReadOnlyList<Conveyor> conveyors,

@@ -6,10 +6,9 @@ namespace Dapp.Commands;
 /// <summary><c>dapp dimg tag [DIMG...] REPO</c>: names the built dimgs locally, no registry involved.</summary>
 public static class TagCommand
 {
-    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, string repo,
+    public static async Task<IReadOnlyList<string>> RunAsync(DappProject project, IReadOnlyCollection<string> patterns, RepositoryName repo,
         TagOptions tagOptions, bool dryRun, IReporter reporter, CancellationToken ct)
     {
-        DockerNames.EnsureValidRepo(repo);
         var tags = tagOptions.Resolve(project.Repository, project.Options.Environment);
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
         var tagged = new List<string>();

@@ -1,3 +1,4 @@
+using Dapp.Registry.Names;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -117,23 +118,19 @@ public sealed class DockerEngine : IDisposable
     /// layer (fixed waits of 5 s and more, blind to Retry-After), so that the caller can take another path.
     /// </summary>
     /// <param name="layers">Where the layers' progress is kept (a new one when null): the caller reads which layers moved.</param>
-    public Task PullAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
-        LayerProgress? layers = null)
-    {
-        var (repository, tag) = SplitTag(image);
-        return Transfer($"pull {image}", (watcher, token) => _client.Images.CreateImageAsync(
-            new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, watcher, token), onProgress, abandonOnLayerRetry, layers, ct);
-    }
+    public Task PullAsync(ImageReference image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
+        LayerProgress? layers = null) =>
+        Transfer($"pull {image}", (watcher, token) => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = image.Repository.ToString(), Tag = image.Identifier }, auth, watcher, token), onProgress, abandonOnLayerRetry, layers, ct);
 
     /// <summary>
     /// Pushes an image; like a pull, a failed push is reported only in the progress stream. Returns the digest of the
     /// manifest the engine wrote, as it reports it (null if it did not say).
     /// </summary>
-    public async Task<string?> PushAsync(string image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
+    public async Task<string?> PushAsync(ImageReference image, AuthConfig? auth, CancellationToken ct, Action<LayerProgress>? onProgress = null, bool abandonOnLayerRetry = false,
         LayerProgress? layers = null)
     {
-        var (repository, tag) = SplitTag(image);
-        var watcher = await Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
+        var watcher = await Transfer($"push {image}", (watcher, token) => _client.Images.PushImageAsync(image.Repository.ToString(), new ImagePushParameters { Tag = image.Identifier },
             auth ?? new AuthConfig(), watcher, token), onProgress, abandonOnLayerRetry, layers, ct);
         return watcher.PushedDigest;
     }
@@ -164,12 +161,11 @@ public sealed class DockerEngine : IDisposable
         }
         catch (Exception) when (stalled && !ct.IsCancellationRequested)
         {
-            throw EngineTransferException.Stalled($"{what}: the engine reported no progress for {TransferStallTimeout.TotalSeconds:0} s "
-                + "(the registry stopped answering it?); dapp cancelled it");
+            throw EngineTransferException.Stalled(what, TransferStallTimeout);
         }
         catch (OperationCanceledException) when (watcher.RetryingLayer && !ct.IsCancellationRequested)
         {
-            throw new EngineTransferException($"{what}: the registry failed a layer transfer and the engine began its own retries (Retrying in 5 seconds)", transient: true);
+            throw EngineTransferException.LayerRetried(what);
         }
         catch (DappException e) when (e is not EngineTransferException)
         {

@@ -14,20 +14,23 @@ public sealed partial class EngineTransferException : DappException
     /// <param name="transient">What dapp knows of the failure; null to read it from the engine's message.</param>
     public EngineTransferException(string message, Exception? inner = null, bool? transient = null) : base(message, inner!) => _transient = transient;
 
-    /// <summary>The engine reported nothing for a whole stall timeout and dapp cancelled it.</summary>
-    public static EngineTransferException Stalled(string message) => new(message, transient: false) { IsStall = true };
-
     /// <summary>
-    /// A stall is not tried again by any path: the registry that stopped answering the engine would not answer dapp's
-    /// own client either, and every command must end within a minute of a stall (docs/reliability.md).
+    /// The engine reported nothing for a whole stall timeout and dapp cancelled it. Permanent: the registry that
+    /// stopped answering the engine would not answer dapp's own client either, and every command must end within a
+    /// minute of a stall (docs/reliability.md).
     /// </summary>
-    public bool IsStall { get; private init; }
+    public static EngineTransferException Stalled(string what, TimeSpan timeout) =>
+        new($"{what}: the engine reported no progress for {timeout.TotalSeconds:0} s (the registry stopped answering it?); dapp cancelled it", transient: false);
+
+    /// <summary>The engine began its own slow retries of a layer (fixed waits, blind to Retry-After): dapp takes over.</summary>
+    public static EngineTransferException LayerRetried(string what) =>
+        new($"{what}: the registry failed a layer transfer and the engine began its own retries (Retrying in 5 seconds)", transient: true);
 
     /// <remarks>
     /// "blob unknown to registry" and "digest invalid" count as transient: two pushers of the same image (two jobs, or
     /// two hosts) race on its blobs, and the loser's manifest finds a blob not yet linked; a retry finds it.
     /// </remarks>
-    public bool IsTransient => _transient ?? (!Permanent().IsMatch(Message) && Transient().IsMatch(Message));
+    public override bool IsTransient => _transient ?? (!Permanent().IsMatch(Message) && Transient().IsMatch(Message));
 
     /// <summary>The local name to push was removed (by another dapp process that pushed the same stage): tag it again.</summary>
     public bool IsMissingLocalImage => MissingLocal().IsMatch(Message);

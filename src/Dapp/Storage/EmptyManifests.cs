@@ -10,7 +10,7 @@ namespace Dapp.Storage;
 /// (docs/distributed.md), and the stand-ins through which cleanup deletes one tag of a manifest that kept tags share
 /// (docs/cleanup.md). The config blob is uploaded once per repository and command.
 /// </summary>
-public sealed class EmptyManifests(RegistryClient client, RepositoryName repository)
+public sealed class EmptyManifests(RemoteRepository remote)
 {
     private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
     private static readonly Descriptor EmptyConfigDescriptor = new("application/vnd.oci.empty.v1+json", Digest.Of(EmptyConfig), EmptyConfig.Length);
@@ -21,7 +21,7 @@ public sealed class EmptyManifests(RegistryClient client, RepositoryName reposit
     public Task EnsureConfigAsync(CancellationToken ct)
     {
         lock (_lock)
-            return _configUploaded ??= client.UploadBlobAsync(repository, EmptyConfigDescriptor,
+            return _configUploaded ??= remote.Client.UploadBlobAsync(remote.Name, EmptyConfigDescriptor,
                 (offset, _) => Task.FromResult<Stream>(new MemoryStream(EmptyConfig, (int)offset, EmptyConfig.Length - (int)offset)), null, null, ct);
     }
 

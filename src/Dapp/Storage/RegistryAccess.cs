@@ -7,33 +7,34 @@ using Dapp.Transfer;
 namespace Dapp.Storage;
 
 /// <summary>
-/// A command's way to one REPO: our registry client (lookups, configs, blobs, manifests, listings, deletes) and the
-/// credentials the engine needs for the transfers it does itself (X-Registry-Auth).
+/// A command's way to one REPO: the repository and our registry client (lookups, configs, blobs, manifests, listings,
+/// deletes), and the credentials the engine needs for the transfers it does itself (X-Registry-Auth).
 /// </summary>
 public sealed class RegistryAccess : IDisposable
 {
-    private RegistryAccess(RegistryClient client, RepositoryName repository, AuthConfig engineAuth)
+    private RegistryAccess(RemoteRepository remote, AuthConfig engineAuth)
     {
-        Client = client;
-        Repository = repository;
+        Remote = remote;
         EngineAuth = engineAuth;
     }
 
-    public RegistryClient Client { get; }
-    public RepositoryName Repository { get; }
+    public RemoteRepository Remote { get; }
+    public RegistryClient Client => Remote.Client;
+    public RepositoryName Repository => Remote.Name;
     public AuthConfig EngineAuth { get; }
 
-    /// <summary>Validates REPO and checks that the registry answers and accepts the credentials, before any transfer.</summary>
-    public static async Task<RegistryAccess> OpenAsync(string repo, RegistryClientOptions options, CancellationToken ct)
+    /// <summary>Another repository of the same registry, through the same client (dimg repositories next to the stages').</summary>
+    public RemoteRepository Other(RepositoryName repository) => new(Client, repository);
+
+    /// <summary>Checks that the registry answers and accepts the credentials, before any transfer.</summary>
+    public static async Task<RegistryAccess> OpenAsync(RepositoryName repository, RegistryClientOptions options, CancellationToken ct)
     {
-        DockerNames.EnsureValidRepo(repo);
-        var repository = RepositoryName.Parse(repo);
         var client = new RegistryClient(options);
         try
         {
             await client.PingAsync(repository, ct);
             var credential = await client.CredentialAsync(repository.Registry, ct);
-            return new RegistryAccess(client, repository, Dapp.Transfer.EngineAuth.For(repository.Registry, credential));
+            return new RegistryAccess(new RemoteRepository(client, repository), Dapp.Transfer.EngineAuth.For(repository.Registry, credential));
         }
         catch
         {

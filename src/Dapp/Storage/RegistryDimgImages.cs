@@ -15,7 +15,7 @@ namespace Dapp.Storage;
 /// even a timestamp, so the same stage and tag scheme always give the same manifest digest: a tag that already names
 /// it is left alone.
 /// </summary>
-public sealed class RegistryDimgImages(RegistryClient client, RepositoryName stagesRepository)
+public sealed class RegistryDimgImages(RemoteRepository stages)
 {
     /// <summary>Writes <paramref name="target"/>; false when it already is this image.</summary>
     public async Task<bool> MakeAsync(RegistryImage stage, ImageReference target, string tagScheme, bool dryRun, CancellationToken ct)
@@ -25,28 +25,28 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         var content = WithConfig(stage.Raw.Content, configDescriptor);
         var manifest = new RawManifest(content, stage.Raw.MediaType, Digest.Of(content));
 
-        var existing = await client.HeadManifestAsync(target, ct);
+        var existing = await stages.Client.HeadManifestAsync(target, ct);
         if (existing?.Digest == manifest.Digest) return false;
         if (dryRun) return true;
 
         var repository = target.Repository;
         var uploads = new List<Task>
         {
-            client.UploadBlobAsync(repository, configDescriptor, (offset, _) => Task.FromResult<Stream>(new MemoryStream(config, (int)offset, config.Length - (int)offset)),
+            stages.Client.UploadBlobAsync(repository, configDescriptor, (offset, _) => Task.FromResult<Stream>(new MemoryStream(config, (int)offset, config.Length - (int)offset)),
                 null, null, ct),
         };
-        if (repository != stagesRepository)
+        if (repository != stages.Name)
             uploads.AddRange(stage.Manifest.Layers.DistinctBy(l => l.Digest).Select(layer => CopyLayerAsync(layer, repository, ct)));
         await Task.WhenAll(uploads);
         try
         {
-            await client.PutManifestAsync(repository, target.Identifier, manifest, ct);
+            await stages.Client.PutManifestAsync(repository, target.Identifier, manifest, ct);
         }
         catch (RegistryException e) when (e.Status is { } status && (int)status is >= 400 and < 500
                                           && status is not (HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests))
         {
             // Another host wrote this very image under the tag meanwhile, on a registry that refuses to write it twice.
-            if (await client.HeadManifestAsync(target, ct) is not { } now) throw;
+            if (await stages.Client.HeadManifestAsync(target, ct) is not { } now) throw;
             if (now.Digest == manifest.Digest) return false;
             throw new DappException($"{target}: the registry refuses to write this tag, which names another image ({now.Digest}) there: "
                 + $"{e.Message}. A registry with immutable tags (Harbor's immutability rules, ECR's IMMUTABLE setting) never lets a tag "
@@ -61,16 +61,16 @@ public sealed class RegistryDimgImages(RegistryClient client, RepositoryName sta
         FileStream? spool = null;
         try
         {
-            await client.UploadBlobAsync(repository, layer, async (offset, token) =>
+            await stages.Client.UploadBlobAsync(repository, layer, async (offset, token) =>
             {
                 if (spool is null)
                 {
                     spool = TempSpool.Create("layer", shared: true);
-                    await client.DownloadBlobAsync(stagesRepository, layer, spool, null, token);
+                    await stages.Client.DownloadBlobAsync(stages.Name, layer, spool, null, token);
                     await spool.FlushAsync(token);
                 }
                 return TempSpool.OpenView(spool, offset);
-            }, stagesRepository, null, ct);
+            }, stages.Name, null, ct);
         }
         finally
         {

@@ -8,16 +8,6 @@ using Dapp.Transfer;
 
 namespace Dapp.Storage;
 
-/// <summary>How stages move between a registry and the engine.</summary>
-public sealed record StagesTransferOptions
-{
-    /// <summary>Stage transfers at a time.</summary>
-    public int Parallel { get; init; } = 4;
-
-    /// <summary>Pulled stages enter the engine through our client and its load API instead of its own pull.</summary>
-    public bool LoadPath { get; init; }
-}
-
 /// <summary>What a registry stages storage moved and asked in a command, for its summary line.</summary>
 public sealed record StagesTransferTotals(int StagesPulled, long BytesPulled, int StagesPushed, long BytesPushed, long Requests, string RequestKinds);
 
@@ -60,11 +50,11 @@ public sealed class RegistryStagesStorage : IStagesStorage
         _options = options;
         _transfer = registry.Transfer(engine, warn);
         _warn = warn;
-        _dimgs = new RegistryDimgImages(registry.Client, registry.Repository);
+        _dimgs = new RegistryDimgImages(registry.Remote);
     }
 
     /// <summary>Claims on stages in this repository, for hosts building at once (<see cref="StageClaims"/>).</summary>
-    public StageClaims Claims(TimeSpan ttl, Action<string> warn) => new(_registry.Client, Repository, ttl, warn, RefreshAsync);
+    public StageClaims Claims(TimeSpan ttl, Action<string> warn) => new(_registry.Remote, ttl, warn, RefreshAsync);
 
     public RepositoryName Repository => _registry.Repository;
 
@@ -73,11 +63,11 @@ public sealed class RegistryStagesStorage : IStagesStorage
     public static string Tag(string signature) => DappTags.Stage(signature);
 
     /// <summary>Every tag of a repository (paginated); none when it does not exist.</summary>
-    public static async Task<IReadOnlyList<string>> ListTagsAsync(RegistryClient client, RepositoryName repository, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> ListTagsAsync(RemoteRepository repository, CancellationToken ct)
     {
         try
         {
-            return await client.ListTagsAsync(repository, 1000, ct);
+            return await repository.Client.ListTagsAsync(repository.Name, 1000, ct);
         }
         catch (RegistryException e) when (e.IsNotFound)
         {

@@ -59,14 +59,14 @@ public sealed record ClaimAttempt(bool Held, StageClaim? Other);
 /// work: correctness never depends on them (stage tags are written only while free). A registry that refuses claim
 /// writes turns them off for the command, with one warning.
 /// </summary>
-public sealed class StageClaims(RegistryClient client, RepositoryName repository, TimeSpan ttl, Action<string> warn,
+public sealed class StageClaims(RemoteRepository remote, TimeSpan ttl, Action<string> warn,
     Func<string, CancellationToken, Task<bool>> isPublished, TimeSpan? minimumSettle = null, TimeProvider? time = null) : IStageClaims
 {
     public const string TagPrefix = "dimgclaim-";
     private const string HolderKey = "dapp.claim.holder";
     private const string ExpiresKey = "dapp.claim.expires";
     private const string OwnerKey = "dapp.claim.owner";
-    private readonly EmptyManifests _manifests = new(client, repository);
+    private readonly EmptyManifests _manifests = new(remote);
     private readonly Lock _lock = new();
     private bool _off;
     private TimeSpan _slowestWrite;
@@ -115,7 +115,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         RawManifest raw;
         try
         {
-            raw = await client.GetManifestExactAsync(ImageReference.WithTag(repository, Tag(signature)), ct);
+            raw = await remote.Client.GetManifestExactAsync(ImageReference.WithTag(remote.Name, Tag(signature)), ct);
         }
         catch (RegistryException e) when (e.IsNotFound)
         {
@@ -173,7 +173,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
         try
         {
             if (await ReadAsync(signature, ct) is { } current && current.Holder == Holder)
-                await client.DeleteManifestAsync(repository, current.Digest, ct);
+                await remote.Client.DeleteManifestAsync(remote.Name, current.Digest, ct);
         }
         catch (RegistryException)
         {
@@ -189,7 +189,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             await _manifests.EnsureConfigAsync(ct);
             return true;
         }
-        catch (RegistryException e) when (e.IsRefusal)
+        catch (RegistryException e) when (!e.IsTransient)
         {
             TurnOff(e);
             return false;
@@ -208,12 +208,12 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
                 [OwnerKey] = ProcessOwner.Current.ToString(),
             });
             var started = Time.GetTimestamp();
-            await client.PutManifestAsync(repository, Tag(signature), manifest, ct);
+            await remote.Client.PutManifestAsync(remote.Name, Tag(signature), manifest, ct);
             var took = Time.GetElapsedTime(started);
             lock (_lock) if (took > _slowestWrite) _slowestWrite = took;
             return true;
         }
-        catch (RegistryException e) when (e.IsRefusal)
+        catch (RegistryException e) when (!e.IsTransient)
         {
             TurnOff(e);
             return false;
@@ -227,7 +227,7 @@ public sealed class StageClaims(RegistryClient client, RepositoryName repository
             if (_off) return;
             _off = true;
         }
-        warn($"the registry refuses claims in {repository} ({e.Message}): hosts building this project at once may build the same stages; results are correct either way");
+        warn($"the registry refuses claims in {remote} ({e.Message}): hosts building this project at once may build the same stages; results are correct either way");
     }
 }
 

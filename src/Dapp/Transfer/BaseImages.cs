@@ -22,9 +22,10 @@ public sealed class BaseImages(DockerEngine engine, RegistryClientOptions option
     {
         if (await engine.ImageExistsAsync(image, ct)) return;
         pulling();
-        var registry = ImageReference.Parse(image).Repository.Registry;
+        var reference = ImageReference.Parse(image);
+        var registry = reference.Repository.Registry;
         var sources = new RegistryCredentials(registry == repoRegistry ? options : options with { Credential = null });
         var auth = EngineAuth.For(registry, await sources.FindAsync(registry, ct));
-        await ImageTransfer.RetryEngineAsync(ImageTransfer.EngineOnlyPolicy, warn, () => engine.PullAsync(image, auth, ct), ct);
+        await ImageTransfer.RetryEngineAsync(ImageTransfer.EngineOnlyPolicy, warn, () => engine.PullAsync(reference, auth, ct), ct);
     }
 }

@@ -32,9 +32,9 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
         var layers = new LayerProgress();
         try
         {
-            await WithRetriesAsync(() => engine.PullAsync(reference, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers), ct);
+            await WithRetriesAsync(() => engine.PullAsync(remote, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers), ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
+        catch (EngineTransferException e) when (e.IsTransient)
         {
             warn($"{e.Message}: pulling {reference} with dapp's own client instead");
             await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);
@@ -58,21 +58,22 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
     }
 
     /// <summary>
-    /// Pushes <paramref name="localImage"/> as <paramref name="remoteName"/>. The engine pushes only what carries the
+    /// Pushes <paramref name="localImage"/> as <paramref name="remote"/>. The engine pushes only what carries the
     /// remote name, so the image gets that name for the push and loses it after (tagged again when another process
     /// removed it meanwhile). Either path writes the registry's tag only once every layer is there.
     /// </summary>
-    public async Task PushAsync(string localImage, string remoteName, Action<long, long>? progress, CancellationToken ct)
+    public async Task PushAsync(string localImage, ImageReference remote, Action<long, long>? progress, CancellationToken ct)
     {
+        var remoteName = remote.ToString();
         try
         {
             var missingName = Retag.NewBudget();
-            await WithRetriesAsync(() => TagAndPushAsync(localImage, remoteName, missingName, progress, ct), ct);
+            await WithRetriesAsync(() => TagAndPushAsync(localImage, remote, missingName, progress, ct), ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient && !e.IsStall)
+        catch (EngineTransferException e) when (e.IsTransient)
         {
             warn($"{e.Message}: pushing {remoteName} with dapp's own client instead");
-            await new SaveTransfer(engine, client).PushAsync(localImage, ImageReference.Parse(remoteName), progress, ct);
+            await new SaveTransfer(engine, client).PushAsync(localImage, remote, progress, ct);
         }
         finally
         {
@@ -95,11 +96,11 @@ public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, Au
     /// Gives the image the name the engine pushes and pushes it; names it again when another process removed the name
     /// before the push began (as <paramref name="renamed"/> allows). Returns the digest the engine reported.
     /// </summary>
-    private async Task<string?> TagAndPushAsync(string localImage, string name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct)
+    private async Task<string?> TagAndPushAsync(string localImage, ImageReference name, RetryBudget renamed, Action<long, long>? progress, CancellationToken ct)
     {
         while (true)
         {
-            await engine.TagAsync(localImage, name, ct);
+            await engine.TagAsync(localImage, name.ToString(), ct);
             try
             {
                 return await engine.PushAsync(name, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true);

@@ -116,8 +116,8 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         using var proxiedClient = new RegistryClient();
         var settle = TimeSpan.FromSeconds(1.5);
         var published = (string _, CancellationToken _) => Task.FromResult(false);
-        var a = new StageClaims(directClient, RepositoryName.Parse(_repo), TimeSpan.FromSeconds(60), _ => { }, published, settle);
-        var b = new StageClaims(proxiedClient, viaProxy, TimeSpan.FromSeconds(60), _ => { }, published, settle);
+        var a = new StageClaims(new Dapp.Registry.Remote.RemoteRepository(directClient, RepositoryName.Parse(_repo)), TimeSpan.FromSeconds(60), _ => { }, published, settle);
+        var b = new StageClaims(new Dapp.Registry.Remote.RemoteRepository(proxiedClient, viaProxy), TimeSpan.FromSeconds(60), _ => { }, published, settle);
         var signature = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
         var bTakes = b.TryTakeAsync(signature, default);
@@ -262,7 +262,7 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
             {
                 var signature = (await project.SelectConveyorsAsync([], default))[0].SignatureOf(StageName.BeforeInstall);
                 var repository = RepositoryName.Parse(_repo);
-                await new EmptyManifests(client, repository).EnsureConfigAsync(default);
+                await new EmptyManifests(new Dapp.Registry.Remote.RemoteRepository(client, repository)).EnsureConfigAsync(default);
                 await client.PutManifestAsync(repository, StageClaims.Tag(signature), EmptyManifests.Create(new Dictionary<string, string>
                 {
                     ["dapp.claim.holder"] = "elsewhere/4242/0badc0de",

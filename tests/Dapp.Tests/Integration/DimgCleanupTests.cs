@@ -36,7 +36,7 @@ public class DimgCleanupTests
     private async Task<IReadOnlyList<string>> DimgTagsAsync()
     {
         using var client = new RegistryClient();
-        return (await RegistryStagesStorage.ListTagsAsync(client, RepositoryName.Parse($"{_repo}/app"), default)).Order().ToList();
+        return (await RegistryStagesStorage.ListTagsAsync(new Dapp.Registry.Remote.RemoteRepository(client, RepositoryName.Parse($"{_repo}/app")), default)).Order().ToList();
     }
 
     /// <summary>The stage tags of the project's chain at the work tree's HEAD.</summary>

@@ -71,7 +71,7 @@ public class KillSafetyTests : IAsyncLifetime
             await StageTags.AssertCompleteAsync(repo, $"killed at {moment} ms");
             // No tag but the stages' own, killed or not (no scratch upload tag).
             using (var client = new Dapp.Registry.Remote.RegistryClient())
-                Assert.All(await Dapp.Storage.RegistryStagesStorage.ListTagsAsync(client, Dapp.Registry.Names.RepositoryName.Parse(repo), default),
+                Assert.All(await Dapp.Storage.RegistryStagesStorage.ListTagsAsync(new Dapp.Registry.Remote.RemoteRepository(client, Dapp.Registry.Names.RepositoryName.Parse(repo)), default),
                     t => Assert.StartsWith(Dapp.Storage.RegistryStagesStorage.TagPrefix, t));
             var rerun = await DappCli.RunAsync(test, "dimg", "stages", "push", repo);
             Assert.True(rerun.ExitCode == 0, rerun.Stderr);

@@ -11,7 +11,7 @@ public static class StageTags
     public static async Task<IReadOnlyList<string>> ListAsync(string repo)
     {
         using var client = new RegistryClient();
-        return (await RegistryStagesStorage.ListTagsAsync(client, RepositoryName.Parse(repo), default))
+        return (await RegistryStagesStorage.ListTagsAsync(new Dapp.Registry.Remote.RemoteRepository(client, RepositoryName.Parse(repo)), default))
             .Where(t => t.StartsWith(RegistryStagesStorage.TagPrefix, StringComparison.Ordinal)).ToList();
     }
 

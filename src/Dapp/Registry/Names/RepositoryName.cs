@@ -5,6 +5,25 @@ public sealed record RepositoryName(string Registry, string Repository)
 {
     public const string DockerHub = "docker.io";
 
+    private readonly string? _written;
+
+    /// <summary>
+    /// The name as the user wrote it (<c>alpine</c>, not <c>docker.io/library/alpine</c>): what names dapp makes from
+    /// a REPO argument (<c>REPO/DIMG:TAG</c>) and shows start with. Not part of the name's identity.
+    /// </summary>
+    public string Written { get => _written ?? ToString(); init => _written = value; }
+
+    /// <summary>A REPO argument of a command: checked once (the error names REPO and what is wrong), parsed once.</summary>
+    public static RepositoryName FromArgument(string repo)
+    {
+        DockerNames.EnsureValidRepo(repo);
+        return Parse(repo) with { Written = repo };
+    }
+
+    public bool Equals(RepositoryName? other) => other is not null && Registry == other.Registry && Repository == other.Repository;
+
+    public override int GetHashCode() => HashCode.Combine(Registry, Repository);
+
     /// <summary>The host that serves the API (Docker Hub's differs from its name).</summary>
     public string ApiHost => Registry == DockerHub ? "registry-1.docker.io" : Registry;
 

@@ -21,17 +21,14 @@ internal sealed class AuthHandler(RegistryAuthenticator auth, HttpMessageHandler
         var challenge = AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString());
         response.Dispose();
         if (challenge is null)
-            throw new RegistryException($"unauthorized: the registry {registry} refused the request without saying how to authenticate",
-                RegistryErrorCode.Unauthorized, HttpStatusCode.Unauthorized);
+            throw RegistryException.Unauthorized($"the registry {registry} refused the request without saying how to authenticate");
         auth.Learn(registry, challenge);
         request.Headers.Authorization = await auth.HeaderAsync(registry, scopes, renew: true, ct)
-            ?? throw new RegistryException($"unauthorized: {registry} requires authentication and no credentials were found (--registry-username/--registry-password or the Docker config)",
-                RegistryErrorCode.Unauthorized, HttpStatusCode.Unauthorized);
+            ?? throw RegistryException.Unauthorized($"{registry} requires authentication and no credentials were found (--registry-username/--registry-password or the Docker config)");
         response = await base.SendAsync(request, ct);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
         response.Dispose();
         var user = (await auth.CredentialAsync(registry, ct))?.Username;
-        throw new RegistryException($"unauthorized: {registry} refused the credentials{(user is null ? "" : $" of user '{user}'")}",
-            RegistryErrorCode.Unauthorized, HttpStatusCode.Unauthorized);
+        throw RegistryException.Unauthorized($"{registry} refused the credentials{(user is null ? "" : $" of user '{user}'")}");
     }
 }

@@ -86,7 +86,7 @@ internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryCli
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
         {
-            throw new RegistryException($"Cannot reach {server}: {e.Message}", RegistryErrorCode.Unreachable, null, e);
+            throw RegistryException.TokenServerUnreachable(server, e);
         }
         using (response)
         {

@@ -53,7 +53,7 @@ public sealed class RegistryClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var error = await ErrorAsync(response, what, ct);
-            throw error.Errors.Count > 0 || response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests || RetryHandler.IsTransientStatus(response.StatusCode)
+            throw error.Errors.Count > 0 || response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests || RegistryException.IsTransientStatus(response.StatusCode)
                 ? error
                 : NotARegistry(repository, $"GET /v2/ answered {(int)response.StatusCode} {response.ReasonPhrase}");
         }
@@ -119,7 +119,7 @@ public sealed class RegistryClient : IDisposable
         var content = await ReadBodyAsync(response, MaxManifestSize, $"{reference}", ct);
         var digest = Digest.Of(content);
         if (reference.Digest is not null && reference.Digest != digest)
-            throw new RegistryException($"{reference}: the registry sent a manifest whose digest is {digest}", RegistryErrorCode.DigestInvalid, response.StatusCode);
+            throw RegistryException.Invalid(reference.ToString(), $"the registry sent a manifest whose digest is {digest}", RegistryErrorCode.DigestInvalid, response.StatusCode);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         JsonElement root;
         try
@@ -132,7 +132,7 @@ public sealed class RegistryClient : IDisposable
             throw NotARegistry(reference.Repository, $"the manifest of {reference} is not JSON ({mediaType ?? "no content type"}: {RegistryErrorReader.Excerpt(content)})");
         }
         if (root.ValueKind != JsonValueKind.Object)
-            throw new RegistryException($"{reference}: the registry sent a manifest that is not a JSON object", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+            throw RegistryException.Invalid(reference.ToString(), $"the registry sent a manifest that is not a JSON object", RegistryErrorCode.ManifestInvalid, response.StatusCode);
         if (mediaType is null or "application/json" or "text/plain")
             mediaType = root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()
                 : root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest;
@@ -147,10 +147,10 @@ public sealed class RegistryClient : IDisposable
     private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, int limit, string what, CancellationToken ct)
     {
         if (response.Content.Headers.ContentLength > limit)
-            throw new RegistryException($"{what}: the registry sent {response.Content.Headers.ContentLength} bytes, more than the {limit} a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+            throw RegistryException.Invalid(what, $"the registry sent {response.Content.Headers.ContentLength} bytes, more than the {limit} a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
         var body = await RegistryErrorReader.ReadLimitedAsync(response.Content, limit + 1, ct);
         if (body.Length > limit)
-            throw new RegistryException($"{what}: the registry sent more than the {limit} bytes a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+            throw RegistryException.Invalid(what, $"the registry sent more than the {limit} bytes a manifest may have", RegistryErrorCode.ManifestInvalid, response.StatusCode);
         return body;
     }
 
@@ -175,7 +175,8 @@ public sealed class RegistryClient : IDisposable
             using var response = await SendAsync(request, what, ct);
             if (response.IsSuccessStatusCode) return manifest.Digest;
             var error = await ErrorAsync(response, what, ct);
-            if (!error.Errors.Any(e => e.Code == RegistryErrorCode.ManifestBlobUnknown) || !budget.TryTake(RetryCause.Transient, null, out var delay))
+            // Transient statuses were the transport's to retry; what is left to mend here is a racing pusher's blob.
+            if (RegistryException.IsTransientStatus(response.StatusCode) || !error.IsTransient || !budget.TryTake(RetryCause.Transient, null, out var delay))
                 throw error;
             await Task.Delay(delay, _transport.Policy.Time, ct);
         }
@@ -278,7 +279,7 @@ public sealed class RegistryClient : IDisposable
                         if (chunk.IsEmpty) continue;
                     }
                     if (written + chunk.Length > blob.Size)
-                        throw new RegistryException($"{what}: the registry sent more than the {blob.Size} bytes of the blob", RegistryErrorCode.SizeInvalid, response.StatusCode);
+                        throw RegistryException.Invalid(what, $"the registry sent more than the {blob.Size} bytes of the blob", RegistryErrorCode.SizeInvalid, response.StatusCode);
                     hash.AppendData(chunk.Span);
                     await sink.WriteAsync(chunk, ct);
                     written += chunk.Length;
@@ -299,7 +300,7 @@ public sealed class RegistryClient : IDisposable
         }
         var actual = Digest.FromHash(hash.GetHashAndReset());
         if (actual != blob.Digest)
-            throw new RegistryException($"{what}: the downloaded content has the digest {actual}", RegistryErrorCode.DigestInvalid, null);
+            throw RegistryException.Invalid(what, $"the downloaded content has the digest {actual}", RegistryErrorCode.DigestInvalid);
     }
 
     private sealed class StalledException(string message) : IOException(message);
@@ -351,7 +352,7 @@ public sealed class RegistryClient : IDisposable
                 await upload.SendAsync(location, ct);
                 return BlobUploadResult.Uploaded;
             }
-            catch (RegistryException e) when (BlobUpload.IsSessionLost(e) && budget.TryTake(BlobUpload.CauseOf(e), null, out var delay))
+            catch (RegistryException e) when (BlobUpload.IsLost(e) && budget.TryTake(BlobUpload.CauseOf(e), null, out var delay))
             {
                 await Task.Delay(delay, _transport.Policy.Time, ct);
             }
@@ -363,14 +364,11 @@ public sealed class RegistryClient : IDisposable
         Func<long, CancellationToken, Task<Stream>> openAt, IProgress<long>? progress, RetryBudget budget, string what)
     {
         /// <summary>
-        /// The session cannot go on (Distribution signs the offset into the upload URL's <c>_state</c>: once it took
-        /// data the client never heard about, that URL is refused with BLOB_UPLOAD_INVALID), but a new one can.
+        /// The session cannot go on, but a new one can: a transient failure (Distribution signs the offset into the
+        /// upload URL's <c>_state</c>: once it took data the client never heard about, that URL is refused with
+        /// BLOB_UPLOAD_INVALID), or a session the registry no longer knows (a plain 404 from some registries).
         /// </summary>
-        public static bool IsSessionLost(RegistryException e) =>
-            e.Code is RegistryErrorCode.BlobUploadInvalid or RegistryErrorCode.BlobUploadUnknown or RegistryErrorCode.RangeInvalid
-            || e.Status is HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotFound
-            || (e.Status is { } status && RetryHandler.IsTransientStatus(status))
-            || e.Code == RegistryErrorCode.Unreachable;
+        public static bool IsLost(RegistryException e) => e.IsTransient || e.Status == HttpStatusCode.NotFound;
 
         public async Task SendAsync(Uri location, CancellationToken ct)
         {
@@ -397,7 +395,7 @@ public sealed class RegistryClient : IDisposable
                     location = client.Location(repository, response);
                     offset = RangeEnd(response) ?? offset + length;
                 }
-                catch (RegistryException e) when (!IsFatal(e) && budget.TryTake(CauseOf(e), null, out var delay))
+                catch (RegistryException e) when (IsLost(e) && budget.TryTake(CauseOf(e), null, out var delay))
                 {
                     // Ask the upload where it stands and go on from there; a lost session throws, and a new one starts.
                     await Task.Delay(delay, budget.Policy.Time, ct);
@@ -410,8 +408,6 @@ public sealed class RegistryClient : IDisposable
         /// <summary>A request that got no answer in time counts as a timeout: an upload that keeps stalling fails after two, not six.</summary>
         public static RetryCause CauseOf(RegistryException e) => e.InnerException is TimeoutException ? RetryCause.Timeout : RetryCause.Transient;
 
-        private static bool IsFatal(RegistryException e) => e.Code is RegistryErrorCode.Unauthorized or RegistryErrorCode.Denied or RegistryErrorCode.NameInvalid;
-
         /// <summary>The closing PUT; when its answer is lost, the blob may be complete all the same: the registry says.</summary>
         private async Task FinishAsync(HttpRequestMessage put, CancellationToken ct)
         {
@@ -420,7 +416,7 @@ public sealed class RegistryClient : IDisposable
                 using var response = await client.SendAsync(put, what, ct);
                 if (response.StatusCode != HttpStatusCode.Created) throw await ErrorAsync(response, what, ct);
             }
-            catch (RegistryException e) when (IsSessionLost(e))
+            catch (RegistryException e) when (IsLost(e))
             {
                 if (await client.HeadBlobAsync(repository, blob.Digest, scopes, budget, ct) != blob.Size) throw;
             }
@@ -456,7 +452,7 @@ public sealed class RegistryClient : IDisposable
 
     private Uri Location(RepositoryName repository, HttpResponseMessage response)
     {
-        var location = response.Headers.Location ?? throw new RegistryException($"{repository}: the registry sent no upload location", RegistryErrorCode.NotARegistry, response.StatusCode);
+        var location = response.Headers.Location ?? throw RegistryException.Invalid(repository.ToString(), $"the registry sent no upload location", RegistryErrorCode.NotARegistry, response.StatusCode);
         return location.IsAbsoluteUri ? location : new Uri(_transport.BaseUri(repository), location);
     }
 
@@ -481,18 +477,15 @@ public sealed class RegistryClient : IDisposable
         }
         catch (TimeoutException e) when (!ct.IsCancellationRequested)
         {
-            throw new RegistryException($"{what}: the registry {registry} did not answer ({e.Message}, {budget.Retries + 1} time(s)): is it a Docker registry, and is it up?",
-                RegistryErrorCode.Unreachable, null, e);
+            throw RegistryException.NoAnswer(what, registry, e, budget.Retries + 1);
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.InvalidResponse && !ct.IsCancellationRequested)
         {
-            throw new RegistryException($"{what}: {request.RequestUri?.GetLeftPart(UriPartial.Authority)} does not look like a Docker registry: it answered something that is not HTTP. Check the host and port of REPO.",
-                RegistryErrorCode.NotARegistry, null, e);
+            throw RegistryException.NotHttp(what, request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? registry, e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or SocketException && !ct.IsCancellationRequested)
         {
-            throw new RegistryException($"{what}: cannot reach the registry {registry} ({e.GetBaseException().Message}; gave up after {budget.Retries} retries)",
-                RegistryErrorCode.Unreachable, null, e);
+            throw RegistryException.Unreachable(what, registry, e, budget.Retries);
         }
     }
 

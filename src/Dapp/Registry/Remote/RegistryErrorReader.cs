@@ -23,26 +23,10 @@ internal static class RegistryErrorReader
         {
             // Not a registry error body (an HTML page, a proxy's message, a cut answer): the status says enough.
         }
-        var code = errors.Count > 0 ? errors[0].Code : response.StatusCode switch
-        {
-            HttpStatusCode.NotFound => RegistryErrorCode.NotFound,
-            HttpStatusCode.Unauthorized => RegistryErrorCode.Unauthorized,
-            HttpStatusCode.Forbidden => RegistryErrorCode.Denied,
-            HttpStatusCode.TooManyRequests => RegistryErrorCode.TooManyRequests,
-            _ => RegistryErrorCode.Unknown,
-        };
-        var text = errors.Count > 0
-            ? string.Join("; ", errors.Select(e => $"{e.Message ?? e.WireCode.ToLowerInvariant().Replace('_', ' ')} ({e.WireCode})"))
-            : $"{(int)response.StatusCode} {response.ReasonPhrase ?? response.StatusCode.ToString()}{(code == RegistryErrorCode.Unknown ? "" : $" ({code.WireName()})")}";
         var budget = response.RequestMessage?.Options.TryGetValue(Handlers.RegistryRequest.Budget, out var given) == true ? given : null;
-        if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            text = $"the registry's request quota is used up ({text}; "
-                + $"{(Handlers.RetryHandler.RetryAfter(response, (budget?.Policy.Time ?? TimeProvider.System).GetUtcNow()) is { } reset ? $"it asks to wait {reset.TotalSeconds:0} s" : "it says not when it renews")}): "
-                + "Docker Hub counts each manifest GET as a pull; log in (a higher quota), or wait and run again";
-        // A transient status that is still there was retried as long as the operation's budget allowed: say so.
-        else if (Handlers.RetryHandler.IsTransientStatus(response.StatusCode) && budget is { Retries: > 0 })
-            text += $" (still, after {budget.Retries} retries)";
-        return new RegistryException($"{what}: {text}", code, response.StatusCode, errors: errors);
+        var quotaReset = response.StatusCode == HttpStatusCode.TooManyRequests
+            ? Handlers.RetryHandler.RetryAfter(response, (budget?.Policy.Time ?? TimeProvider.System).GetUtcNow()) : null;
+        return RegistryException.Answered(what, response.StatusCode, response.ReasonPhrase, errors, quotaReset, budget?.Retries ?? 0);
     }
 
     /// <summary>At most <paramref name="limit"/> bytes of a body: an error or token answer is small, a hostile one need not be.</summary>

@@ -31,7 +31,7 @@ internal static class TokenRealm
         }
         catch (SocketException e)
         {
-            throw new RegistryException($"Cannot reach the token server of {registry} at {uri.GetLeftPart(UriPartial.Path)}: {e.Message}", RegistryErrorCode.Unreachable, null, e);
+            throw RegistryException.TokenServerUnreachable($"the token server of {registry} at {uri.GetLeftPart(UriPartial.Path)}", e);
         }
         if (addresses.FirstOrDefault(IsLinkLocal) is { } linkLocal)
             throw Refused(registry, realm, $"{linkLocal} is a link-local address (where cloud metadata services answer)");

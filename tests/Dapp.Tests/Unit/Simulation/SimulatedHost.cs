@@ -59,7 +59,7 @@ public sealed class SimulatedHost : ILocalStages, IStageBuilder, IStagesStorage,
         using var client = new RegistryClient(new RegistryClientOptions { Network = _registry.Network, MaxRetries = 0 });
         var repository = RepositoryName.Parse($"{SimulatedRegistry.Host}/{SimulatedRegistry.Repository}");
         var stageClaims = claims
-            ? new StageClaims(client, repository, claimTtl, Reporter.Warning, async (signature, ct) => (await LookUpAsync([signature], ct)).Count > 0, time: _time.Clock)
+            ? new StageClaims(new RemoteRepository(client, repository), claimTtl, Reporter.Warning, async (signature, ct) => (await LookUpAsync([signature], ct)).Count > 0, time: _time.Clock)
             : null;
         var options = new BuildOptions { LockTimeout = TimeSpan.FromHours(1) };
         await new ConveyorBuilder(this, this, this, stageClaims, this, options, Reporter, this, _time.Clock).BuildAllAsync(conveyors, default);

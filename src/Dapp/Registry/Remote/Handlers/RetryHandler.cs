@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Dapp.Registry.Model;
 using Polly;
 using Polly.Retry;
 
@@ -72,7 +73,7 @@ internal sealed class RetryHandler : DelegatingHandler
 
     public static RetryCause? Cause(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
-        null => outcome.Result is { } r && IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
+        null => outcome.Result is { } r && RegistryException.IsTransientStatus(r.StatusCode) ? RetryCause.Transient : null,
         TimeoutException => RetryCause.Timeout,
         // Answers that are not HTTP (a wrong port), TLS failures and limits do not mend by themselves.
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError or HttpRequestError.ConfigurationLimitExceeded
@@ -80,9 +81,6 @@ internal sealed class RetryHandler : DelegatingHandler
         HttpRequestException or IOException or SocketException => RetryCause.Transient,
         _ => null,
     };
-
-    public static bool IsTransientStatus(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <summary>How long the server asks to wait: Retry-After, or (Docker Hub) the seconds until its quota resets, <c>RateLimit-Reset</c>.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now)
