@@ -92,3 +92,28 @@ public class RegistrySchemeTests
             Base("registry.example.com/app", new RegistryClientOptions { Environment = n => n == "DAPP_INSECURE_REGISTRY" ? "1" : null }).ToString());
     }
 }
+
+public class RepoArgumentTests
+{
+    [Fact]
+    public void A_repo_argument_keeps_its_spelling_for_names_and_compares_by_its_canonical_name()
+    {
+        var given = RepositoryName.FromArgument("myapp");
+        Assert.Equal("myapp", given.Written);
+        Assert.Equal("docker.io/library/myapp", given.ToString());
+        Assert.Equal(RepositoryName.Parse("docker.io/library/myapp"), given);
+        Assert.Equal(RepositoryName.Parse("docker.io/library/myapp").GetHashCode(), given.GetHashCode());
+        Assert.Equal("127.0.0.1:5000/x", RepositoryName.Parse("127.0.0.1:5000/x").Written);
+    }
+
+    [Theory]
+    [InlineData("UPPER/case", "expected [HOST[:PORT]/]NAME")]
+    [InlineData("127.0.0.1:99999/x", "the port must be a number from 1 to 65535")]
+    [InlineData("repo:tag", "expected [HOST[:PORT]/]NAME")]
+    public void A_bad_repo_argument_is_refused_naming_REPO(string repo, string reason)
+    {
+        var e = Assert.Throws<DappException>(() => RepositoryName.FromArgument(repo));
+        Assert.StartsWith($"Invalid REPO '{repo}': ", e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+}

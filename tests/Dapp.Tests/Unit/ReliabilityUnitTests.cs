@@ -197,3 +197,68 @@ public class ProcessOwnerTests
         Assert.Null(ProcessOwner.Parse(null));
     }
 }
+
+/// <summary>The one verdict every failure answers (<see cref="DappException.IsTransient"/>): what retry loops, lost upload sessions and claims ask.</summary>
+public class FailureVerdictTests
+{
+    [Theory]
+    [InlineData(HttpStatusCode.ServiceUnavailable, null, true)]
+    [InlineData(HttpStatusCode.InternalServerError, null, true)]
+    [InlineData(HttpStatusCode.RequestTimeout, null, true)]
+    [InlineData(HttpStatusCode.TooManyRequests, null, true)]
+    [InlineData(HttpStatusCode.RequestedRangeNotSatisfiable, null, true)]
+    [InlineData(HttpStatusCode.BadRequest, "BLOB_UPLOAD_INVALID", true)]
+    [InlineData(HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN", true)]
+    [InlineData(HttpStatusCode.BadRequest, "MANIFEST_BLOB_UNKNOWN", true)]
+    [InlineData(HttpStatusCode.NotFound, "MANIFEST_UNKNOWN", false)]
+    [InlineData(HttpStatusCode.NotFound, null, false)]
+    [InlineData(HttpStatusCode.Unauthorized, "UNAUTHORIZED", false)]
+    [InlineData(HttpStatusCode.Forbidden, null, false)]
+    [InlineData(HttpStatusCode.MethodNotAllowed, null, false)]
+    [InlineData(HttpStatusCode.Conflict, null, false)]
+    [InlineData(HttpStatusCode.BadRequest, "TAG_INVALID", false)]
+    [InlineData(HttpStatusCode.BadRequest, "DIGEST_INVALID", false)]
+    public void Registry_answers_are_transient_or_permanent(HttpStatusCode status, string? wireCode, bool transient)
+    {
+        IReadOnlyList<RegistryError> errors = wireCode is null ? [] : [new RegistryError(RegistryErrorCodes.Parse(wireCode), wireCode, null)];
+        var e = RegistryException.Answered("push manifest r:t", status, null, errors, null, 0);
+        Assert.Equal(transient, e.IsTransient);
+        Assert.Equal(transient, ((DappException)e).IsTransient);
+    }
+
+    [Fact]
+    public void No_answer_is_transient_and_the_message_says_how_often_it_was_tried()
+    {
+        var e = RegistryException.NoAnswer("ping r", "r:5000", new TimeoutException("no answer in 25 s"), 3);
+        Assert.True(e.IsTransient);
+        Assert.Equal("ping r: the registry r:5000 did not answer (no answer in 25 s, 3 time(s)): is it a Docker registry, and is it up?", e.Message);
+        Assert.True(RegistryException.Unreachable("ping r", "r:5000", new IOException("reset"), 5).IsTransient);
+        Assert.False(RegistryException.NotHttp("ping r", "http://r:5000", new IOException("x")).IsTransient);
+        Assert.False(RegistryException.Unauthorized("r refused the credentials").IsTransient);
+    }
+
+    [Fact]
+    public void A_transient_status_still_there_says_after_how_many_retries_and_a_quota_says_when_it_renews()
+    {
+        Assert.EndsWith("503 Service Unavailable (still, after 4 retries)",
+            RegistryException.Answered("get m", HttpStatusCode.ServiceUnavailable, "Service Unavailable", [], null, 4).Message);
+        Assert.Contains("it asks to wait 30 s", RegistryException.Answered("get m", HttpStatusCode.TooManyRequests, "Too Many Requests", [], TimeSpan.FromSeconds(30), 1).Message);
+    }
+
+    [Theory]
+    [InlineData("push r: received unexpected HTTP status: 503 Service Unavailable", true)]
+    [InlineData("pull r: toomanyrequests: You have reached your pull rate limit", true)]
+    [InlineData("push r: blob unknown to registry", true)]
+    [InlineData("pull r: manifest unknown", false)]
+    [InlineData("push r: denied: requested access to the resource is denied", false)]
+    public void Engine_transfer_failures_are_judged_by_the_engine_s_text(string message, bool transient) =>
+        Assert.Equal(transient, new EngineTransferException(message).IsTransient);
+
+    [Fact]
+    public void A_stall_is_permanent_and_the_engine_s_own_layer_retry_is_transient()
+    {
+        Assert.False(EngineTransferException.Stalled("push r:t", TimeSpan.FromSeconds(25)).IsTransient);
+        Assert.True(EngineTransferException.LayerRetried("pull r:t").IsTransient);
+        Assert.False(new DappException("anything else").IsTransient);
+    }
+}
