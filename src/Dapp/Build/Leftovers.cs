@@ -45,7 +45,7 @@ public sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, Pro
 /// pushed stages under (<c>REPO:dapp-upload-N</c>). Every command that uses the engine removes those of
 /// processes known to have ended; <c>cleanup</c> lists all and removes every one not owned by a live process.
 /// </summary>
-public sealed partial class Leftovers(DockerEngine engine, LocalStagesStorage stages)
+public sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage stages)
 {
     [GeneratedRegex("^(?<repo>.+):dimgstage-(?<signature>[0-9a-f]{64})$")]
     private static partial Regex PushName();

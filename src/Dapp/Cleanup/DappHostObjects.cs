@@ -12,7 +12,7 @@ public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnly
 /// What dapp leaves in an engine across all projects (<c>dimg mrproper</c>, docs/cleanup.md): its build containers (label
 /// <c>dapp-build-container</c>) and the images labelled <c>dapp</c> (stages and dimg images).
 /// </summary>
-public sealed class DappHostObjects(DockerEngine engine)
+public sealed class DappHostObjects(IDockerEngine engine)
 {
     public async Task PingAsync(CancellationToken ct) => await engine.PingAsync(ct);
 

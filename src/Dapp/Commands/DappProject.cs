@@ -14,7 +14,7 @@ namespace Dapp.Commands;
 /// <summary>A loaded project: its dappfile, name, conveyors, and the engine holding its stages.</summary>
 public sealed class DappProject : IDisposable
 {
-    private DappProject(string workDir, string name, Dappfile dappfile, WorkTreeRepository? repository, DockerEngine engine, ProjectOptions options)
+    private DappProject(string workDir, string name, Dappfile dappfile, WorkTreeRepository? repository, IDockerEngine engine, ProjectOptions options)
     {
         WorkDir = workDir;
         Name = name;
@@ -38,7 +38,7 @@ public sealed class DappProject : IDisposable
     public string Name { get; }
     public Dappfile Dappfile { get; }
     public WorkTreeRepository? Repository { get; }
-    public DockerEngine Engine { get; }
+    public IDockerEngine Engine { get; }
     public ProjectOptions Options { get; }
     public ConveyorFactory Conveyors { get; }
     public GitRepositories GitRepositories { get; }
@@ -56,7 +56,8 @@ public sealed class DappProject : IDisposable
         var dappfile = await DappfileLoader.LoadAsync(workDir, ProjectOptions.FilesRoot(workDir), options.Environment, ct, warn);
         var repository = WorkTreeRepository.Discover(workDir);
         var name = ProjectName.Resolve(options.Name, workDir, repository);
-        return new DappProject(workDir, name, dappfile, repository, DockerEngine.Connect(options.DockerHost, options.Environment), options);
+        var engine = options.Engine?.Invoke() ?? DockerEngine.Connect(options.DockerHost, options.Environment);
+        return new DappProject(workDir, name, dappfile, repository, engine, options);
     }
 
     /// <summary>The conveyors of the dimgs selected by the patterns, in dappfile order.</summary>

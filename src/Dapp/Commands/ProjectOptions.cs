@@ -17,6 +17,9 @@ public sealed record ProjectOptions
 
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>What the commands talk to: the engine at <see cref="DockerHost"/>, unless a test puts an in-memory one here.</summary>
+    internal Func<Engine.IDockerEngine>? Engine { get; init; }
+
     /// <summary>--tmp-dir-prefix: where a build's temporary directories (tmp_dir mounts) go; the system's temp dir when null.</summary>
     public string? TmpDirPrefix { get; init; }
 

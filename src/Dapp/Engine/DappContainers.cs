@@ -37,7 +37,7 @@ public sealed class ImageUsers
 
     private ImageUsers(Dictionary<string, List<string>> users) => _users = users;
 
-    public static async Task<ImageUsers> ReadAsync(Engine.DockerEngine engine, CancellationToken ct)
+    public static async Task<ImageUsers> ReadAsync(Engine.IDockerEngine engine, CancellationToken ct)
     {
         var users = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var container in await engine.ListContainersAsync(new Dictionary<string, IDictionary<string, bool>>(), ct))

@@ -8,10 +8,10 @@ using Docker.DotNet.Models;
 namespace Dapp.Engine;
 
 /// <summary>
-/// The Docker engine as dapp needs it. Every failure becomes a <see cref="DappException"/> that names what was being
+/// The Docker engine as dapp needs it (<see cref="IDockerEngine"/>), through Docker.DotNet. Every failure becomes a <see cref="DappException"/> that names what was being
 /// done; "not found" answers become nulls or booleans where callers expect them.
 /// </summary>
-public sealed class DockerEngine : IDisposable
+public sealed class DockerEngine : IDockerEngine
 {
     public const string DefaultEndpoint = "unix:///var/run/docker.sock";
 
@@ -105,7 +105,6 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
-    public async Task<bool> ImageExistsAsync(string name, CancellationToken ct) => await InspectImageAsync(name, ct) is not null;
 
     /// <summary>The IDs of the image and of its ancestors this engine has (committed or pulled whole), nearest first.</summary>
     public async Task<IReadOnlyList<string>> AncestorIdsAsync(string name, CancellationToken ct) =>
@@ -211,18 +210,6 @@ public sealed class DockerEngine : IDisposable
     /// <summary>The image as a docker-save tar stream.</summary>
     public Task<Stream> SaveAsync(string image, CancellationToken ct) => Call($"save {image}", () => _client.Images.SaveImageAsync(image, ct));
 
-    /// <summary>The chain IDs of every layer the engine has (from its images' root filesystems).</summary>
-    public async Task<IReadOnlySet<string>> LayerChainIdsAsync(CancellationToken ct)
-    {
-        var images = await ListImagesAsync(new Dictionary<string, IDictionary<string, bool>>(), ct);
-        var inspected = await Task.WhenAll(images.Select(i => InspectImageAsync(i.ID, ct)));
-        var chains = new HashSet<string>();
-        foreach (var image in inspected)
-            if (image?.RootFS?.Layers is { } layers)
-                foreach (var chain in ChainIds(layers)) chains.Add(chain);
-        return chains;
-    }
-
     /// <summary>Chain IDs of a layer stack: the first is its diff ID, each next one sha256("previous diff").</summary>
     public static IReadOnlyList<string> ChainIds(IEnumerable<string> diffIds)
     {
@@ -268,10 +255,6 @@ public sealed class DockerEngine : IDisposable
     /// </summary>
     public async Task<string> CreateContainerAsync(CreateContainerParameters parameters) =>
         (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, CancellationToken.None))).ID;
-
-    /// <summary>A container that is never started: a source to copy files from, or a base to commit a relabelled image.</summary>
-    public Task<string> CreateIdleContainerAsync(string image, string name, IDictionary<string, string> labels) =>
-        CreateContainerAsync(new CreateContainerParameters { Name = name, Image = image, Entrypoint = ["/bin/true"], Labels = labels });
 
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));

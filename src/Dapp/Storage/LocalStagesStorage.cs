@@ -5,7 +5,7 @@ using Docker.DotNet.Models;
 namespace Dapp.Storage;
 
 /// <summary>The project's stages in the local engine: <c>dimgstage-&lt;project&gt;:&lt;signature&gt;</c>.</summary>
-public sealed class LocalStagesStorage(DockerEngine engine, string project) : IStagesStorage, ILocalStages
+public sealed class LocalStagesStorage(IDockerEngine engine, string project) : IStagesStorage, ILocalStages
 {
     public string Project => project;
 

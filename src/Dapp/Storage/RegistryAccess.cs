@@ -44,7 +44,7 @@ public sealed class RegistryAccess : IDisposable
     }
 
     /// <summary>Image pulls and pushes between an engine and this registry, retried by dapp's policy.</summary>
-    public ImageTransfer Transfer(DockerEngine engine, Action<string> warn) =>
+    public ImageTransfer Transfer(IDockerEngine engine, Action<string> warn) =>
         new(engine, Client, EngineAuth, ImageTransfer.DefaultPolicy, warn);
 
     public void Dispose() => Client.Dispose();

@@ -27,7 +27,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
 
     private readonly RegistryAccess _registry;
     private readonly LocalStagesStorage _local;
-    private readonly DockerEngine _engine;
+    private readonly IDockerEngine _engine;
     private readonly StagesTransferOptions _options;
     private readonly ImageTransfer _transfer;
     /// <summary>What each lookup found: the manifest, or null for "not there".</summary>
@@ -42,7 +42,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
     private int _stagesPulled, _stagesPushed;
     private long _bytesPulled, _bytesPushed;
 
-    public RegistryStagesStorage(RegistryAccess registry, LocalStagesStorage local, DockerEngine engine, StagesTransferOptions options, Action<string> warn)
+    public RegistryStagesStorage(RegistryAccess registry, LocalStagesStorage local, IDockerEngine engine, StagesTransferOptions options, Action<string> warn)
     {
         _registry = registry;
         _local = local;

@@ -15,7 +15,7 @@ public interface IBaseImages
 /// their registry from the same sources as REPO's (<see cref="RegistryCredentials"/>; the command line's only for
 /// REPO's own registry), transient registry faults retried.
 /// </summary>
-public sealed class BaseImages(DockerEngine engine, RegistryClientOptions options, string? repoRegistry, Action<string> warn) : IBaseImages
+public sealed class BaseImages(IDockerEngine engine, RegistryClientOptions options, string? repoRegistry, Action<string> warn) : IBaseImages
 {
     /// <summary>Makes sure the engine has the image; <paramref name="pulling"/> is told before a pull.</summary>
     public async Task EnsureAsync(string image, Action pulling, CancellationToken ct)

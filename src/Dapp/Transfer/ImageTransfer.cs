@@ -14,7 +14,7 @@ namespace Dapp.Transfer;
 /// for pushes). Stages are always uploaded by dapp's own client (<see cref="UploadAsync"/>). Each retry and each change of
 /// path is announced in a one-line warning. Failures that are not transient fail at once, naming the registry's error.
 /// </summary>
-public sealed class ImageTransfer(DockerEngine engine, RegistryClient client, AuthConfig? auth, RetryPolicy policy, Action<string> warn)
+public sealed class ImageTransfer(IDockerEngine engine, RegistryClient client, AuthConfig? auth, RetryPolicy policy, Action<string> warn)
 {
     /// <summary>The engine's attempts before dapp's own client takes over: one whole-image attempt costs many requests.</summary>
     public static RetryPolicy DefaultPolicy { get; } = new() { MaxRetries = 1, BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(10) };

@@ -17,7 +17,7 @@ public sealed record LoadItem(ImageReference Remote, string LocalName, string La
 /// configs, downloads each layer the engine lacks once (verified, concurrently), and streams a docker-save tar per
 /// image into the engine's load API, which names the image only once it is whole.
 /// </summary>
-public sealed class LoadTransfer(DockerEngine engine, RegistryClient client)
+public sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
 {
     public async Task RunAsync(IReadOnlyList<LoadItem> items, int parallel, Action<string, long, long> progress, CancellationToken ct)
     {

@@ -7,7 +7,7 @@ public sealed class EngineFixture : IAsyncLifetime
 {
     public const string BaseImage = "dapp-examples/busybox:1.35";
 
-    public DockerEngine Engine { get; } = DockerEngine.Connect();
+    public IDockerEngine Engine { get; } = DockerEngine.Connect();
 
     public async Task InitializeAsync()
     {

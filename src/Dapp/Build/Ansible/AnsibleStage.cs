@@ -79,7 +79,7 @@ public static class AnsibleStage
         $"{toolchain.Core.Path}/bin/ansible-playbook {ToolchainFiles.WorkDir}/playbook.yml && rm -rf {ToolchainFiles.WorkDir}";
 
     /// <summary>The task that failed, from the file the callback wrote; null when the play stopped before a task ran.</summary>
-    internal static async Task<AnsibleFailure?> ReadFailureAsync(DockerEngine engine, string containerId, CancellationToken ct)
+    internal static async Task<AnsibleFailure?> ReadFailureAsync(IDockerEngine engine, string containerId, CancellationToken ct)
     {
         Stream archive;
         try

@@ -34,7 +34,7 @@ public sealed record ToolchainMounts(ToolchainMount Core, ToolchainMount? Collec
 /// <see cref="CollectionsPath"/>: a dappfile naming other modules makes only that tree again.
 /// </para>
 /// </summary>
-public sealed class AnsibleToolchain(DockerEngine engine, IReporter reporter)
+public sealed class AnsibleToolchain(IDockerEngine engine, IReporter reporter)
 {
     public const string Root = "/.dapp/deps/ansible";
     public const string CollectionsPath = "/.dapp/deps/ansible-collections";
