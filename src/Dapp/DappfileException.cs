@@ -1,7 +1,7 @@
 namespace Dapp;
 
 /// <summary>An invalid dappfile; the message starts with <c>file:line:col:</c>.</summary>
-public class DappfileException : DappException
+internal class DappfileException : DappException
 {
     public DappfileException(SourceLocation location, string message) : base($"{location}: {message}")
     {

@@ -5,7 +5,7 @@ namespace Dapp;
 /// released by the kernel when the process dies, so a killed dapp never leaves a stale lock). Stage builds take one
 /// per stage; uploads take one per upload slot.
 /// </summary>
-public sealed class HostLock : IDisposable
+internal sealed class HostLock : IDisposable
 {
     private readonly FileStream _stream;
 

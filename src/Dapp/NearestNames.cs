@@ -1,7 +1,7 @@
 namespace Dapp;
 
 /// <summary>The known names closest to a misspelt one (edit distance, an adjacent swap counting as one edit), for "did you mean".</summary>
-public static class NearestNames
+internal static class NearestNames
 {
     /// <summary>Up to <paramref name="count"/> names within a third of the name's length in edits (at least one), nearest first.</summary>
     public static IReadOnlyList<string> Find(string name, IEnumerable<string> known, int count = 3)

@@ -1,7 +1,7 @@
 namespace Dapp;
 
 /// <summary>Files and dirs only their owner may read: what dapp writes that may hold a secret (a rendering, a spool).</summary>
-public static class PrivateFiles
+internal static class PrivateFiles
 {
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode DirMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;

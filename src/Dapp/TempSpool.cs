@@ -7,7 +7,7 @@ namespace Dapp;
 /// this user's (mode 0700, each file 0600: a layer may hold a secret) and are named after the process that made them,
 /// so that the spools of a killed process are swept by the next command (<see cref="FindEnded"/>).
 /// </summary>
-public static class TempSpool
+internal static class TempSpool
 {
     /// <summary>The spool dir: <c>$TMPDIR/dapp-spools-USER</c>.</summary>
     public static string Directory => Path.Combine(Path.GetTempPath(), $"dapp-spools-{Environment.UserName}");

@@ -4,7 +4,7 @@ using Dapp.Stages;
 namespace Dapp.Build;
 
 /// <summary>Builds one stage image on the image before it (<see cref="StageImageBuilder"/>).</summary>
-public interface IStageBuilder
+internal interface IStageBuilder
 {
     /// <param name="beforeCommit">Awaited before the commit: it may still call the build off (by throwing), and no image is made.</param>
     Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct, Func<CancellationToken, Task>? beforeCommit = null);
@@ -14,14 +14,14 @@ public interface IStageBuilder
 }
 
 /// <summary>Locks every dapp process of a host shares (<see cref="HostLock"/>): one per stage being built.</summary>
-public interface IHostLocks
+internal interface IHostLocks
 {
     /// <summary>The lock, once no other process of the host holds it; <paramref name="onWaiting"/> is told once if it has to wait.</summary>
     Task<IDisposable> AcquireAsync(string name, TimeSpan timeout, Action onWaiting, CancellationToken ct);
 }
 
 /// <summary>The host's file locks.</summary>
-public sealed class FileHostLocks : IHostLocks
+internal sealed class FileHostLocks : IHostLocks
 {
     public static FileHostLocks Instance { get; } = new();
 

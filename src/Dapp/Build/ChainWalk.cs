@@ -4,7 +4,7 @@ using Dapp.Storage;
 namespace Dapp.Build;
 
 /// <summary>Where a walked stage is: in the local engine, in the stages storage, or nowhere.</summary>
-public enum StageSource
+internal enum StageSource
 {
     Local,
     Storage,
@@ -12,7 +12,7 @@ public enum StageSource
 }
 
 /// <summary>The stages a walk reached in one chain, in chain order: the missing ones last, after the stage found, if any.</summary>
-public sealed record ChainPlan(Conveyor Conveyor, IReadOnlyList<(ConveyorStage Stage, StageSource Source)> Walked)
+internal sealed record ChainPlan(Conveyor Conveyor, IReadOnlyList<(ConveyorStage Stage, StageSource Source)> Walked)
 {
     /// <summary>The index in <see cref="Conveyor.Stages"/> of the first stage to build: the missing stages end the chain (the count when none is missing).</summary>
     public int FirstMissing => Conveyor.Stages.Count - Walked.Count(w => w.Source == StageSource.Missing);
@@ -28,7 +28,7 @@ public sealed record ChainPlan(Conveyor Conveyor, IReadOnlyList<(ConveyorStage S
 /// storage is asked in rounds, only about the stages the walks reach, all of a round at once, each signature once;
 /// never a listing. What <c>stages pull</c> pulls and what a distributed build builds on.
 /// </summary>
-public static class ChainWalk
+internal static class ChainWalk
 {
     public static async Task<IReadOnlyList<ChainPlan>> PlanAsync(IReadOnlyList<Conveyor> conveyors, IReadOnlySet<string> local,
         IStagesStorage storage, bool all, CancellationToken ct)

@@ -8,7 +8,7 @@ namespace Dapp.Build;
 /// The config of a stage image: the previous image's with the stage's docker instructions applied (as a Dockerfile
 /// applies them) and its labels (<see cref="CommitParameters"/>).
 /// </summary>
-public static class CommitConfigs
+internal static class CommitConfigs
 {
     public static CommitContainerChangesParameters From(DockerOCIImageConfig previous, DockerConfig? changes, IReadOnlyDictionary<string, string> labels)
     {

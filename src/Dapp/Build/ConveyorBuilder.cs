@@ -17,7 +17,7 @@ namespace Dapp.Build;
 /// as it is committed, after its parent, while the next one builds.
 /// </para>
 /// </summary>
-public sealed class ConveyorBuilder
+internal sealed class ConveyorBuilder
 {
     private readonly IBaseImages _baseImages;
     private readonly ILocalStages _local;

@@ -7,7 +7,7 @@ namespace Dapp.Build;
 /// Rewrites the tar the engine gives for an artifact's <c>add</c> path into one rooted at <c>/</c> that places it at
 /// <c>to</c>, keeping only what includePaths/excludePaths select.
 /// </summary>
-public static class ImportArchive
+internal static class ImportArchive
 {
     /// <summary>
     /// The rewritten archive, spooled to a temp file deleted on close: TarWriter needs each entry's size before its

@@ -6,7 +6,7 @@ using Docker.DotNet.Models;
 
 namespace Dapp.Build;
 
-public enum LeftoverKind
+internal enum LeftoverKind
 {
     /// <summary>A build container (<c>dapp.build.&lt;project&gt;.*</c>), labelled with its owner process.</summary>
     Container,
@@ -26,7 +26,7 @@ public enum LeftoverKind
 /// made it when recorded (build containers of older dapps have none), <paramref name="OwnerEnded"/> whether that
 /// process is known to have ended (names, recorded by nobody, count as ended).
 /// </summary>
-public sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, ProcessOwner? Owner, bool OwnerEnded)
+internal sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, ProcessOwner? Owner, bool OwnerEnded)
 {
     public string What => Kind switch
     {
@@ -45,7 +45,7 @@ public sealed record LeftoverItem(LeftoverKind Kind, string Name, string Id, Pro
 /// pushed stages under (<c>REPO:dapp-upload-N</c>). Every command that uses the engine removes those of
 /// processes known to have ended; <c>cleanup</c> lists all and removes every one not owned by a live process.
 /// </summary>
-public sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage stages)
+internal sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage stages)
 {
     [GeneratedRegex("^(?<repo>.+):dimgstage-(?<signature>[0-9a-f]{64})$")]
     private static partial Regex PushName();

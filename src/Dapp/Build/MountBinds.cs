@@ -8,7 +8,7 @@ namespace Dapp.Build;
 /// Turns an image's mounts into engine bind specs: tmp_dir fresh per build run, build_dir kept per project; and, for
 /// stages that run commands, the ssh-agent's socket when there is one.
 /// </summary>
-public sealed class MountBinds(string buildDir, string tmpDir, SshAgent? sshAgent = null)
+internal sealed class MountBinds(string buildDir, string tmpDir, SshAgent? sshAgent = null)
 {
     /// <summary>
     /// The command that points build commands at the ssh-agent (none without one). In the script, not in the

@@ -8,7 +8,7 @@ namespace Dapp.Build;
 /// agent of dapp's own holding those keys for the length of the command; else the user's agent, when
 /// <c>SSH_AUTH_SOCK</c> names one; else none.
 /// </summary>
-public sealed class SshAgent : IDisposable
+internal sealed class SshAgent : IDisposable
 {
     /// <summary>Where build containers see the agent's socket (dapp's path).</summary>
     public const string ContainerSocket = "/tmp/dapp-ssh-agent";

@@ -15,7 +15,7 @@ namespace Dapp.Build;
 /// (or its ansible tasks, with the toolchain's volume mounted) run under <c>sh -ec</c>, then committed and tagged in
 /// one engine call. The container is removed on success, failure and cancellation.
 /// </summary>
-public sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter) : IStageBuilder
+internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter) : IStageBuilder
 {
     private readonly AnsibleToolchain _ansible = new(engine, reporter);
 
@@ -247,4 +247,4 @@ public sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage s
 }
 
 /// <summary>A stage's commands failed: the build stops with this message.</summary>
-public sealed class StageFailedException(string message) : DappException(message);
+internal sealed class StageFailedException(string message) : DappException(message);

@@ -3,7 +3,7 @@ using Dapp.Engine;
 namespace Dapp.Cleanup;
 
 /// <summary>An image dapp made, of any project, as mrproper sees it.</summary>
-public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels, long Size)
+internal sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> Labels, long Size)
 {
     public bool IsStage => Names.Any(n => n.StartsWith("dimgstage-", StringComparison.Ordinal));
 }
@@ -12,7 +12,7 @@ public sealed record DappImage(string Id, IReadOnlyList<string> Names, IReadOnly
 /// What dapp leaves in an engine across all projects (<c>dimg mrproper</c>, docs/cleanup.md): its build containers (label
 /// <c>dapp-build-container</c>) and the images labelled <c>dapp</c> (stages and dimg images).
 /// </summary>
-public sealed class DappHostObjects(IDockerEngine engine)
+internal sealed class DappHostObjects(IDockerEngine engine)
 {
     public async Task PingAsync(CancellationToken ct) => await engine.PingAsync(ct);
 

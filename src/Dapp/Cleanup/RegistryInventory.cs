@@ -11,7 +11,7 @@ using Dapp.Registry.Model;
 namespace Dapp.Cleanup;
 
 /// <summary>A dimg tag in a registry as cleanup sees it: its manifest's digest, its labels and age.</summary>
-public sealed record StoredDimgTag(ImageReference Reference, string? Dimg, string Digest, IReadOnlyDictionary<string, string> Labels,
+internal sealed record StoredDimgTag(ImageReference Reference, string? Dimg, string Digest, IReadOnlyDictionary<string, string> Labels,
     DateTimeOffset? Created, long Bytes)
 {
     public string Tag => Reference.Tag!;
@@ -26,7 +26,7 @@ public sealed record StoredDimgTag(ImageReference Reference, string? Dimg, strin
 /// What a REPO holds, read for cleanup (docs/cleanup.md): one tag listing per repository (paginated), a manifest and a
 /// config per tag, all at once (the client's per-registry limit bounds them), and deletion by manifest digest.
 /// </summary>
-public sealed class RegistryInventory(RegistryAccess registry)
+internal sealed class RegistryInventory(RegistryAccess registry)
 {
     private readonly ConcurrentDictionary<RepositoryName, Task<IReadOnlyList<string>>> _tags = new();
     private readonly ConcurrentDictionary<RepositoryName, EmptyManifests> _emptyManifests = new();

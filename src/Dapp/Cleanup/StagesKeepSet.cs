@@ -2,7 +2,7 @@ using Dapp.Engine;
 namespace Dapp.Cleanup;
 
 /// <summary>One stage in a registry as cleanup sees it: its manifest's digest, its layers (by diff ID), its config's digest, labels and age.</summary>
-public sealed record StoredStage(string Signature, string Digest, IReadOnlyList<string> Layers, string ConfigDigest,
+internal sealed record StoredStage(string Signature, string Digest, IReadOnlyList<string> Layers, string ConfigDigest,
     DateTimeOffset? Created, IReadOnlyDictionary<string, string> Labels, long Bytes);
 
 /// <summary>
@@ -12,7 +12,7 @@ public sealed record StoredStage(string Signature, string Digest, IReadOnlyList<
 /// image ID, its config digest). From a stage of an older dapp, which records no parent, the chain goes on to every
 /// stage whose layers begin its layers (compared by diff ID, never by compressed blob digest).
 /// </summary>
-public static class StagesKeepSet
+internal static class StagesKeepSet
 {
     public static IReadOnlySet<string> Compute(IReadOnlyList<StoredStage> stages, IEnumerable<string> roots)
     {

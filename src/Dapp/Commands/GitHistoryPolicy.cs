@@ -10,7 +10,7 @@ namespace Dapp.Commands;
 /// dapp's numbers for dimg tags of git tags and git commits (docs/cleanup.md): kept at most this long, and at most this
 /// many per dimg. dapp's environment variables override them (periods in seconds).
 /// </summary>
-public sealed record GitHistoryLimits(TimeSpan TagsExpiry, int TagsLimit, TimeSpan CommitsExpiry, int CommitsLimit)
+internal sealed record GitHistoryLimits(TimeSpan TagsExpiry, int TagsLimit, TimeSpan CommitsExpiry, int CommitsLimit)
 {
     public static GitHistoryLimits Default { get; } = new(TimeSpan.FromDays(30), 10, TimeSpan.FromDays(30), 50);
 
@@ -31,7 +31,7 @@ public sealed record GitHistoryLimits(TimeSpan TagsExpiry, int TagsLimit, TimeSp
 }
 
 /// <summary>A dimg tag that dimg cleanup repo deletes, and why.</summary>
-public sealed record DoomedTag(StoredDimgTag Tag, string Why);
+internal sealed record DoomedTag(StoredDimgTag Tag, string Why);
 
 /// <summary>
 /// dapp's git-history policy for dimg tags, by each tag's <c>dapp-tag-scheme</c> label: a branch tag goes when no
@@ -39,7 +39,7 @@ public sealed record DoomedTag(StoredDimgTag Tag, string Why);
 /// beyond the expiry or the newest N per dimg; a commit tag when the commit is gone, then likewise. <c>custom</c>,
 /// <c>ci</c> and unlabelled tags stay.
 /// </summary>
-public static class GitHistoryPolicy
+internal static class GitHistoryPolicy
 {
     public static IReadOnlyList<DoomedTag> Select(IReadOnlyList<StoredDimgTag> tags, GitRefs refs, GitHistoryLimits limits, DateTimeOffset now)
     {

@@ -4,7 +4,7 @@ using Dapp.Git;
 namespace Dapp.Commands;
 
 /// <summary>The project name (docs/image-naming.md): --name, the origin remote, the repo dir, the work dir; always slugified.</summary>
-public static class ProjectName
+internal static class ProjectName
 {
     public static string Resolve(string? nameOption, string workDir, WorkTreeRepository? repository)
     {

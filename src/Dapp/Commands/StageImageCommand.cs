@@ -24,7 +24,7 @@ public static class StageImageCommand
 }
 
 /// <summary>Commands that act on exactly one dimg.</summary>
-public static class SingleDimg
+internal static class SingleDimg
 {
     public static async Task<Conveyor> SelectAsync(DappProject project, IReadOnlyCollection<string> patterns, CancellationToken ct)
     {

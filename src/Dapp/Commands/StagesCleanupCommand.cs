@@ -183,7 +183,7 @@ public static class StagesCleanupCommand
 /// (when given), a recorded git commit that no longer exists in a git path's repository, or no dimg tag built on it
 /// (when a keep set is given). Labels of git paths the dappfile no longer has cannot be checked and do not count.
 /// </summary>
-public sealed class StagePolicies(string? cacheVersion, IReadOnlySet<string>? keep, IReadOnlyList<Git.GitPath> gitPaths)
+internal sealed class StagePolicies(string? cacheVersion, IReadOnlySet<string>? keep, IReadOnlyList<Git.GitPath> gitPaths)
 {
     public string? WhyDelete(string signature, IReadOnlyDictionary<string, string> labels)
     {

@@ -1,7 +1,7 @@
 namespace Dapp.Config;
 
 /// <summary>Finds, renders and parses the dappfile of a work dir.</summary>
-public static class DappfileLoader
+internal static class DappfileLoader
 {
     public static readonly string[] FileNames = ["dappfile.yml", "dappfile.yaml"];
 

@@ -4,7 +4,7 @@ using static Dapp.Config.YamlReader;
 namespace Dapp.Config;
 
 /// <summary>Turns rendered dappfile text into a validated <see cref="Dappfile"/> (docs/dappfile.md).</summary>
-public static class DappfileParser
+internal static class DappfileParser
 {
     private static readonly string[] CommonKeys = ["from", "fromCacheVersion", "fromDimg", "fromDimgArtifact", "git", "shell", "ansible", "mount", "import"];
     private static readonly string[] DimgKeys = ["dimg", .. CommonKeys, "docker"];

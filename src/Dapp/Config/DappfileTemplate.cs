@@ -8,7 +8,7 @@ namespace Dapp.Config;
 /// relative to <c>.dappfiles</c>). Errors name the file, line and column, and the action or function. Files are read
 /// only inside the project (<see cref="ProjectFiles"/>), and the rendering stays within <see cref="TemplateLimits"/>.
 /// </summary>
-public static class DappfileTemplate
+internal static class DappfileTemplate
 {
     public const string SnippetsDir = ".dappfiles";
 

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Dapp.Config;
 
 /// <summary>Shell-style globs: <c>*</c> (not across <c>/</c>), <c>**</c> (across), <c>?</c> and <c>[...]</c>.</summary>
-public static class Glob
+internal static class Glob
 {
     public static bool IsMatch(string pattern, string value) => ToRegex(pattern).IsMatch(value);
 

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Dapp.Config;
 
 /// <summary>MurmurHash3 x86 32-bit, seed 0: the hash dapp appended to slugs.</summary>
-public static class Murmur3
+internal static class Murmur3
 {
     public static uint Hash32(ReadOnlySpan<byte> data, uint seed = 0)
     {

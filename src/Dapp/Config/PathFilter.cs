@@ -7,7 +7,7 @@ namespace Dapp.Config;
 /// (or there are no includes) and neither it nor a parent matches an exclude. Directories on the way to an include
 /// are selected too, so their modes and owners are carried.
 /// </summary>
-public sealed class PathFilter
+internal sealed class PathFilter
 {
     private readonly IReadOnlyList<string> _includes;
     private readonly IReadOnlyList<Regex> _includeRegexes;

@@ -8,7 +8,7 @@ namespace Dapp.Config;
 /// resolved, and only as much of each as <see cref="TemplateLimits.MaxValueChars"/> allows. A dappfile may come from
 /// an untrusted merge request: it must not read the build host (docs/reliability.md#what-a-dappfile-may-read).
 /// </summary>
-public sealed class ProjectFiles
+internal sealed class ProjectFiles
 {
     private readonly string _realRoot;
 

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Dapp.Config;
 
 /// <summary>dapp's slug: a valid slug is kept; anything else is transliterated and suffixed with its murmur3 hash.</summary>
-public static partial class Slug
+internal static partial class Slug
 {
     private const string DashCharacters = "&(){}-_[],.;:=+<>~`";
 

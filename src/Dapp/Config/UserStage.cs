@@ -10,7 +10,7 @@ public enum UserStage
     BuildArtifact,
 }
 
-public static class UserStageNames
+internal static class UserStageNames
 {
     /// <summary>The dappfile key (<c>beforeInstall</c>, …).</summary>
     public static string Key(this UserStage stage) => stage switch

@@ -7,7 +7,7 @@ namespace Dapp.Engine;
 /// explicitly because the engine would otherwise take the container's own (whose entrypoint is dapp's script); an
 /// empty entrypoint is sent as <c>[]</c>, which the engine keeps as "none".
 /// </summary>
-public static class CommitParameters
+internal static class CommitParameters
 {
     public static CommitContainerChangesParameters Of(DockerOCIImageConfig config, IReadOnlyDictionary<string, string> labels)
     {

@@ -1,7 +1,7 @@
 namespace Dapp.Engine;
 
 /// <summary>The containers dapp makes in the engine (to build stages, copy imports, make dimg images).</summary>
-public static class DappContainers
+internal static class DappContainers
 {
     /// <summary>Every such container's name starts with this, then the project and a dot.</summary>
     public const string Prefix = "dapp.build.";
@@ -31,7 +31,7 @@ public static class DappContainers
 /// (<see cref="DappContainers.Prefix"/>) are dapp's to remove, every other container is the user's, and an image one of
 /// them uses is kept by the local cleanups unless the user says <c>--force</c> (docs/cleanup.md).
 /// </summary>
-public sealed class ImageUsers
+internal sealed class ImageUsers
 {
     private readonly Dictionary<string, List<string>> _users;
 

@@ -1,7 +1,7 @@
 namespace Dapp.Engine;
 
 /// <summary>The labels dapp puts on the images and containers it makes.</summary>
-public static class DappLabels
+internal static class DappLabels
 {
     public const string Project = "dapp";
     public const string Version = "dapp-version";

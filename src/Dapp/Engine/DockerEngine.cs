@@ -11,7 +11,7 @@ namespace Dapp.Engine;
 /// The Docker engine as dapp needs it (<see cref="IDockerEngine"/>), through Docker.DotNet. Every failure becomes a <see cref="DappException"/> that names what was being
 /// done; "not found" answers become nulls or booleans where callers expect them.
 /// </summary>
-public sealed class DockerEngine : IDockerEngine
+internal sealed class DockerEngine : IDockerEngine
 {
     public const string DefaultEndpoint = "unix:///var/run/docker.sock";
 
@@ -428,7 +428,7 @@ internal sealed partial class TransferWatcher(Action<LayerProgress>? onProgress,
 }
 
 /// <summary>The engine answered 404 for the object asked about.</summary>
-public sealed class EngineNotFoundException(string message) : DappException(message);
+internal sealed class EngineNotFoundException(string message) : DappException(message);
 
 /// <summary>The engine refused because of the state of an object: a container name already taken, for example.</summary>
-public sealed class EngineConflictException(string message) : DappException(message);
+internal sealed class EngineConflictException(string message) : DappException(message);

@@ -7,7 +7,7 @@ namespace Dapp.Engine;
 /// transient ones (408, 429, 5xx, broken or refused connections, timeouts), worth another try, from the others
 /// (unknown manifest, denied, unauthorized), which fail at once.
 /// </summary>
-public sealed partial class EngineTransferException : DappException
+internal sealed partial class EngineTransferException : DappException
 {
     private readonly bool? _transient;
 

@@ -1,7 +1,7 @@
 namespace Dapp.Engine;
 
 /// <summary>Engine list filters in the shape the API wants.</summary>
-public static class Filters
+internal static class Filters
 {
     public static IDictionary<string, IDictionary<string, bool>> Of(string key, string value) =>
         new Dictionary<string, IDictionary<string, bool>> { [key] = new Dictionary<string, bool> { [value] = true } };

@@ -6,7 +6,7 @@ namespace Dapp.Git;
 /// Finds the repository containing a dir, as git does: the nearest ancestor with a <c>.git</c> dir or file.
 /// (LibGit2Sharp's <c>Repository.Discover</c> returns an empty path under Native AOT; opening a repository works.)
 /// </summary>
-public static class GitDiscovery
+internal static class GitDiscovery
 {
     /// <summary>The work tree root of the repository containing <paramref name="dir"/>, or null.</summary>
     public static string? FindRoot(string dir)

@@ -3,13 +3,13 @@ using System.Text;
 namespace Dapp.Git;
 
 /// <summary>A submodule as a commit's <c>.gitmodules</c> declares it.</summary>
-public sealed record SubmoduleEntry(string Name, string Path, string Url);
+internal sealed record SubmoduleEntry(string Name, string Path, string Url);
 
 /// <summary>
 /// Reads <c>.gitmodules</c>, which is in git's config syntax: <c>[submodule "name"]</c> sections whose <c>path</c> and
 /// <c>url</c> keys (case-insensitive) may be quoted, escaped and followed by <c>#</c> or <c>;</c> comments.
 /// </summary>
-public static class GitModulesFile
+internal static class GitModulesFile
 {
     public static IReadOnlyList<SubmoduleEntry> Parse(string text)
     {

@@ -7,7 +7,7 @@ namespace Dapp.Git;
 /// repository itself, <c>path/of/submodule/</c> for a submodule). <paramref name="Url"/> is what the relative URLs of its
 /// own submodules resolve against.
 /// </summary>
-public sealed record RepositoryAt(Repository Repository, Commit Commit, string Prefix, string Url)
+internal sealed record RepositoryAt(Repository Repository, Commit Commit, string Prefix, string Url)
 {
     public IReadOnlyList<SubmoduleEntry> Submodules() =>
         Commit.Tree[".gitmodules"]?.Target is Blob blob ? GitModulesFile.Parse(blob.GetContentText()) : [];
@@ -19,7 +19,7 @@ public sealed record RepositoryAt(Repository Repository, Commit Commit, string P
 /// fetched from the submodule's URL (resolved as git resolves it) into dapp's git cache. A commit found in neither is
 /// an error naming the submodule, never a silent skip.
 /// </summary>
-public sealed class Submodules(Func<string, Repository> fetchRemote) : IDisposable
+internal sealed class Submodules(Func<string, Repository> fetchRemote) : IDisposable
 {
     private readonly Dictionary<string, Repository?> _moduleDirs = new(StringComparer.Ordinal);
 
@@ -65,7 +65,7 @@ public sealed class Submodules(Func<string, Repository> fetchRemote) : IDisposab
 }
 
 /// <summary>A submodule that cannot be read: the git path it was met in adds where.</summary>
-public sealed class SubmoduleException : DappException
+internal sealed class SubmoduleException : DappException
 {
     public SubmoduleException(string message) : base(message) { }
     public SubmoduleException(string message, Exception inner) : base(message, inner) { }

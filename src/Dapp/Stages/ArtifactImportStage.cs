@@ -3,7 +3,7 @@ using Dapp.Config;
 namespace Dapp.Stages;
 
 /// <summary>before_install_artifact, after_install_artifact, before_setup_artifact, after_setup_artifact.</summary>
-public sealed class ArtifactImportStage(StageName name, IReadOnlyList<ResolvedImport> imports) : Stage
+internal sealed class ArtifactImportStage(StageName name, IReadOnlyList<ResolvedImport> imports) : Stage
 {
     public override StageName Name => name;
 

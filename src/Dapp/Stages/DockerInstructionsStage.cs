@@ -3,7 +3,7 @@ using Dapp.Config;
 namespace Dapp.Stages;
 
 /// <summary>The docker directives (CMD, ENV, …) applied to the image config.</summary>
-public sealed class DockerInstructionsStage(DockerConfig docker) : Stage
+internal sealed class DockerInstructionsStage(DockerConfig docker) : Stage
 {
     public override StageName Name => StageName.DockerInstructions;
 

@@ -6,7 +6,7 @@ namespace Dapp.Stages;
 /// g_a_archive: the git paths' trees. Its signature does not follow commits (the patch stages after it bring the
 /// files up to date) except commits asking for a reset (<c>[dapp reset]</c>, <c>[reset dapp]</c>).
 /// </summary>
-public sealed class GitArchiveStage(IReadOnlyList<GitPath> paths) : Stage
+internal sealed class GitArchiveStage(IReadOnlyList<GitPath> paths) : Stage
 {
     public override StageName Name => StageName.GAArchive;
 

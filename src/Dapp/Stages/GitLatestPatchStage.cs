@@ -3,7 +3,7 @@ using Dapp.Git;
 namespace Dapp.Stages;
 
 /// <summary>g_a_latest_patch: the change since the commits the previous stage recorded; empty when there is none.</summary>
-public sealed class GitLatestPatchStage(IReadOnlyList<GitPath> paths, IReadOnlyDictionary<GitPath, string?> recorded) : Stage
+internal sealed class GitLatestPatchStage(IReadOnlyList<GitPath> paths, IReadOnlyDictionary<GitPath, string?> recorded) : Stage
 {
     public override StageName Name => StageName.GALatestPatch;
 

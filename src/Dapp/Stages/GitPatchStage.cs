@@ -8,7 +8,7 @@ namespace Dapp.Stages;
 /// date before a user stage. They depend on that stage's commands or tasks and on the files its stageDependencies match, so a
 /// change of those files re-runs the stage; they are empty when the stage has neither.
 /// </summary>
-public sealed class GitPatchStage(StageName name, UserStage relatedStage, StageInstructions instructions, IReadOnlyList<GitPath> paths) : Stage
+internal sealed class GitPatchStage(StageName name, UserStage relatedStage, StageInstructions instructions, IReadOnlyList<GitPath> paths) : Stage
 {
     public override StageName Name => name;
 

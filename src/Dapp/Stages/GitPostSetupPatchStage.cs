@@ -6,7 +6,7 @@ namespace Dapp.Stages;
 /// g_a_post_setup_patch: collects the accumulated change since the commits the previous stage recorded, and moves
 /// (is rebuilt) each time that change grows past another whole MiB, so g_a_latest_patch stays small.
 /// </summary>
-public sealed class GitPostSetupPatchStage(IReadOnlyList<GitPath> paths, IReadOnlyDictionary<GitPath, string?> recorded) : Stage
+internal sealed class GitPostSetupPatchStage(IReadOnlyList<GitPath> paths, IReadOnlyDictionary<GitPath, string?> recorded) : Stage
 {
     private const long MiB = 1 << 20;
 

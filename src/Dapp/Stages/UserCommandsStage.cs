@@ -3,7 +3,7 @@ using Dapp.Config;
 namespace Dapp.Stages;
 
 /// <summary>before_install, install, before_setup, setup and build_artifact: the user's shell commands or ansible tasks.</summary>
-public sealed class UserCommandsStage(StageName name, UserStage userStage, StageInstructions instructions) : Stage
+internal sealed class UserCommandsStage(StageName name, UserStage userStage, StageInstructions instructions) : Stage
 {
     public override StageName Name => name;
 

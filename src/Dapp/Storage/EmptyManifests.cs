@@ -10,7 +10,7 @@ namespace Dapp.Storage;
 /// (docs/distributed.md), and the stand-ins through which cleanup deletes one tag of a manifest that kept tags share
 /// (docs/cleanup.md). The config blob is uploaded once per repository and command.
 /// </summary>
-public sealed class EmptyManifests(RemoteRepository remote)
+internal sealed class EmptyManifests(RemoteRepository remote)
 {
     private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
     private static readonly Descriptor EmptyConfigDescriptor = new("application/vnd.oci.empty.v1+json", Digest.Of(EmptyConfig), EmptyConfig.Length);

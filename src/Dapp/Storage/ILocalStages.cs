@@ -4,7 +4,7 @@ using Dapp.Transfer;
 namespace Dapp.Storage;
 
 /// <summary>The local engine's stages as the builder sees them (<see cref="LocalStagesStorage"/>).</summary>
-public interface ILocalStages
+internal interface ILocalStages
 {
     string Project { get; }
 

@@ -7,7 +7,7 @@ namespace Dapp.Storage;
 /// (<see cref="RegistryStagesStorage"/>, the stages cache of distributed mode and of stages push/pull). Stages are
 /// known by signature; the storage owns every transfer between itself and the local engine.
 /// </summary>
-public interface IStagesStorage
+internal interface IStagesStorage
 {
     /// <summary>How messages name it: "the local engine", or the REPO.</summary>
     string Location { get; }

@@ -9,7 +9,7 @@ namespace Dapp.Storage;
 /// when the stage reached the repository, so that the cleanup's grace period counts from the push, not from the
 /// build (a build in flight never loses the stage it just pushed; docs/cleanup.md).
 /// </summary>
-public static class PublishedStages
+internal static class PublishedStages
 {
     public const string PublishedKey = "dapp.published";
 

@@ -15,7 +15,7 @@ namespace Dapp.Storage;
 /// even a timestamp, so the same stage and tag scheme always give the same manifest digest: a tag that already names
 /// it is left alone.
 /// </summary>
-public sealed class RegistryDimgImages(RemoteRepository stages)
+internal sealed class RegistryDimgImages(RemoteRepository stages)
 {
     /// <summary>Writes <paramref name="target"/>; false when it already is this image.</summary>
     public async Task<bool> MakeAsync(RegistryImage stage, ImageReference target, string tagScheme, bool dryRun, CancellationToken ct)

@@ -18,7 +18,7 @@ public sealed record StageClaim(string Holder, DateTimeOffset Expires, string Di
 }
 
 /// <summary>Claims on stages, so that hosts building one project at once build each stage about once (<see cref="StageClaims"/>).</summary>
-public interface IStageClaims
+internal interface IStageClaims
 {
     /// <summary>Off when the registry refused a claim write: the build goes on without claims.</summary>
     bool IsOff { get; }
@@ -236,7 +236,7 @@ public sealed class StageClaims(RemoteRepository remote, TimeSpan ttl, Action<st
 /// when another host's write raced with ours and landed later), then renewed every <see cref="StageClaims.RenewEvery"/>;
 /// deleted on dispose.
 /// </summary>
-public sealed class ClaimHold : IClaimHold
+internal sealed class ClaimHold : IClaimHold
 {
     private readonly StageClaims _claims;
     private readonly string _signature;

@@ -5,7 +5,7 @@ using Dapp.Registry.Remote;
 namespace Dapp.Transfer;
 
 /// <summary>The images a <c>from</c> names, pulled when the engine lacks them (<see cref="BaseImages"/>).</summary>
-public interface IBaseImages
+internal interface IBaseImages
 {
     Task EnsureAsync(string image, Action pulling, CancellationToken ct);
 }
@@ -15,7 +15,7 @@ public interface IBaseImages
 /// their registry from the same sources as REPO's (<see cref="RegistryCredentials"/>; the command line's only for
 /// REPO's own registry), transient registry faults retried.
 /// </summary>
-public sealed class BaseImages(IDockerEngine engine, RegistryClientOptions options, string? repoRegistry, Action<string> warn) : IBaseImages
+internal sealed class BaseImages(IDockerEngine engine, RegistryClientOptions options, string? repoRegistry, Action<string> warn) : IBaseImages
 {
     /// <summary>Makes sure the engine has the image; <paramref name="pulling"/> is told before a pull.</summary>
     public async Task EnsureAsync(string image, Action pulling, CancellationToken ct)

@@ -4,7 +4,7 @@ using Docker.DotNet.Models;
 namespace Dapp.Transfer;
 
 /// <summary>The credentials the engine is given for its own pulls and pushes (X-Registry-Auth).</summary>
-public static class EngineAuth
+internal static class EngineAuth
 {
     public static AuthConfig For(string registry, RegistryCredential? credential)
     {

@@ -10,14 +10,14 @@ using Dapp.Registry.Remote;
 namespace Dapp.Transfer;
 
 /// <summary>One image to bring from a registry into the engine: where it is, and the name it gets there.</summary>
-public sealed record LoadItem(ImageReference Remote, string LocalName, string Label);
+internal sealed record LoadItem(ImageReference Remote, string LocalName, string Label);
 
 /// <summary>
 /// Moves images from a registry into the engine without the engine's own pull: our client fetches manifests and
 /// configs, downloads each layer the engine lacks once (verified, concurrently), and streams a docker-save tar per
 /// image into the engine's load API, which names the image only once it is whole.
 /// </summary>
-public sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
+internal sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
 {
     public async Task RunAsync(IReadOnlyList<LoadItem> items, int parallel, Action<string, long, long> progress, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ namespace Dapp.Transfer;
 /// Runs transfers a few at a time. Every transfer is finished or abandoned before the failures, each naming its
 /// image, are reported together: one broken stage does not leave the others half done.
 /// </summary>
-public static class ParallelTransfers
+internal static class ParallelTransfers
 {
     /// <param name="after">What an item waits for before it takes a slot (a transfer that must end first), so that waiting holds no slot.</param>
     public static async Task RunAsync<T>(IReadOnlyList<T> items, int parallelism, Func<T, CancellationToken, Task> transfer,

@@ -17,7 +17,7 @@ namespace Dapp.Transfer;
 /// A layer that the nearest ancestor stage published in the repository already has (the same diff ID) is not
 /// compressed again: its blob there is reused, so the registry stores it once and a host pulls it once.
 /// </summary>
-public sealed class SaveTransfer(IDockerEngine engine, RegistryClient client)
+internal sealed class SaveTransfer(IDockerEngine engine, RegistryClient client)
 {
     public async Task PushAsync(string localImage, ImageReference target, Action<long, long>? progress, CancellationToken ct)
     {

@@ -18,7 +18,7 @@ internal sealed record AnsibleFailure(
 /// gathers them), written into the work directory before the container starts; the command that runs it and removes
 /// the work directory; and, when it fails, the failing task as the callback recorded it.
 /// </summary>
-public static class AnsibleStage
+internal static class AnsibleStage
 {
     private const string Heading = "- hosts: localhost\n  gather_facts: false\n  tasks:\n";
 

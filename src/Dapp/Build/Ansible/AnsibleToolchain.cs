@@ -9,14 +9,14 @@ using Docker.DotNet.Models;
 namespace Dapp.Build.Ansible;
 
 /// <summary>Where build containers find a toolchain tree: the volume of <see cref="Container"/>, mounted at <see cref="Path"/>.</summary>
-public sealed record ToolchainMount(string Container, string Path)
+internal sealed record ToolchainMount(string Container, string Path)
 {
     /// <summary>The engine's --volumes-from spec: read-only.</summary>
     public string VolumesFrom => Container + ":ro";
 }
 
 /// <summary>The toolchain a stage's container mounts: ansible-core and its Python, and the collection modules the tasks name (if any).</summary>
-public sealed record ToolchainMounts(ToolchainMount Core, ToolchainMount? Collections)
+internal sealed record ToolchainMounts(ToolchainMount Core, ToolchainMount? Collections)
 {
     public IList<string> VolumesFrom => Collections is null ? [Core.VolumesFrom] : [Core.VolumesFrom, Collections.VolumesFrom];
 }
@@ -34,7 +34,7 @@ public sealed record ToolchainMounts(ToolchainMount Core, ToolchainMount? Collec
 /// <see cref="CollectionsPath"/>: a dappfile naming other modules makes only that tree again.
 /// </para>
 /// </summary>
-public sealed class AnsibleToolchain(IDockerEngine engine, IReporter reporter)
+internal sealed class AnsibleToolchain(IDockerEngine engine, IReporter reporter)
 {
     public const string Root = "/.dapp/deps/ansible";
     public const string CollectionsPath = "/.dapp/deps/ansible-collections";

@@ -6,7 +6,7 @@ namespace Dapp.Build.Ansible;
 /// The modules one dappfile task names, as ansible resolves them on this host (a short name of a module that moved to
 /// a collection, through ansible-core's routing metadata), or the reason ansible-playbook would refuse the task.
 /// </summary>
-public sealed record TaskModules(AnsibleTask Task, IReadOnlyList<string> Modules, string? Problem)
+internal sealed record TaskModules(AnsibleTask Task, IReadOnlyList<string> Modules, string? Problem)
 {
     internal static TaskModules From(AnsibleTask task, ProbedTask probed, IReadOnlyList<string> known, string ansible)
     {

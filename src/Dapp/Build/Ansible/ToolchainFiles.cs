@@ -7,7 +7,7 @@ namespace Dapp.Build.Ansible;
 /// (the stage's work directory) and <c>@COLLECTIONS@</c> (where the collection modules are mounted) left in, which is
 /// how they enter the toolchain's hash.
 /// </summary>
-public static class ToolchainFiles
+internal static class ToolchainFiles
 {
     /// <summary>The stage's playbook, ansible's temporary files and the failure record; removed before the commit.</summary>
     public const string WorkDir = "/.dapp/ansible-work";

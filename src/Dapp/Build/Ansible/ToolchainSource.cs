@@ -10,7 +10,7 @@ namespace Dapp.Build.Ansible;
 /// A host file keeps its modification time in the tree: Python checks a module's compiled form (<c>__pycache__</c>,
 /// made by Debian at install) against its source's time, and with it ansible starts in half the time.
 /// </remarks>
-public sealed record ToolchainFile(string TreePath, int Mode, string? Source = null, string? Text = null);
+internal sealed record ToolchainFile(string TreePath, int Mode, string? Source = null, string? Text = null);
 
 /// <summary>
 /// Finds, on this build host, what the ansible toolchain is made of (docs/dappfile.md#the-ansible-builder): the
@@ -18,7 +18,7 @@ public sealed record ToolchainFile(string TreePath, int Mode, string? Source = n
 /// standard library, ansible-core and the packages it imports, the C.UTF-8 locale, OpenSSL's provider modules and GNU
 /// tar (ansible's unarchive needs it). The interpreter itself says where its files are.
 /// </summary>
-public static class ToolchainSource
+internal static class ToolchainSource
 {
     /// <summary>
     /// What the tree holds, and a line that says so (versions of ansible-core and Python); the collection files the

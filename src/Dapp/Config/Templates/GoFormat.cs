@@ -4,7 +4,7 @@ using System.Text;
 namespace Dapp.Config.Templates;
 
 /// <summary>Go's <c>fmt.Sprintf</c> for the verbs templates use: %v %s %d %q %t %f %e %g %x %X %o %b %c %%, with flags, width and precision.</summary>
-public static class GoFormat
+internal static class GoFormat
 {
     public static string Sprintf(string format, IReadOnlyList<object?> args)
     {

@@ -4,7 +4,7 @@ using System.Text;
 namespace Dapp.Config.Templates;
 
 /// <summary>Go's <c>json.Marshal</c> of template values (sprig's <c>toJson</c>): sorted keys, HTML-safe escapes.</summary>
-public static class GoJson
+internal static class GoJson
 {
     public static string Serialize(object? value)
     {

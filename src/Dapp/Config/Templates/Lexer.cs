@@ -17,7 +17,7 @@ public sealed record Token(TokenKind Kind, string Value, int Offset, int End);
 /// Go's text/template lexer: text between actions, and inside <c>{{ }}</c> the words of actions and pipelines.
 /// <c>{{- </c> and <c> -}}</c> trim the white space of the text beside them; comments <c>{{/* */}}</c> vanish.
 /// </summary>
-public sealed class Lexer(string text, TemplateSource source)
+internal sealed class Lexer(string text, TemplateSource source)
 {
     private static readonly Dictionary<string, TokenKind> Keywords = new()
     {

@@ -3,13 +3,13 @@ using System.Globalization;
 namespace Dapp.Config.Templates;
 
 /// <summary>A parsed template: its tree and the source its offsets refer to.</summary>
-public sealed record ParsedTemplate(string Name, ListNode Root, TemplateSource Source);
+internal sealed record ParsedTemplate(string Name, ListNode Root, TemplateSource Source);
 
 /// <summary>
 /// Go's text/template parser: turns tokens into a tree, and the <c>define</c>d and <c>block</c> templates of a text
 /// into named trees. Functions are checked to exist at parse time, as Go does.
 /// </summary>
-public sealed class Parser
+internal sealed class Parser
 {
     private readonly IReadOnlyList<Token> _tokens;
     private readonly TemplateSource _source;

@@ -9,7 +9,7 @@ namespace Dapp.Config.Templates;
 /// The functions a dappfile template may call (docs/dappfile.md): Go's builtins and the sprig functions dappfiles use,
 /// with sprig's argument order (the piped value last) and conversions; <c>include</c> is the evaluator's.
 /// </summary>
-public sealed class TemplateFunctions
+internal sealed class TemplateFunctions
 {
     private sealed record Function(int Min, int Max, Func<IReadOnlyList<object?>, object?> Body);
 

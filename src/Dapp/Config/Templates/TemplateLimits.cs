@@ -8,7 +8,7 @@ namespace Dapp.Config.Templates;
 /// request, and its templates must not take the CI host's memory, stack or time. Each bound, when hit, is an error
 /// that names it and the template place.
 /// </summary>
-public static class TemplateLimits
+internal static class TemplateLimits
 {
     /// <summary>The rendered dappfile, as the dappfile itself (4 MiB).</summary>
     public const int MaxOutputChars = 4 << 20;
@@ -90,7 +90,7 @@ public static class TemplateLimits
 /// A bound of <see cref="TemplateLimits"/> was hit: said once, where it was hit, not wrapped again by each template or
 /// include that called the one that hit it (a recursion would repeat the place a thousand times).
 /// </summary>
-public sealed class TemplateLimitException(SourceLocation location, string message) : DappfileException(location, message);
+internal sealed class TemplateLimitException(SourceLocation location, string message) : DappfileException(location, message);
 
 /// <summary>
 /// Text made from template values (printing, <c>toJson</c>): bounded by <see cref="TemplateLimits.MaxValueChars"/>, and

@@ -7,7 +7,7 @@ namespace Dapp.Config.Templates;
 /// rendered dappfiles: the dappfile itself, the <c>.dappfiles/**/*.tmpl</c> files under their relative paths, and every
 /// <c>define</c>d or <c>block</c> template.
 /// </summary>
-public sealed class TemplateSet
+internal sealed class TemplateSet
 {
     private readonly Dictionary<string, ParsedTemplate> _templates = new(StringComparer.Ordinal);
 

@@ -8,7 +8,7 @@ namespace Dapp.Config.Templates;
 /// trailing newline; YAML to values, numbers as floats (as Helm's JSON round trip makes them), an invalid document as
 /// a map whose <c>Error</c> key says why.
 /// </summary>
-public static class TemplateYaml
+internal static class TemplateYaml
 {
     /// <summary>
     /// Built as a YAML node tree and written by YamlDotNet's emitter (no reflection: it must run in the Native AOT

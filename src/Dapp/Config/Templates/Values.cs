@@ -191,11 +191,11 @@ public static class Values
 }
 
 /// <summary>An object whose methods a template may call as fields (<c>.Files.Get "path"</c>).</summary>
-public interface ITemplateObject
+internal interface ITemplateObject
 {
     /// <summary>Calls the method; null when there is no such method.</summary>
     Func<object?[], object?>? Method(string name);
 }
 
 /// <summary>An error while a template runs; the evaluator adds where.</summary>
-public sealed class TemplateRuntimeException(string message) : Exception(message);
+internal sealed class TemplateRuntimeException(string message) : Exception(message);

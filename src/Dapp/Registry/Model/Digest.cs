@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Dapp.Registry.Model;
 
 /// <summary>Content digests: <c>sha256:&lt;64 hex&gt;</c> (the only algorithm registries require).</summary>
-public static partial class Digest
+internal static partial class Digest
 {
     [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
     private static partial Regex Sha256Pattern();

@@ -1,6 +1,6 @@
 namespace Dapp.Registry.Model;
 
-public static class MediaTypes
+internal static class MediaTypes
 {
     public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
     public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";

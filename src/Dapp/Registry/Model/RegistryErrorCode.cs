@@ -40,7 +40,7 @@ public enum RegistryErrorCode
     RealmRefused,
 }
 
-public static class RegistryErrorCodes
+internal static class RegistryErrorCodes
 {
     private static readonly Dictionary<string, RegistryErrorCode> ByWireName = new(StringComparer.OrdinalIgnoreCase)
     {

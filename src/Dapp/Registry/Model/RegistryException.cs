@@ -3,13 +3,13 @@ using System.Net;
 namespace Dapp.Registry.Model;
 
 /// <summary>One error as the registry returned it: <c>{"code": "MANIFEST_UNKNOWN", "message": "…"}</c>.</summary>
-public sealed record RegistryError(RegistryErrorCode Code, string WireCode, string? Message);
+internal sealed record RegistryError(RegistryErrorCode Code, string WireCode, string? Message);
 
 /// <summary>
 /// A registry refused or failed a request: the first error's code, every error the registry returned, the HTTP status.
 /// Made by the factories below, which also word the message.
 /// </summary>
-public sealed class RegistryException : DappException
+internal sealed class RegistryException : DappException
 {
     public RegistryException(string message, RegistryErrorCode code, HttpStatusCode? status, Exception? inner = null,
         IReadOnlyList<RegistryError>? errors = null)

@@ -1,7 +1,7 @@
 namespace Dapp.Registry.Names;
 
 /// <summary>The tags dapp writes in a stages repository for itself (docs/distributed.md).</summary>
-public static class DappTags
+internal static class DappTags
 {
     /// <summary>A stage: <c>REPO:dimgstage-&lt;signature&gt;</c>.</summary>
     public const string StagePrefix = "dimgstage-";

@@ -1,7 +1,7 @@
 namespace Dapp.Registry.Remote;
 
 /// <summary>A parsed <c>WWW-Authenticate</c> challenge: <c>Bearer realm="…",service="…",scope="…"</c> or <c>Basic realm="…"</c>.</summary>
-public sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)
+internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)
 {
     public string? Realm => Parameters.GetValueOrDefault("realm");
     public string? Service => Parameters.GetValueOrDefault("service");

@@ -9,7 +9,7 @@ namespace Dapp.Registry.Remote;
 /// Credentials from the Docker config (<c>DAPP_DOCKER_CONFIG</c>, <c>DOCKER_CONFIG</c>, <c>~/.docker</c>): <c>auths</c>
 /// entries (<c>auth</c> or <c>identitytoken</c>), and credential helpers from <c>credHelpers</c> / <c>credsStore</c>.
 /// </summary>
-public sealed class DockerConfigCredentials(Func<string, string?> environment)
+internal sealed class DockerConfigCredentials(Func<string, string?> environment)
 {
     public string ConfigPath
     {

@@ -7,7 +7,7 @@ namespace Dapp.Registry.Remote;
 /// <c>--registry-password</c>), GitLab CI's job token for <c>CI_REGISTRY</c> (dapp's CI autologin, as
 /// <c>gitlab-ci-token</c>; off with <c>DAPP_IGNORE_CI_DOCKER_AUTOLOGIN</c>), then the Docker config and its helpers.
 /// </summary>
-public sealed class RegistryCredentials(RegistryClientOptions options)
+internal sealed class RegistryCredentials(RegistryClientOptions options)
 {
     public const string GitLabCiUser = "gitlab-ci-token";
 

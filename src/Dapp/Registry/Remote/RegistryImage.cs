@@ -6,7 +6,7 @@ using Dapp.Registry.Remote;
 namespace Dapp.Registry.Remote;
 
 /// <summary>An image in a registry as its manifest and config blob say: what dapp reads instead of pulling it.</summary>
-public sealed record RegistryImage(RawManifest Raw, Manifest Manifest, byte[] Config, IReadOnlyDictionary<string, string> Labels)
+internal sealed record RegistryImage(RawManifest Raw, Manifest Manifest, byte[] Config, IReadOnlyDictionary<string, string> Labels)
 {
     /// <summary>Reads the manifest (from an index, linux/amd64's) and the config: two requests. Throws "not found" when it does not exist.</summary>
     public static async Task<RegistryImage> ReadAsync(RegistryClient client, ImageReference reference, CancellationToken ct)
