@@ -31,6 +31,7 @@ internal sealed class ConveyorBuilder
     private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
     private readonly StagePublications? _publications;
     private readonly IStageClaims? _claims;
+    private readonly ClaimWaits? _claimWaits;
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
     private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
     private IReadOnlySet<string> _foundLocally = new HashSet<string>();
@@ -49,6 +50,7 @@ internal sealed class ConveyorBuilder
         _storage = storage;
         _publications = storage is null ? null : new StagePublications(storage, local, reporter);
         _claims = claims;
+        _claimWaits = claims is null ? null : new ClaimWaits(claims, reporter, options.LockTimeout, time ?? TimeProvider.System);
         _options = options;
         _reporter = reporter;
         _locks = locks ?? FileHostLocks.Instance;
@@ -83,7 +85,7 @@ internal sealed class ConveyorBuilder
             // Checked once every chain is built, so that publications keep running beside the next builds.
             if (_storage is not null && !_options.DryRun)
                 foreach (var conveyor in Conveyor.WithDependencies(conveyors).Where(_done.Contains))
-                    await ReconcileAsync(conveyor, ct);
+                    await _publications!.ReconcileAsync(conveyor, (index, token) => BuildStageAsync(conveyor, index, force: false, token, rebuild: true), ct);
         }
         finally
         {
@@ -155,42 +157,6 @@ internal sealed class ConveyorBuilder
     }
 
     /// <summary>
-    /// Every stage in the storage is built on the storage's copy of its parent. A stage whose copy lost the race to
-    /// publish (another host's or another job's, build outputs are not reproducible) gives way to the published copy
-    /// locally, and the stages built on it here are not published (<see cref="PublishOutcome.Diverged"/>): they are
-    /// built again on the published copy, each stage whose local image passes the check used as it is.
-    /// </summary>
-    private async Task ReconcileAsync(Conveyor conveyor, CancellationToken ct)
-    {
-        var stages = conveyor.Stages;
-        var publications = _publications!;
-        for (int round = 0; ; round++)
-        {
-            var outcomes = new List<PublishOutcome?>();
-            foreach (var stage in stages) outcomes.Add(await publications.OutcomeAsync(stage.Signature));
-            var bad = outcomes.FindIndex(o => o is PublishOutcome.Lost or PublishOutcome.Diverged);
-            if (bad < 0) return;
-            var lost = outcomes[bad] == PublishOutcome.Lost;
-            if (round == 3)
-                throw new DappException($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} could not be published on the copy of its parent in {_storage!.Location}: other builds kept publishing other copies first (3 attempts)");
-            // The stage the rest is built on again: the published copy of the one that lost, or of the diverged one's parent.
-            var anchor = lost ? stages[bad].Signature : conveyor.ParentSignature(bad);
-            if (anchor is not null) await _storage!.SyncLocalCopyAsync(anchor, NoTransferDisplay.Instance, ct);
-            if (lost)
-            {
-                publications.MarkPresent(stages[bad].Signature);
-                if (bad == stages.Count - 1) return;
-                _reporter.Warning($"{conveyor.Image.DisplayName}: another build published stage {stages[bad].Name.DappName()} first: building the stages after it again, on the published copy");
-            }
-            else
-                _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} was built on another copy of its parent than the one in {_storage!.Location}: building it and the stages after it again, on that copy");
-            var from = lost ? bad + 1 : bad;
-            for (int i = from; i < stages.Count; i++) publications.Forget(stages[i].Signature);
-            for (int i = from; i < stages.Count; i++) await BuildStageAsync(conveyor, i, force: false, ct, rebuild: true);
-        }
-    }
-
-    /// <summary>
     /// How many stages from the start can be reused: a stage image whose recorded git commit no longer exists in the
     /// repository (after a rebase or a force-push) cannot be patched from, so it and every later stage are rebuilt.
     /// </summary>
@@ -251,7 +217,7 @@ internal sealed class ConveyorBuilder
             IClaimHold? claim = null;
             if (_claims is not null)
             {
-                var (published, held) = await ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
+                var (published, held) = await _claimWaits!.ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
                 if (published)
                 {
                     // Another host built it: the stages after it build on that copy, pulled when needed (and at once
@@ -286,38 +252,6 @@ internal sealed class ConveyorBuilder
             }
             Publish(conveyor, index, built: true, ct, claim);
             return;
-        }
-    }
-
-    /// <summary>
-    /// Before building a missing stage in distributed mode: if another host has published it since the walk, it is
-    /// used; if another host's claim on it is live, this one waits (<c>[WAITING]</c>), asking with growing pauses
-    /// until the stage appears or the claim lapses; otherwise this one claims it. Bounded by --lock-timeout.
-    /// </summary>
-    private async Task<(bool Published, IClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, bool stoppedForAnother,
-        CancellationToken ct)
-    {
-        var claims = _claims!;
-        var waited = _time.GetTimestamp();
-        var pause = TimeSpan.FromMilliseconds(200);
-        string? waitingFor = null;
-        while (true)
-        {
-            if (await claims.IsPublishedAsync(stage.Signature, ct)) return (true, null);
-            var attempt = await claims.TryTakeAsync(stage.Signature, ct);
-            if (attempt.Held) return (false, claims.IsOff ? null : claims.Hold(stage.Signature));
-            var holder = attempt.Other!;
-            if (holder.Holder != waitingFor)
-            {
-                waitingFor = holder.Holder;
-                _reporter.Stage(new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, StageState.Waiting,
-                    $"for {holder.Holder}, whose claim lasts until {holder.Expires.UtcDateTime:HH:mm:ss} UTC unless renewed"
-                    + (stoppedForAnother ? " (it claimed the stage at the same moment as this host, which stopped its build)" : "")));
-            }
-            if (_time.GetElapsedTime(waited) >= _options.LockTimeout)
-                throw new DappException($"{conveyor.Image.DisplayName}: timed out after {_options.LockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");
-            await Task.Delay(pause, _time, ct);
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
         }
     }
 

@@ -20,8 +20,8 @@ internal enum PublishOutcome
 /// <summary>
 /// The publication pipeline of distributed mode (docs/distributed.md): each stage a build makes or finds goes to the
 /// stages storage in the background while the next one builds, after its parent when that is being published too,
-/// and only if it was built on the storage's copy of its parent. What became of each is kept for
-/// <see cref="ConveyorBuilder"/>, which builds again what lost or diverged.
+/// and only if it was built on the storage's copy of its parent. What became of each is kept; once the chains are
+/// built, <see cref="ReconcileAsync"/> has what lost or diverged built again on the published copies.
 /// </summary>
 internal sealed class StagePublications(IStagesStorage storage, ILocalStages local, IReporter reporter)
 {
@@ -97,6 +97,41 @@ internal sealed class StagePublications(IStagesStorage storage, ILocalStages loc
             lowest--;
         }
         for (int i = lowest; i <= index; i++) Publish(conveyor, i, built: false, ct, checkParent: i > lowest || parentStored);
+    }
+
+    /// <summary>
+    /// Every stage in the storage is built on the storage's copy of its parent. A stage whose copy lost the race to
+    /// publish (another host's or another job's, build outputs are not reproducible) gives way to the published copy
+    /// locally, and the stages built on it here are not published (<see cref="PublishOutcome.Diverged"/>): they are
+    /// built again on the published copy (<paramref name="buildAgain"/>), each stage whose local image passes the check used as it is.
+    /// </summary>
+    public async Task ReconcileAsync(Conveyor conveyor, Func<int, CancellationToken, Task> buildAgain, CancellationToken ct)
+    {
+        var stages = conveyor.Stages;
+        for (int round = 0; ; round++)
+        {
+            var outcomes = new List<PublishOutcome?>();
+            foreach (var stage in stages) outcomes.Add(await OutcomeAsync(stage.Signature));
+            var bad = outcomes.FindIndex(o => o is PublishOutcome.Lost or PublishOutcome.Diverged);
+            if (bad < 0) return;
+            var lost = outcomes[bad] == PublishOutcome.Lost;
+            if (round == 3)
+                throw new DappException($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} could not be published on the copy of its parent in {storage.Location}: other builds kept publishing other copies first (3 attempts)");
+            // The stage the rest is built on again: the published copy of the one that lost, or of the diverged one's parent.
+            var anchor = lost ? stages[bad].Signature : conveyor.ParentSignature(bad);
+            if (anchor is not null) await storage.SyncLocalCopyAsync(anchor, NoTransferDisplay.Instance, ct);
+            if (lost)
+            {
+                MarkPresent(stages[bad].Signature);
+                if (bad == stages.Count - 1) return;
+                reporter.Warning($"{conveyor.Image.DisplayName}: another build published stage {stages[bad].Name.DappName()} first: building the stages after it again, on the published copy");
+            }
+            else
+                reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[bad].Name.DappName()} was built on another copy of its parent than the one in {storage.Location}: building it and the stages after it again, on that copy");
+            var from = lost ? bad + 1 : bad;
+            for (int i = from; i < stages.Count; i++) Forget(stages[i].Signature);
+            for (int i = from; i < stages.Count; i++) await buildAgain(i, ct);
+        }
     }
 
     private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parentPublished, Conveyor conveyor, ConveyorStage stage, string? parent, bool built,

@@ -154,6 +154,10 @@ public sealed class RegistryStagesStorage : IStagesStorage
         var local = await _local.InspectAsync(signature, ct) ?? throw new DappException($"stage {_local.ImageName(signature)} is no longer in the local engine");
         var layers = local.RootFS?.Layers?.ToList() ?? [];
         if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
+        // The parent's tag asked again, not taken from this command's lookups: without claims (or for a stage found
+        // locally) two builds can both find a stage's tag free and both write it, and the later write wins; a stage
+        // built on the earlier copy is checked against the copy REPO has now.
+        if (parent is not null) await RefreshAsync(parent, ct);
         var stored = parent is null ? null : await StoredCopyAsync(parent, ct);
         if (parent is not null && (stored is null || !layers.Take(stored.DiffIds.Count).SequenceEqual(stored.DiffIds) || layers.Count < stored.DiffIds.Count))
             return PublishResult.NotOnStoredParent;
