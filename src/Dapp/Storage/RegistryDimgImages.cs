@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapp.Registry.Model;
@@ -42,10 +41,10 @@ internal sealed class RegistryDimgImages(RemoteRepository stages)
         {
             await stages.Client.PutManifestAsync(repository, target.Identifier, manifest, ct);
         }
-        catch (RegistryException e) when (e.Status is { } status && (int)status is >= 400 and < 500
-                                          && status is not (HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests))
+        catch (RegistryException e) when (!e.IsTransient && e.Code != RegistryErrorCode.Unauthorized)
         {
-            // Another host wrote this very image under the tag meanwhile, on a registry that refuses to write it twice.
+            // Refused (not for want of credentials): another host may have written this very image under the tag
+            // meanwhile, on a registry that refuses to write it twice.
             if (await stages.Client.HeadManifestAsync(target, ct) is not { } now) throw;
             if (now.Digest == manifest.Digest) return false;
             throw new DappException($"{target}: the registry refuses to write this tag, which names another image ({now.Digest}) there: "
