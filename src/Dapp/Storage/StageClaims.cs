@@ -151,9 +151,13 @@ public sealed class StageClaims(RemoteRepository remote, TimeSpan ttl, Action<st
         return back is null || back.Holder == Holder ? new ClaimAttempt(true, null) : new ClaimAttempt(false, back);
     }
 
-    /// <summary>False when another host's live claim has replaced ours (its write raced with ours and landed later).</summary>
+    /// <summary>
+    /// False when our claim is gone: replaced by another host's live claim (its write raced with ours and landed
+    /// later), or deleted, which only a holder that has published the stage since does (a settle check that comes
+    /// late can find the winner done). Either way this host stops and asks again: the stage may be there to use.
+    /// </summary>
     public async Task<bool> IsStillOursAsync(string signature, CancellationToken ct) =>
-        IsOff || !HeldByAnother(await ReadAsync(signature, ct));
+        IsOff || await ReadAsync(signature, ct) is { } claim && !HeldByAnother(claim);
 
     /// <summary>Extends our claim while we build; false when another host holds it now (ours expired and was taken).</summary>
     public async Task<bool> RenewAsync(string signature, CancellationToken ct)
