@@ -30,7 +30,7 @@ internal sealed class ConveyorBuilder
     private readonly HashSet<Conveyor> _done = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
     private readonly StagePublications? _publications;
-    private readonly IStageClaims? _claims;
+    /// <summary>Claims on stages in REPO, taken or waited for before a stage is built; null without claims.</summary>
     private readonly ClaimWaits? _claimWaits;
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
     private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
@@ -49,12 +49,11 @@ internal sealed class ConveyorBuilder
         _stageBuilder = stageBuilder;
         _storage = storage;
         _publications = storage is null ? null : new StagePublications(storage, local, reporter);
-        _claims = claims;
-        _claimWaits = claims is null ? null : new ClaimWaits(claims, reporter, options.LockTimeout, time ?? TimeProvider.System);
         _options = options;
         _reporter = reporter;
         _locks = locks ?? FileHostLocks.Instance;
         _time = time ?? TimeProvider.System;
+        _claimWaits = claims is null ? null : new ClaimWaits(claims, reporter, options.LockTimeout, _time);
     }
 
     /// <summary>Builds the conveyors (and what they are built from); with a stages storage, waits for every publication even when a build fails.</summary>
@@ -215,9 +214,9 @@ internal sealed class ConveyorBuilder
         while (true)
         {
             IClaimHold? claim = null;
-            if (_claims is not null)
+            if (_claimWaits is not null)
             {
-                var (published, held) = await _claimWaits!.ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
+                var (published, held) = await _claimWaits.ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
                 if (published)
                 {
                     // Another host built it: the stages after it build on that copy, pulled when needed (and at once

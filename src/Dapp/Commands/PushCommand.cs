@@ -57,14 +57,15 @@ public static class PushCommand
             await StagesPushCommand.PushAsync(project, Conveyor.WithDependencies(conveyors), project.RegistryStages(registry, transfers, reporter),
                 options.DryRun, transfers.Parallel, reporter, ct, assumeBuilt);
 
-        var work = new List<(Conveyor Conveyor, DimgTag Tag, string Target)>();
+        var work = new List<(Conveyor Conveyor, DimgTag Tag, string Target, ImageReference Reference)>();
         foreach (var conveyor in conveyors)
             foreach (var tag in tags)
             {
                 var target = Target(repo, conveyor, tag, options);
-                var exists = await IsSameImageAsync(registry, target, conveyor, tag, ct);
+                var reference = ImageReference.Parse(target);
+                var exists = await IsSameImageAsync(registry, reference, conveyor, tag, ct);
                 reporter.Stage(new StageEvent(conveyor.Image.DisplayName, target, conveyor.LastSignature, exists ? StageState.Exist : StageState.Push));
-                if (!exists) work.Add((conveyor, tag, target));
+                if (!exists) work.Add((conveyor, tag, target, reference));
             }
         if (options.DryRun) return;
 
@@ -76,7 +77,7 @@ public static class PushCommand
             await project.Stages.TagAsync(item.Conveyor.LastSignature, made, item.Tag.Scheme, dryRun: false, token);
             try
             {
-                await transfer.PushAsync(made, ImageReference.Parse(item.Target), null, token);
+                await transfer.PushAsync(made, item.Reference, null, token);
             }
             finally
             {
@@ -116,9 +117,9 @@ public static class PushCommand
         }, item => item.Target, "dimg tags", ct);
     }
 
-    private static async Task<bool> IsSameImageAsync(RegistryAccess registry, string target, Conveyor conveyor, DimgTag tag, CancellationToken ct)
+    private static async Task<bool> IsSameImageAsync(RegistryAccess registry, ImageReference target, Conveyor conveyor, DimgTag tag, CancellationToken ct)
     {
-        var labels = await RegistryImage.ReadLabelsAsync(registry.Client, ImageReference.Parse(target), ct);
+        var labels = await RegistryImage.ReadLabelsAsync(registry.Client, target, ct);
         return labels is not null
             && labels.GetValueOrDefault(DappLabels.StageSignature) == conveyor.LastSignature
             && labels.GetValueOrDefault(DappLabels.Dimg) == "true"

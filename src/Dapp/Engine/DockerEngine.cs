@@ -105,7 +105,6 @@ internal sealed class DockerEngine : IDockerEngine
         }
     }
 
-
     /// <summary>The IDs of the image and of its ancestors this engine has (committed or pulled whole), nearest first.</summary>
     public async Task<IReadOnlyList<string>> AncestorIdsAsync(string name, CancellationToken ct) =>
         (await Call($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct)))

@@ -94,7 +94,8 @@ internal sealed class RegistryException : DappException
         new($"Cannot reach {server}: {e.Message}", RegistryErrorCode.Unreachable, null, e);
 
     /// <summary>The registry or its token server will not take the credentials (or wants some and none were found).</summary>
-    public static RegistryException Unauthorized(string problem) => new($"unauthorized: {problem}", RegistryErrorCode.Unauthorized, HttpStatusCode.Unauthorized);
+    public static RegistryException Unauthorized(string problem, HttpStatusCode status = HttpStatusCode.Unauthorized) =>
+        new($"unauthorized: {problem}", RegistryErrorCode.Unauthorized, status);
 
     /// <summary>What the registry sent fails dapp's own checks (a digest, a size, a shape): <c>WHAT: PROBLEM</c>.</summary>
     public static RegistryException Invalid(string what, string problem, RegistryErrorCode code, HttpStatusCode? status = null) =>

@@ -91,8 +91,8 @@ internal sealed class RegistryAuthenticator(HttpMessageInvoker http, RegistryCli
         using (response)
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                throw new RegistryException($"unauthorized: the token server of {registry} refused the credentials{(credential is null ? " (none were given)" : $" of user '{credential.Username}'")}",
-                    RegistryErrorCode.Unauthorized, response.StatusCode);
+                throw RegistryException.Unauthorized($"the token server of {registry} refused the credentials{(credential is null ? " (none were given)" : $" of user '{credential.Username}'")}",
+                    response.StatusCode);
             if (!response.IsSuccessStatusCode)
                 throw new RegistryException($"{char.ToUpperInvariant(server[0])}{server[1..]} answered {(int)response.StatusCode} {response.ReasonPhrase}", RegistryErrorCode.Unknown, response.StatusCode);
             var body = await RegistryErrorReader.ReadLimitedAsync(response.Content, 64 << 10, ct);

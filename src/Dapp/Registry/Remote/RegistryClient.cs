@@ -132,7 +132,7 @@ public sealed class RegistryClient : IDisposable
             throw NotARegistry(reference.Repository, $"the manifest of {reference} is not JSON ({mediaType ?? "no content type"}: {RegistryErrorReader.Excerpt(content)})");
         }
         if (root.ValueKind != JsonValueKind.Object)
-            throw RegistryException.Invalid(reference.ToString(), $"the registry sent a manifest that is not a JSON object", RegistryErrorCode.ManifestInvalid, response.StatusCode);
+            throw RegistryException.Invalid(reference.ToString(), "the registry sent a manifest that is not a JSON object", RegistryErrorCode.ManifestInvalid, response.StatusCode);
         if (mediaType is null or "application/json" or "text/plain")
             mediaType = root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()
                 : root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest;
@@ -452,7 +452,7 @@ public sealed class RegistryClient : IDisposable
 
     private Uri Location(RepositoryName repository, HttpResponseMessage response)
     {
-        var location = response.Headers.Location ?? throw RegistryException.Invalid(repository.ToString(), $"the registry sent no upload location", RegistryErrorCode.NotARegistry, response.StatusCode);
+        var location = response.Headers.Location ?? throw RegistryException.Invalid(repository.ToString(), "the registry sent no upload location", RegistryErrorCode.NotARegistry, response.StatusCode);
         return location.IsAbsoluteUri ? location : new Uri(_transport.BaseUri(repository), location);
     }
 
