@@ -3,7 +3,7 @@ using System.Text.Json;
 using Dapp.Bench;
 
 var options = Options.Parse(args);
-var preset = Preset.Named(options.Preset);
+var preset = options.Preset == "wide" ? Preset.Default : Preset.Named(options.Preset);
 var root = FindRoot();
 if (args.Contains("--startup")) return await Startup.RunAsync(root, options.Runs, options.Registry, options.Out);
 // The entry point users run (README): scripts/dapp, which runs the AOT binary built once per source change.
@@ -13,6 +13,8 @@ var tools = new Tools(dapp, docker, "unix:///var/run/docker.sock", options.Engin
 var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
 if (args.Contains("--distributed")) return await Distributed.RunAsync(root, tools, preset, options.Runs, options.Registry, options.Out);
 if (args.Contains("--cleanup")) return await Cleanup.RunAsync(root, tools, options.Runs, options.Registry, options.Out);
+if (args.Contains("--stage-cost")) return await StageCost.RunAsync(root, tools, docker, options.Runs, options.Out);
+if (options.Preset == "wide") return await Wide.RunAsync(root, tools, options.Runs, options.Out);
 var project = $"bench-{preset.Name}";
 var work = Directory.CreateTempSubdirectory("dapp-bench-").FullName;
 var results = new Dictionary<string, List<double>>();
@@ -154,14 +156,7 @@ try
         ["ours push / docker push loop"] = Ratio("ours push", "docker push loop"),
     };
 
-    Console.WriteLine();
-    Console.WriteLine($"| method ({preset.Name}, {options.Runs} runs, median) | seconds |");
-    Console.WriteLine("|---|---|");
-    foreach (var (method, median) in medians) Console.WriteLine($"| {method} | {median.ToString("0.000", CultureInfo.InvariantCulture)} |");
-    Console.WriteLine();
-    Console.WriteLine("| ratio | value |");
-    Console.WriteLine("|---|---|");
-    foreach (var (name, value) in ratios) Console.WriteLine($"| {name} | {value.ToString("0.00", CultureInfo.InvariantCulture)} |");
+    Report.PrintTables(preset.Name, options.Runs, medians, ratios);
 
     var output = options.Out ?? Path.Combine(root, "bench", "results", $"{preset.Name}.json");
     Directory.CreateDirectory(Path.GetDirectoryName(output)!);

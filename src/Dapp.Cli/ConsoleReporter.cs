@@ -7,6 +7,7 @@ namespace Dapp.Cli;
 internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, OutputOptions options) : IReporter
 {
     private readonly Lock _lock = new();
+    private int _live;
 
     public void Stage(StageEvent stage)
     {
@@ -52,7 +53,9 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
     public ITransferDisplay BeginTransfers(string verb, int images)
     {
         if (options.Quiet || images == 0) return NoTransferDisplay.Instance;
-        if (!Console.IsOutputRedirected && console.Profile.Capabilities.Interactive) return new LiveTransferDisplay(console, verb);
+        // One live display at a time (the terminal has one cursor): chains pulling at once beside it get plain lines.
+        if (!Console.IsOutputRedirected && console.Profile.Capabilities.Interactive && Interlocked.CompareExchange(ref _live, 1, 0) == 0)
+            return new LiveTransferDisplay(console, verb, () => Volatile.Write(ref _live, 0));
         return new PlainTransferDisplay(line => { lock (_lock) console.WriteLine(line); }, verb, images, options.ProgressInterval);
     }
 }

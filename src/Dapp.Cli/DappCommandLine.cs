@@ -424,6 +424,8 @@ internal sealed class BuildOptionSet
     public const int MaxLockTimeout = 86400 * 365;
 
     private readonly Option<int> _lockTimeout = NumberOptions.Create("--lock-timeout", 0, MaxLockTimeout, 86400, "seconds", "Seconds to wait for another dapp building the same stage");
+    private readonly Option<int> _jobs = NumberOptions.Create("--jobs", 1, 64, BuildOptions.DefaultJobs, "chains",
+        "How many dimgs and artifacts that do not depend on each other build at once (1: one after another)");
     private readonly Option<bool> _forceSaveCache = new("--force-save-cache") { Description = "Accepted for compatibility: every built stage is always kept" };
     private readonly Option<string?> _introspectStage = new("--introspect-stage") { Description = "A shell in a dimg's stage STAGE after this build builds it (needs a terminal)" };
     private readonly Option<string?> _introspectBefore = new("--introspect-before") { Description = "A shell in the state a dimg's stage STAGE starts from, before this build builds it" };
@@ -445,7 +447,7 @@ internal sealed class BuildOptionSet
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _network, _lockTimeout, _forceSaveCache, _introspectStage, _introspectBefore, _introspectArtifactStage,
+        foreach (var option in new Option[] { _network, _jobs, _lockTimeout, _forceSaveCache, _introspectStage, _introspectBefore, _introspectArtifactStage,
                      _introspectArtifactBefore, _introspectError, _introspectBeforeError })
             command.Add(option);
     }
@@ -469,6 +471,7 @@ internal sealed class BuildOptionSet
         {
             Network = r.GetValue(_network),
             LockTimeout = TimeSpan.FromSeconds(r.GetValue(_lockTimeout)),
+            Jobs = r.GetValue(_jobs),
             DryRun = r.GetValue(common.DryRun),
             Introspect = introspect,
         };

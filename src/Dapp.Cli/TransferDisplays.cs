@@ -24,8 +24,12 @@ internal sealed class LiveTransferDisplay : ITransferDisplay
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _render;
 
-    public LiveTransferDisplay(IAnsiConsole console, string verb)
+    private readonly Action _ended;
+
+    /// <param name="ended">Told once the display is gone from the terminal.</param>
+    public LiveTransferDisplay(IAnsiConsole console, string verb, Action ended)
     {
+        _ended = ended;
         _render = console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
@@ -62,6 +66,7 @@ internal sealed class LiveTransferDisplay : ITransferDisplay
         _stop.Cancel();
         _render.GetAwaiter().GetResult();
         _stop.Dispose();
+        _ended();
     }
 }
 

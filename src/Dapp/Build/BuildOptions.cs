@@ -14,6 +14,11 @@ public sealed record BuildOptions
     /// <summary>Where build_dir mounts live; default <c>~/.dapp/builds/&lt;project&gt;</c>.</summary>
     public string? BuildDir { get; init; }
 
+    /// <summary>How many chains (a dimg's or an artifact's stages) build at once; 1 builds them one after another.</summary>
+    public int Jobs { get; init; } = DefaultJobs;
+
+    public const int DefaultJobs = 4;
+
     /// <summary>Interactive shells in stages this build builds (dapp's --introspect-* options).</summary>
     public Introspection Introspect { get; init; } = Introspection.None;
 }

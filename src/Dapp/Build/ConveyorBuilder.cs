@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapp.Engine;
 using Dapp.Reporting;
 using Dapp.Stages;
@@ -10,6 +11,11 @@ namespace Dapp.Build;
 /// Walks conveyors: reports each stage as cached, not present or to build, builds what is missing from the latest
 /// present stage on (each stage tagged as soon as it is built), and builds the conveyors it depends on only when a
 /// stage that needs them has to be built.
+/// <para>
+/// Chains that do not depend on each other build at once, up to --jobs (<see cref="ChainJobs"/>): a chain starts the
+/// chains its stages to build need as soon as it knows which stages those are, and waits for one only at the stage
+/// that needs it.
+/// </para>
 /// <para>
 /// With a stages storage (distributed mode, docs/distributed.md) the stages present are those of the local engine
 /// and of the storage, found by <see cref="ChainWalk"/>: only a stage that a build needs locally (the one the first
@@ -27,13 +33,15 @@ internal sealed class ConveyorBuilder
     private readonly IStageBuilder _stageBuilder;
     private readonly IHostLocks _locks;
     private readonly TimeProvider _time;
-    private readonly HashSet<Conveyor> _done = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
+    private readonly ChainJobs _jobs;
+    private readonly ConcurrentDictionary<Conveyor, ChainPlan> _plans = new(ReferenceEqualityComparer.Instance);
     private readonly StagePublications? _publications;
     /// <summary>Claims on stages in REPO, taken or waited for before a stage is built; null without claims.</summary>
     private readonly ClaimWaits? _claimWaits;
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
-    private readonly HashSet<Conveyor> _unread = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<Conveyor, bool> _unread = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The base images being made sure of, each once however many chains start from it.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _baseImagePulls = new();
     private IReadOnlySet<string> _foundLocally = new HashSet<string>();
     /// <summary>The ansible tasks of every chain the build can reach, checked before the first stage builds.</summary>
     private IReadOnlyList<Config.AnsibleTask> _ansibleTasks = [];
@@ -54,6 +62,8 @@ internal sealed class ConveyorBuilder
         _locks = locks ?? FileHostLocks.Instance;
         _time = time ?? TimeProvider.System;
         _claimWaits = claims is null ? null : new ClaimWaits(claims, reporter, options.LockTimeout, _time);
+        // An interactive shell is someone's terminal: chains building beside it would write over it.
+        _jobs = new ChainJobs(options.Introspect.Any ? 1 : options.Jobs);
     }
 
     /// <summary>Builds the conveyors (and what they are built from); with a stages storage, waits for every publication even when a build fails.</summary>
@@ -76,15 +86,29 @@ internal sealed class ConveyorBuilder
                 foreach (var plan in plans)
                 {
                     _plans[plan.Conveyor] = plan;
-                    if (!ReadNow(plan)) _unread.Add(plan.Conveyor);
+                    if (!ReadNow(plan)) _unread[plan.Conveyor] = true;
                 }
                 _foundLocally = local;
             }
-            foreach (var conveyor in conveyors) await BuildAsync(conveyor, ct);
+            foreach (var conveyor in conveyors)
+            {
+                var chain = StartChain(conveyor, lastNeeded: false, ct);
+                if (!_jobs.OneAtATime) continue;
+                try
+                {
+                    await chain;
+                }
+                catch (Exception)
+                {
+                    break;
+                }
+            }
+            await _jobs.WaitAllAsync(_reporter.Warning, ct);
             // Checked once every chain is built, so that publications keep running beside the next builds.
             if (_storage is not null && !_options.DryRun)
-                foreach (var conveyor in Conveyor.WithDependencies(conveyors).Where(_done.Contains))
-                    await _publications!.ReconcileAsync(conveyor, (index, token) => BuildStageAsync(conveyor, index, force: false, token, rebuild: true), ct);
+                foreach (var conveyor in Conveyor.WithDependencies(conveyors).Where(_jobs.Started))
+                    await _publications!.ReconcileAsync(conveyor,
+                        (index, token) => BuildStageAsync(conveyor, index, ChainSlot.None, force: false, token, rebuild: true), ct);
         }
         finally
         {
@@ -102,18 +126,38 @@ internal sealed class ConveyorBuilder
         return labels.Any(l => l is null);
     }
 
+    /// <summary>The conveyor's chain, started unless it was.</summary>
     /// <param name="lastNeeded">The caller needs the last stage locally next (an import, a fromDimg base): it will report the pull.</param>
-    private async Task BuildAsync(Conveyor conveyor, CancellationToken ct, bool lastNeeded = false)
+    private Task StartChain(Conveyor conveyor, bool lastNeeded, CancellationToken ct) =>
+        _jobs.Start(conveyor, (slot, token) => BuildAsync(conveyor, slot, lastNeeded, token), ct);
+
+    private async Task BuildAsync(Conveyor conveyor, ChainSlot slot, bool lastNeeded, CancellationToken ct)
     {
-        if (!_done.Add(conveyor)) return;
-        if (_unread.Remove(conveyor))
+        if (_unread.TryRemove(conveyor, out _))
             while (await AnyImpostorAsync([_plans[conveyor]], ct))
                 _plans[conveyor] = (await ChainWalk.PlanAsync([conveyor], _foundLocally, _storage!, all: false, ct))[0];
-        if (_storage is null) await BuildLocalAsync(conveyor, ct);
-        else await BuildDistributedAsync(conveyor, lastNeeded, ct);
+        if (_storage is null) await BuildLocalAsync(conveyor, slot, ct);
+        else await BuildDistributedAsync(conveyor, slot, lastNeeded, ct);
     }
 
-    private async Task BuildLocalAsync(Conveyor conveyor, CancellationToken ct)
+    /// <summary>
+    /// With chains building at once, the chains the stages from <paramref name="first"/> on need (a fromDimg base, imported
+    /// artifacts) start now, beside this one's first stages; one after another, each starts when a stage needs it.
+    /// </summary>
+    private void StartDependencies(Conveyor conveyor, int first, CancellationToken ct)
+    {
+        if (_jobs.OneAtATime) return;
+        var stages = conveyor.Stages;
+        for (int i = first; i < stages.Count; i++)
+            foreach (var dependency in Dependencies(stages[i]))
+                StartChain(dependency, lastNeeded: true, ct);
+    }
+
+    private static IEnumerable<Conveyor> Dependencies(ConveyorStage stage) =>
+        (stage.Stage is FromStage { BaseConveyor: { } baseConveyor } ? [baseConveyor] : Array.Empty<Conveyor>())
+            .Concat(stage.Stage.Work.Imports.Select(i => i.Artifact));
+
+    private async Task BuildLocalAsync(Conveyor conveyor, ChainSlot slot, CancellationToken ct)
     {
         var stages = conveyor.Stages;
         var images = await Task.WhenAll(stages.Select(s => _local.InspectAsync(s.Signature, ct)));
@@ -126,16 +170,18 @@ internal sealed class ConveyorBuilder
 
         if (vanished is not null)
             _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[usable].Name.DappName()} {vanished}: rebuilding it and the stages after it");
+        StartDependencies(conveyor, lastPresent + 1, ct);
         for (int i = lastPresent + 1; i < stages.Count; i++)
-            await BuildStageAsync(conveyor, i, force: i >= usable, ct);
+            await BuildStageAsync(conveyor, i, slot, force: i >= usable, ct);
     }
 
     /// <summary>The stages the walk found: the one found is used (local) or left in the storage until a build needs it; the missing ones are built.</summary>
-    private async Task BuildDistributedAsync(Conveyor conveyor, bool lastNeeded, CancellationToken ct)
+    private async Task BuildDistributedAsync(Conveyor conveyor, ChainSlot slot, bool lastNeeded, CancellationToken ct)
     {
         // BuildAllAsync walked every chain a build can reach.
         var plan = _plans[conveyor];
         var first = plan.FirstMissing;
+        StartDependencies(conveyor, first, ct);
         if (plan.Found is { } found)
         {
             if (found.Source == StageSource.Local)
@@ -152,7 +198,7 @@ internal sealed class ConveyorBuilder
             else Report(conveyor, found.Stage, StageState.InRepo);
         }
         for (int i = first; i < conveyor.Stages.Count; i++)
-            await BuildStageAsync(conveyor, i, force: false, ct);
+            await BuildStageAsync(conveyor, i, slot, force: false, ct);
     }
 
     /// <summary>
@@ -172,17 +218,21 @@ internal sealed class ConveyorBuilder
     }
 
     /// <param name="rebuild">Building again after a lost race: a local image of the stage is used only if the storage takes it as built on its parent.</param>
-    private async Task BuildStageAsync(Conveyor conveyor, int index, bool force, CancellationToken ct, bool rebuild = false)
+    private async Task BuildStageAsync(Conveyor conveyor, int index, ChainSlot slot, bool force, CancellationToken ct, bool rebuild = false)
     {
         var stage = conveyor.Stages[index];
+        if (_jobs.Stopping) throw new ChainStoppedException();
         await _stageBuilder.CheckAnsibleTasksAsync(_ansibleTasks, ct);
-        await EnsureDependenciesAsync(conveyor, stage, ct);
+        await EnsureDependenciesAsync(conveyor, stage, slot, ct);
+        if (_jobs.Stopping) throw new ChainStoppedException();
         if (_options.DryRun)
         {
             Report(conveyor, stage, StageState.Build);
             return;
         }
 
+        // Two chains may share a stage (the same base and instructions): the later one waits and finds it built.
+        using var stageGate = await _jobs.StageGateAsync(stage.Signature, slot, ct);
         using var stageLock = await _locks.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
             () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
         if (rebuild && await _local.ExistsAsync(stage.Signature, ct))
@@ -254,15 +304,13 @@ internal sealed class ConveyorBuilder
         }
     }
 
-    private async Task EnsureDependenciesAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    private async Task EnsureDependenciesAsync(Conveyor conveyor, ConveyorStage stage, ChainSlot slot, CancellationToken ct)
     {
-        if (stage.Stage is FromStage { BaseConveyor: { } baseConveyor })
-            await BuildAsync(baseConveyor, ct, lastNeeded: true);
+        foreach (var dependency in Dependencies(stage))
+            await slot.WhileWaitingAsync(() => StartChain(dependency, lastNeeded: true, ct), ct);
+        if (_options.DryRun) return;
         foreach (var import in stage.Stage.Work.Imports)
-        {
-            await BuildAsync(import.Artifact, ct, lastNeeded: true);
-            if (!_options.DryRun) await LocalImageAsync(import.Artifact, import.Artifact.Stages[^1], ct);
-        }
+            await LocalImageAsync(import.Artifact, import.Artifact.Stages[^1], ct);
     }
 
     /// <summary>The local name of a stage a build needs, fetched from the stages storage when only the storage has it.</summary>
@@ -288,7 +336,8 @@ internal sealed class ConveyorBuilder
         var image = conveyor.From.BaseImage!;
         try
         {
-            await _baseImages.EnsureAsync(image, () => _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}"), ct);
+            await _baseImagePulls.GetOrAdd(image, _ => new Lazy<Task>(() =>
+                _baseImages.EnsureAsync(image, () => _reporter.Info($"{conveyor.Image.DisplayName}: pulling base image {image}"), ct))).Value;
         }
         catch (DappException e)
         {

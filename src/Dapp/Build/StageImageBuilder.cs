@@ -116,12 +116,12 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
             var owner = OwnerSpec(path.Config.Owner, path.Config.Group);
             if (from is null)
             {
-                await path.WriteArchiveAsync(spool, ct);
+                path.WriteArchive(spool, ct);
                 if (owner is not null) commands.Add($"chown -R {owner} {ShellQuote(path.Config.To)}");
             }
             else
             {
-                var patch = await path.WritePatchAsync(from, spool, ct);
+                var patch = path.WritePatch(from, spool, ct);
                 var to = "/" + path.Config.To.Trim('/');
                 foreach (var deleted in patch.Deleted)
                 {

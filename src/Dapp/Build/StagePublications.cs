@@ -25,22 +25,42 @@ internal enum PublishOutcome
 /// </summary>
 internal sealed class StagePublications(IStagesStorage storage, ILocalStages local, IReporter reporter)
 {
+    /// <summary>Chains building at once publish at once: the map is read and written under the lock.</summary>
+    private readonly Lock _lock = new();
     private readonly Dictionary<string, Task<PublishOutcome>> _publishing = new();
 
-    public bool Contains(string signature) => _publishing.ContainsKey(signature);
+    public bool Contains(string signature)
+    {
+        lock (_lock) return _publishing.ContainsKey(signature);
+    }
 
     /// <summary>The outcome of the stage's publication; null when it was never sent.</summary>
-    public async Task<PublishOutcome?> OutcomeAsync(string signature) =>
-        _publishing.TryGetValue(signature, out var publishing) ? await publishing : null;
+    public async Task<PublishOutcome?> OutcomeAsync(string signature) => Publishing(signature) is { } publishing ? await publishing : null;
+
+    private Task<PublishOutcome>? Publishing(string signature)
+    {
+        lock (_lock) return _publishing.GetValueOrDefault(signature);
+    }
 
     /// <summary>The stage is the storage's copy locally now (synced after a lost race).</summary>
-    public void MarkPresent(string signature) => _publishing[signature] = Task.FromResult(PublishOutcome.Present);
+    public void MarkPresent(string signature)
+    {
+        lock (_lock) _publishing[signature] = Task.FromResult(PublishOutcome.Present);
+    }
 
     /// <summary>The stage is to be built again: its publication is forgotten.</summary>
-    public void Forget(string signature) => _publishing.Remove(signature);
+    public void Forget(string signature)
+    {
+        lock (_lock) _publishing.Remove(signature);
+    }
+
+    private Task<PublishOutcome>[] All()
+    {
+        lock (_lock) return _publishing.Values.ToArray();
+    }
 
     /// <summary>Every publication sent, ended (failed ones included).</summary>
-    public Task SettledAsync() => Task.WhenAll(_publishing.Values.Select(async publishing =>
+    public Task SettledAsync() => Task.WhenAll(All().Select(async publishing =>
     {
         try
         {
@@ -53,7 +73,7 @@ internal sealed class StagePublications(IStagesStorage storage, ILocalStages loc
     }));
 
     /// <summary>Every publication sent, succeeded (the first failure thrown).</summary>
-    public Task AllAsync() => Task.WhenAll(_publishing.Values);
+    public Task AllAsync() => Task.WhenAll(All());
 
     /// <summary>
     /// Publishes a stage in the background, after its parent when that is being published too, and only if it was
@@ -64,10 +84,13 @@ internal sealed class StagePublications(IStagesStorage storage, ILocalStages loc
     public void Publish(Conveyor conveyor, int index, bool built, CancellationToken ct, IClaimHold? claim = null, bool checkParent = true)
     {
         var stage = conveyor.Stages[index];
-        if (_publishing.ContainsKey(stage.Signature)) return;
         var parent = conveyor.ParentSignature(index);
-        var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
-        _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, checkParent ? parent : null, built, claim, ct);
+        lock (_lock)
+        {
+            if (_publishing.ContainsKey(stage.Signature)) return;
+            var after = parent is not null && _publishing.TryGetValue(parent, out var p) ? p : Task.FromResult(PublishOutcome.Present);
+            _publishing[stage.Signature] = PublishAfterAsync(after, conveyor, stage, checkParent ? parent : null, built, claim, ct);
+        }
     }
 
     /// <summary>
@@ -85,7 +108,7 @@ internal sealed class StagePublications(IStagesStorage storage, ILocalStages loc
         }
         var lowest = index;
         var parentStored = true;
-        while (lowest > 0 && !_publishing.ContainsKey(stages[lowest - 1].Signature))
+        while (lowest > 0 && !Contains(stages[lowest - 1].Signature))
         {
             if (await InStorageAsync(lowest - 1)) break;
             if (!await local.ExistsAsync(stages[lowest - 1].Signature, ct))
@@ -137,6 +160,8 @@ internal sealed class StagePublications(IStagesStorage storage, ILocalStages loc
     private async Task<PublishOutcome> PublishAfterAsync(Task<PublishOutcome> parentPublished, Conveyor conveyor, ConveyorStage stage, string? parent, bool built,
         IClaimHold? claim, CancellationToken ct)
     {
+        // Started under the map's lock: nothing of the publication runs there.
+        await Task.Yield();
         try
         {
             await parentPublished;

@@ -58,10 +58,19 @@ public sealed class GitPath
     public string CommitLabel => $"dapp-git-{Id}-commit";
 
     /// <summary>Whether <c>add</c> names something in the current commit, or lies in one of its submodules (else the git path adds nothing).</summary>
-    public bool AddExists => _add.Length == 0 || _root.Commit.Tree[_add] is not null
-        || Prefixes(_add).Any(p => _root.Commit.Tree[p]?.TargetType == TreeEntryTargetType.GitLink);
+    public bool AddExists => Read(() => _add.Length == 0 || _root.Commit.Tree[_add] is not null
+        || Prefixes(_add).Any(p => _root.Commit.Tree[p]?.TargetType == TreeEntryTargetType.GitLink));
 
-    public bool HasCommit(string sha) => _root.Repository.Lookup<Commit>(sha) is not null;
+    public bool HasCommit(string sha) => Read(() => _root.Repository.Lookup<Commit>(sha) is not null);
+
+    /// <summary>
+    /// libgit2's objects are for one thread at a time, and chains of a build read the project's repositories at once:
+    /// every read of them holds the project's git lock (the one its submodules share).
+    /// </summary>
+    private T Read<T>(Func<T> read)
+    {
+        lock (_submodules.Reads) return read();
+    }
 
     /// <summary>
     /// Why an image with these labels cannot be patched from: it records a commit of this git path that no longer
@@ -73,21 +82,21 @@ public sealed class GitPath
             : null;
 
     /// <summary>Commits reachable from the current one whose message asks to reset the archive.</summary>
-    public IReadOnlyList<string> ResetCommits() => _resetCommits.Value;
+    public IReadOnlyList<string> ResetCommits() => Read(() => _resetCommits.Value);
 
     /// <summary>A checksum of the selected files matching the globs (path, mode, content); empty when nothing matches.</summary>
     public string DependenciesChecksum(IReadOnlyList<string> globs)
     {
         if (globs.Count == 0) return "";
         var matcher = new PathFilter(globs, []);
-        var lines = _currentFiles.Value.Select(f => (File: f, Relative: InScope(f.Path)!)).Where(f => matcher.IsSelected(f.Relative))
+        var lines = Read(() => _currentFiles.Value).Select(f => (File: f, Relative: InScope(f.Path)!)).Where(f => matcher.IsSelected(f.Relative))
             .Select(f => $"{f.Relative}\0{(int)f.File.Mode}\0{f.File.Blob.Sha}")
             .Order(StringComparer.Ordinal).ToList();
         return lines.Count == 0 ? "" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines))));
     }
 
     /// <summary>How many bytes of selected content changed between a commit and the current one.</summary>
-    public long ChangedBytes(string fromSha)
+    public long ChangedBytes(string fromSha) => Read(() =>
     {
         long total = 0;
         foreach (var change in Changes(fromSha))
@@ -96,22 +105,23 @@ public sealed class GitPath
             else if (change.Removed is { } removed && InScope(removed.Path) is not null) total += removed.Blob.Size;
         }
         return total;
-    }
+    });
 
-    /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar.</summary>
-    public async Task WriteArchiveAsync(Stream output, CancellationToken ct)
+    /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar (written to a local spool: the reads hold the git lock).</summary>
+    public void WriteArchive(Stream output, CancellationToken ct) => Read(() =>
     {
-        await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+        using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
         var time = _root.Commit.Committer.When;
         foreach (var file in _currentFiles.Value)
-            await WriteEntryAsync(writer, file, Target(InScope(file.Path)!), written, time, ct);
-    }
+            WriteEntry(writer, file, Target(InScope(file.Path)!), written, time, ct);
+        return 0;
+    });
 
     /// <summary>The change from <paramref name="fromSha"/> to the current commit: a tar of what to write and the paths to delete.</summary>
-    public async Task<GitPatch> WritePatchAsync(string fromSha, Stream output, CancellationToken ct)
+    public GitPatch WritePatch(string fromSha, Stream output, CancellationToken ct) => Read(() =>
     {
-        await using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+        using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var written = new HashSet<string>();
         var deleted = new List<string>();
         var time = _root.Commit.Committer.When;
@@ -120,12 +130,12 @@ public sealed class GitPath
             if (change.Removed is { } removed && InScope(removed.Path) is { } oldRelative)
                 deleted.Add(Target(oldRelative));
             if (change.Written is { } file && InScope(file.Path) is { } relative)
-                await WriteEntryAsync(writer, file, Target(relative), written, time, ct);
+                WriteEntry(writer, file, Target(relative), written, time, ct);
         }
         // A path written again (a type change, a re-added file) or that became a directory is not deleted.
         var kept = deleted.Where(d => !written.Contains(d) && !written.Contains(d + "/")).Distinct().ToList();
         return new GitPatch(written.Select(w => "/" + w.TrimEnd('/')).ToList(), kept.Select(d => "/" + d).ToList());
-    }
+    });
 
     private List<FileChange> Changes(string fromSha)
     {
@@ -242,11 +252,12 @@ public sealed class GitPath
         return relative.Length == 0 ? to : to.Length == 0 ? relative : $"{to}/{relative}";
     }
 
-    private async Task WriteEntryAsync(TarWriter writer, TreeFile file, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
+    private void WriteEntry(TarWriter writer, TreeFile file, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         foreach (var dir in ParentsUnderTo(target))
             if (written.Add(dir + "/"))
-                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, dir + "/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time }, ct);
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, dir + "/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time });
         if (!written.Add(target)) return;
         var blob = file.Blob;
         TarEntry tar;
@@ -263,7 +274,7 @@ public sealed class GitPath
             };
         }
         tar.ModificationTime = time;
-        await writer.WriteEntryAsync(tar, ct);
+        writer.WriteEntry(tar);
         tar.DataStream?.Dispose();
     }
 

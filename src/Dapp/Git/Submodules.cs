@@ -23,6 +23,9 @@ internal sealed class Submodules(Func<string, Repository> fetchRemote) : IDispos
 {
     private readonly Dictionary<string, Repository?> _moduleDirs = new(StringComparer.Ordinal);
 
+    /// <summary>Held by every read of the project's repositories (<see cref="GitPath"/>): libgit2's objects are for one thread at a time.</summary>
+    public Lock Reads { get; } = new();
+
     public RepositoryAt Open(RepositoryAt superproject, string path, ObjectId commit)
     {
         var shownPath = superproject.Prefix + path;

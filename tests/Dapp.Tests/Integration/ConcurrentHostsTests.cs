@@ -64,6 +64,17 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
         Assert.Equal(parent, dimg.Layers);
     }
 
+    /// <summary>After the race: no claim is left in REPO, and another host's bp builds and pulls nothing.</summary>
+    private async Task AssertSettledAsync(FreshEngine other, TestProject test)
+    {
+        using (var client = new RegistryClient())
+            Assert.DoesNotContain(await client.ListTagsAsync(RepositoryName.Parse(_repo), 1000, default), t => t.StartsWith(StageClaims.TagPrefix));
+        var after = await DappCli.FinishAsync(Start(other, test, null, "dimg", "bp", "--stages-storage", _repo, _repo));
+        Assert.True(after.ExitCode == 0, after.Stderr + after.Stdout);
+        Assert.Equal(0, Count(after, "[BUILD]"));
+        Assert.Equal(0, Count(after, "[PULL]"));
+    }
+
     [Fact]
     public async Task Four_hosts_at_once_build_each_stage_about_once_and_a_fifth_builds_nothing()
     {
@@ -84,13 +95,31 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
             Assert.InRange(started - built, 0, 3);
             Assert.Contains(results, r => Count(r, "[WAITING]") > 0);
             await AssertConsistentAsync(test, "after four hosts");
-            using (var client = new RegistryClient())
-                Assert.DoesNotContain(await client.ListTagsAsync(RepositoryName.Parse(_repo), 1000, default), t => t.StartsWith(StageClaims.TagPrefix));
+            await AssertSettledAsync(hosts[4], test);
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
+    }
 
-            var fifth = await DappCli.FinishAsync(Start(hosts[4], test, null, "dimg", "bp", "--stages-storage", _repo, _repo));
-            Assert.True(fifth.ExitCode == 0, fifth.Stderr + fifth.Stdout);
-            Assert.Equal(0, Count(fifth, "[BUILD]"));
-            Assert.Equal(0, Count(fifth, "[PULL]"));
+    [Fact]
+    public async Task Two_hosts_building_a_wide_project_with_four_jobs_each_build_each_stage_about_once()
+    {
+        await using var test = new TestProject(ParallelBuildTests.WideDappfile(Guid.NewGuid().ToString("N")));
+        var hosts = await StartHostsAsync(3);
+        try
+        {
+            var runs = hosts.Take(2).Select(h => Start(h, test, null, "dimg", "bp", "--stages-storage", _repo, _repo, "--jobs", "4", "--time")).ToList();
+            var results = await Task.WhenAll(runs.Select(DappCli.FinishAsync));
+            foreach (var r in results) Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+            var stages = results.SelectMany(r => r.StdoutLines.Where(l => l.TrimEnd().EndsWith(']')).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^2]))
+                .Where(s => s.Length == 64).Distinct().Count();
+            var built = results.Sum(r => r.StdoutLines.Count(l => l.Contains(" built in ")));
+            output.WriteLine($"two hosts, --jobs 4 each: {built} stage builds for {stages} stages; [WAITING] lines: {results.Sum(r => Count(r, "[WAITING]"))}");
+            foreach (var r in results) output.WriteLine(string.Join("\n", r.StdoutLines.Where(l => l.Contains(" [") || l.Contains(" built in "))) + "\n");
+            Assert.InRange(built, stages, stages + 3);
+            await AssertSettledAsync(hosts[2], test);
         }
         finally
         {

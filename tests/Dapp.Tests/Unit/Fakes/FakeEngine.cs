@@ -26,6 +26,9 @@ internal sealed class FakeEngine : IDockerEngine
     /// <summary>Called as a container starts: a test cancels a build here, or fails the engine.</summary>
     public Action<FakeContainer>? OnStart { get; set; }
 
+    /// <summary>Awaited while a started container runs (after <see cref="OnStart"/>, before it exits): a test holds containers running at once here.</summary>
+    public Func<FakeContainer, CancellationToken, Task>? WhileRunning { get; set; }
+
     public string Endpoint => "fake://engine";
     public string Shown => Endpoint;
 
@@ -187,7 +190,7 @@ internal sealed class FakeEngine : IDockerEngine
         }
     }
 
-    public Task StartContainerAsync(string id, CancellationToken ct)
+    public async Task StartContainerAsync(string id, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         FakeContainer container;
@@ -199,6 +202,7 @@ internal sealed class FakeEngine : IDockerEngine
         }
         OnStart?.Invoke(container);
         ct.ThrowIfCancellationRequested();
+        if (WhileRunning is { } running) await running(container, ct);
         var (output, exitCode) = Run(container);
         lock (_lock)
         {
@@ -206,7 +210,6 @@ internal sealed class FakeEngine : IDockerEngine
             container.ExitCode = exitCode;
             container.State = "exited";
         }
-        return Task.CompletedTask;
     }
 
     public Task<long> WaitContainerAsync(string id, CancellationToken ct)
@@ -263,8 +266,19 @@ internal sealed class FakeEngine : IDockerEngine
         return Task.CompletedTask;
     }
 
-    public Task<Stream> GetArchiveAsync(string containerId, string path, CancellationToken ct) =>
-        throw new NotSupportedException("the fake engine keeps no files");
+    /// <summary>The engine's archive of a path: here always the directory with one file in it.</summary>
+    public Task<Stream> GetArchiveAsync(string containerId, string path, CancellationToken ct)
+    {
+        var tar = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(tar, leaveOpen: true))
+        {
+            var name = Path.GetFileName(path.TrimEnd('/'));
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, name + "/"));
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name + "/file") { DataStream = new MemoryStream("x"u8.ToArray()) });
+        }
+        tar.Position = 0;
+        return Task.FromResult<Stream>(tar);
+    }
 
     public Task PutArchiveAsync(string containerId, string path, Stream tar, CancellationToken ct)
     {

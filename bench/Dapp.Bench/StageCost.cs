@@ -1,0 +1,65 @@
+namespace Dapp.Bench;
+
+/// <summary>
+/// <c>--stage-cost</c>: the cost of a stage that does nothing, side by side on one engine. Ours: a dimg of four shell
+/// stages of <c>true</c> and docker instructions, rebuilt from beforeInstall (a seed in its command), 5 stages. The
+/// engine's classic builder (<c>DOCKER_BUILDKIT=0 docker build --no-cache</c>) of 4 <c>RUN true</c> and a CMD, 5 steps;
+/// BuildKit the same way when the engine has it. Whole processes timed, as a user runs them.
+/// </summary>
+public static class StageCost
+{
+    private const int Steps = 5;
+
+    public static async Task<int> RunAsync(string root, Tools tools, string docker, int runs, string? output)
+    {
+        var work = Directory.CreateTempSubdirectory("dapp-bench-stage-cost-").FullName;
+        var context = Directory.CreateDirectory(Path.Combine(work, "context")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"),
+            "FROM dapp-examples/busybox:1.35\nRUN true\nRUN true\nRUN true\nRUN true\nCMD [\"/bin/sh\"]\n");
+        var results = new Dictionary<string, List<double>>();
+        void Record(string method, TimeSpan elapsed)
+        {
+            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
+            list.Add(elapsed.TotalSeconds / Steps);
+            Console.WriteLine($"  {method,-40} {elapsed.TotalSeconds,8:0.000} s, {elapsed.TotalSeconds / Steps:0.000} s per stage");
+        }
+        Task<Run> DockerBuild(bool buildKit) => Tools.RunAsync(docker, ["-H", tools.EngineA, "build", "--no-cache", "-q", "-t", "bench-stage-cost:latest", context], null,
+            new() { ["DOCKER_BUILDKIT"] = buildKit ? "1" : "0" });
+        var project = "bench-stage-cost";
+        try
+        {
+            var buildKit = (await DockerBuild(buildKit: true)).ExitCode == 0;
+            if (!buildKit) Console.WriteLine("BuildKit: not available on this engine (DOCKER_BUILDKIT=1 docker build failed); left out");
+            await tools.MustAsync(DockerBuild(buildKit: false), "docker build (warm-up)");
+            for (int run = 0; run <= runs; run++)
+            {
+                // Run 0 warms up (and builds the from stage), untimed.
+                await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"),
+                    $"dimg: app\nfrom: dapp-examples/busybox:1.35\nshell:\n  beforeInstall: true {Guid.NewGuid():N}\n  install: 'true'\n  beforeSetup: 'true'\n  setup: 'true'\ndocker:\n  CMD: [/bin/sh]\n");
+                var ours = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "build", "--name", project, "--quiet"), "dimg build");
+                var classic = await tools.MustAsync(DockerBuild(buildKit: false), "docker build");
+                Run? kit = buildKit ? await tools.MustAsync(DockerBuild(buildKit: true), "docker build (BuildKit)") : null;
+                if (run == 0) continue;
+                Console.WriteLine($"run {run}/{runs}");
+                Record("ours (dimg build)", ours.Elapsed);
+                Record("classic builder (DOCKER_BUILDKIT=0)", classic.Elapsed);
+                if (kit is not null) Record("BuildKit (DOCKER_BUILDKIT=1)", kit.Elapsed);
+            }
+        }
+        finally
+        {
+            await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+            await tools.DockerAsync(tools.EngineA, "rmi", "-f", "bench-stage-cost:latest");
+            await tools.DockerAsync(tools.EngineA, "image", "prune", "-f");
+            Directory.Delete(work, true);
+        }
+        var medians = results.ToDictionary(r => r.Key + ", s per stage", r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var ratios = new Dictionary<string, double>
+        {
+            ["ours / classic builder (target <= 1.0)"] = medians["ours (dimg build), s per stage"] / medians["classic builder (DOCKER_BUILDKIT=0), s per stage"],
+        };
+        if (medians.TryGetValue("BuildKit (DOCKER_BUILDKIT=1), s per stage", out var kitMedian))
+            ratios["ours / BuildKit"] = medians["ours (dimg build), s per stage"] / kitMedian;
+        return await Report.WriteAsync(root, "stage-cost", runs, medians, ratios, results, output);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Dapp.Bench;
+
+/// <summary>
+/// <c>--preset wide</c>: a cold build of 4 independent dimgs and one artifact two of them import, whose install and
+/// setup each wait 3 s (the stand-in for downloads), with the default --jobs against --jobs 1; and the longest chain
+/// built alone (its dimg named on the command line), the bound a parallel build can reach.
+/// </summary>
+public static class Wide
+{
+    public const int StageSeconds = 3;
+
+    public static string Dappfile(string seed)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"artifact: tool\nfrom: dapp-examples/busybox:1.35\nshell:\n  install: sleep {StageSeconds} && mkdir -p /out && echo {seed} > /out/tool\n" +
+                  $"  setup: sleep {StageSeconds} && echo {seed} > /out/setup\n");
+        for (int d = 0; d < 4; d++)
+        {
+            sb.Append($"---\ndimg: app{d}\nfrom: dapp-examples/busybox:1.35\n");
+            if (d < 2) sb.Append("import:\n- {artifact: tool, add: /out, to: /opt/tool, before: setup}\n");
+            sb.Append($"shell:\n  install: sleep {StageSeconds} && echo {seed}-{d} > /install\n  setup: sleep {StageSeconds} && echo {seed}-{d} > /setup\n");
+        }
+        return sb.ToString();
+    }
+
+    public static async Task<int> RunAsync(string root, Tools tools, int runs, string? output)
+    {
+        var work = Directory.CreateTempSubdirectory("dapp-bench-wide-").FullName;
+        var results = new Dictionary<string, List<double>>();
+        void Record(string method, TimeSpan elapsed)
+        {
+            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
+            list.Add(elapsed.TotalSeconds);
+            Console.WriteLine($"  {method,-34} {elapsed.TotalSeconds,8:0.000} s");
+        }
+        var project = "bench-wide";
+        try
+        {
+            Console.WriteLine($"wide: 4 dimgs + 1 artifact imported by 2 of them, install and setup {StageSeconds} s each (the longest chain: the artifact, then app0's setup)");
+            for (int run = 1; run <= runs; run++)
+            {
+                Console.WriteLine($"run {run}/{runs}");
+                foreach (var (method, args) in new (string, string[])[]
+                         {
+                             ("cold build, default --jobs", []),
+                             ("cold build, --jobs 1", ["--jobs", "1"]),
+                             ("longest chain alone (app0)", ["app0"]),
+                         })
+                {
+                    // A seed per build: every stage is built, none is found.
+                    await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"), Dappfile(Guid.NewGuid().ToString("N")));
+                    var build = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, ["dimg", "build", "--name", project, "--quiet", .. args]), method);
+                    Record(method, build.Elapsed);
+                    await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+                }
+            }
+        }
+        finally
+        {
+            await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+            Directory.Delete(work, true);
+        }
+
+        var medians = results.ToDictionary(r => r.Key, r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var ratios = new Dictionary<string, double>
+        {
+            ["--jobs 1 / default --jobs (target >= 2.5)"] = medians["cold build, --jobs 1"] / medians["cold build, default --jobs"],
+            ["default --jobs / longest chain (target <= 1.3)"] = medians["cold build, default --jobs"] / medians["longest chain alone (app0)"],
+        };
+        return await Report.WriteAsync(root, "wide", runs, medians, ratios, results, output);
+    }
+}
+
+/// <summary>The tables printed and the JSON written by the scenarios that are not a stages preset.</summary>
+public static class Report
+{
+    public static void PrintTables(string name, int runs, IReadOnlyDictionary<string, double> medians, IReadOnlyDictionary<string, double> ratios)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"| method ({name}, {runs} runs, median) | seconds |");
+        Console.WriteLine("|---|---|");
+        foreach (var (method, median) in medians) Console.WriteLine($"| {method} | {median.ToString("0.000", CultureInfo.InvariantCulture)} |");
+        Console.WriteLine();
+        Console.WriteLine("| ratio | value |");
+        Console.WriteLine("|---|---|");
+        foreach (var (ratio, value) in ratios) Console.WriteLine($"| {ratio} | {value.ToString("0.00", CultureInfo.InvariantCulture)} |");
+    }
+
+    public static async Task<int> WriteAsync(string root, string name, int runs, IReadOnlyDictionary<string, double> medians,
+        IReadOnlyDictionary<string, double> ratios, object seconds, string? output)
+    {
+        PrintTables(name, runs, medians, ratios);
+        var path = output ?? Path.Combine(root, "bench", "results", $"{name}.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new
+        {
+            scenario = name,
+            runs,
+            date = DateTime.UtcNow.ToString("u"),
+            machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
+            seconds,
+            medians,
+            ratios,
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"\nwritten {path}");
+        return 0;
+    }
+}
