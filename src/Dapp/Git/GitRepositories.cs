@@ -7,8 +7,8 @@ namespace Dapp.Git;
 
 /// <summary>
 /// The repositories a command's git paths read: the project's own (the work dir's) and remote ones, fetched bare by
-/// the system's git (<see cref="SystemGit"/>) into <c>~/.dapp/git_repo</c> once per command. Not thread-safe:
-/// conveyors are computed and git stages built one at a time.
+/// the system's git (<see cref="SystemGit"/>) into <c>~/.dapp/git_repo</c> once per command. Conveyors are computed
+/// one at a time; chains building at once read the repositories through <see cref="GitPath"/>, under one lock.
 /// </summary>
 public sealed class GitRepositories(string workDir, string cacheDir, SystemGit git) : IDisposable
 {

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Dapp.Bench;
+
+/// <summary>
+/// <c>--monorepo</c>: git at monorepo scale. A repository generated with <c>git fast-import</c>: 100,000 files in
+/// 5,000 directories, 10,000 commits (the first adds every file, each later one changes 3). A dimg adds the whole tree
+/// with a stageDependencies glob. Measured through scripts/dapp, whole processes, with their peak memory: the cold
+/// build and its g_a_archive stage against <c>git archive HEAD | docker import -</c>; a no-op build (signatures, every
+/// stage found); a build after a commit changing 10 files (g_a_latest_patch).
+/// </summary>
+public static class Monorepo
+{
+    private const int Directories = 5_000;
+    private const int FilesPerDirectory = 20;
+    private const int Commits = 10_000;
+
+    public static async Task<int> RunAsync(string root, Tools tools, string dapp, string docker, int runs, string? output)
+    {
+        var work = Directory.CreateTempSubdirectory("dapp-bench-monorepo-").FullName;
+        var results = new Dictionary<string, List<double>>();
+        void Record(string method, double value, string unit = "s")
+        {
+            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
+            list.Add(value);
+            Console.WriteLine($"  {method,-44} {value,10:0.000} {unit}");
+        }
+        var project = "bench-monorepo";
+        var env = new Dictionary<string, string> { ["DOCKER_HOST"] = tools.EngineA, ["NO_COLOR"] = "1" };
+        async Task<(Run Run, double PeakMiB)> DappAsync(params string[] args)
+        {
+            var run = await Tools.RunAsync("/usr/bin/time", ["-f", "peak-rss-kb %M", dapp, .. args, "--name", project], work, env);
+            if (run.ExitCode != 0) throw new InvalidOperationException($"dapp {string.Join(' ', args)} failed ({run.ExitCode}): {run.Stderr}{run.Stdout}");
+            var kb = run.Stderr.Split('\n').Last(l => l.StartsWith("peak-rss-kb ", StringComparison.Ordinal)).Split(' ')[1];
+            return (run, double.Parse(kb, CultureInfo.InvariantCulture) / 1024);
+        }
+        static double BuiltIn(Run run, string stage) =>
+            run.Stdout.Split('\n').Where(l => l.Contains($" {stage} ") && l.Contains(" built in ")).Select(l =>
+                double.Parse(l.Split(" built in ")[1].Split(' ')[0], CultureInfo.InvariantCulture)).DefaultIfEmpty(double.NaN).Single();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await GenerateAsync(work);
+            Console.WriteLine($"generated {Directories * FilesPerDirectory:N0} files in {Directories:N0} directories, {Commits:N0} commits in {clock.Elapsed.TotalSeconds:0.0} s");
+            await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"), """
+                dimg: mono
+                from: dapp-examples/busybox:1.35
+                git:
+                - add: /
+                  to: /src
+                  stageDependencies:
+                    install: ['d0001/**']
+                shell:
+                  install: ls /src/d0001 > /dev/null
+                  setup: 'true'
+                """);
+            for (int run = 1; run <= runs; run++)
+            {
+                Console.WriteLine($"run {run}/{runs}");
+                await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+                var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
+                if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
+                Record("git archive HEAD | docker import -", pipe.Elapsed.TotalSeconds);
+                await tools.DockerAsync(tools.EngineA, "rmi", "bench-monorepo-import:latest");
+
+                var (cold, coldPeak) = await DappAsync("dimg", "build", "--time");
+                Record("cold build", cold.Elapsed.TotalSeconds);
+                Record("  g_a_archive stage", BuiltIn(cold, "g_a_archive"));
+                Record("  peak memory, cold build", coldPeak, "MiB");
+
+                var (noop, noopPeak) = await DappAsync("dimg", "build");
+                if (noop.Stdout.Contains("[BUILD]")) throw new InvalidOperationException("the no-op build built something:\n" + noop.Stdout);
+                Record("no-op build", noop.Elapsed.TotalSeconds);
+                Record("  peak memory, no-op build", noopPeak, "MiB");
+
+                await CommitAsync(work, run);
+                var (patch, patchPeak) = await DappAsync("dimg", "build", "--time");
+                Record("build after 10 files changed", patch.Elapsed.TotalSeconds);
+                Record("  g_a_latest_patch stage", BuiltIn(patch, "g_a_latest_patch"));
+                Record("  peak memory, patch build", patchPeak, "MiB");
+            }
+        }
+        finally
+        {
+            await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+            Directory.Delete(work, true);
+        }
+        var medians = results.ToDictionary(r => r.Key, r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var ratios = new Dictionary<string, double>
+        {
+            ["g_a_archive / git archive | docker import (target <= 1.3)"] = medians["  g_a_archive stage"] / medians["git archive HEAD | docker import -"],
+            ["no-op build, s (target < 1.5)"] = medians["no-op build"],
+            ["build after 10 files changed, s (target < 2)"] = medians["build after 10 files changed"],
+            ["peak memory, MiB (target < 500)"] = new[] { "  peak memory, cold build", "  peak memory, no-op build", "  peak memory, patch build" }.Max(k => medians[k]),
+        };
+        return await Report.WriteAsync(root, "monorepo", runs, medians, ratios, results, output);
+    }
+
+    /// <summary>The repository, through git fast-import: one commit adding every file, then commits of 3 changed files each.</summary>
+    private static async Task GenerateAsync(string dir)
+    {
+        await MustAsync(Tools.RunAsync("git", ["init", "-q", "-b", "master", dir], null, []), "git init");
+        var start = new ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "fast-import", "--quiet" }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        await using (var input = process.StandardInput)
+        {
+            var random = new Random(26);
+            var time = 1_700_000_000L;
+            for (int commit = 0; commit < Commits; commit++)
+            {
+                var sb = new StringBuilder();
+                var message = commit == 0 ? "all files" : $"change {commit}";
+                sb.Append($"commit refs/heads/master\ncommitter Bench <bench@example.com> {time + commit} +0000\ndata {Encoding.UTF8.GetByteCount(message)}\n{message}\n");
+                var files = commit == 0
+                    ? Enumerable.Range(0, Directories * FilesPerDirectory)
+                    : Enumerable.Range(0, 3).Select(_ => random.Next(Directories * FilesPerDirectory));
+                foreach (var file in files) sb.Append(Modify(file, commit));
+                await input.WriteAsync(sb.ToString());
+            }
+        }
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"git fast-import failed: {await errors}");
+    }
+
+    private static string Modify(int file, int commit)
+    {
+        var content = $"file {file} of the monorepo, version {commit}\n{new string('x', 40 + file % 200)}\n";
+        return $"M 100644 inline d{file / FilesPerDirectory:0000}/f{file % FilesPerDirectory:00}.txt\ndata {Encoding.UTF8.GetByteCount(content)}\n{content}\n";
+    }
+
+    /// <summary>A commit changing 10 files on top of the current one.</summary>
+    private static async Task CommitAsync(string dir, int round)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "fast-import", "--quiet" }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        await using (var input = process.StandardInput)
+        {
+            var message = $"ten files, round {round}";
+            var sb = new StringBuilder($"commit refs/heads/master\ncommitter Bench <bench@example.com> {1_800_000_000L + round} +0000\ndata {message.Length}\n{message}\nfrom refs/heads/master^0\n");
+            for (int i = 0; i < 10; i++) sb.Append(Modify(i * 7919 + round, Commits + round));
+            await input.WriteAsync(sb.ToString());
+        }
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"git fast-import failed: {await errors}");
+    }
+
+    private static async Task MustAsync(Task<Run> run, string what)
+    {
+        var result = await run;
+        if (result.ExitCode != 0) throw new InvalidOperationException($"{what} failed: {result.Stderr}");
+    }
+}
