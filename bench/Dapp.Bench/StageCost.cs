@@ -36,8 +36,18 @@ public static class StageCost
                 // Run 0 warms up (and builds the from stage), untimed.
                 await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"),
                     $"dimg: app\nfrom: dapp-examples/busybox:1.35\nshell:\n  beforeInstall: true {Guid.NewGuid():N}\n  install: 'true'\n  beforeSetup: 'true'\n  setup: 'true'\ndocker:\n  CMD: [/bin/sh]\n");
-                var ours = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "build", "--name", project, "--quiet"), "dimg build");
-                var classic = await tools.MustAsync(DockerBuild(buildKit: false), "docker build");
+                // Each goes first in every other run: neither always runs on an engine the other has just worked.
+                Run ours, classic;
+                if (run % 2 == 0)
+                {
+                    ours = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "build", "--name", project, "--quiet"), "dimg build");
+                    classic = await tools.MustAsync(DockerBuild(buildKit: false), "docker build");
+                }
+                else
+                {
+                    classic = await tools.MustAsync(DockerBuild(buildKit: false), "docker build");
+                    ours = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, "dimg", "build", "--name", project, "--quiet"), "dimg build");
+                }
                 Run? kit = buildKit ? await tools.MustAsync(DockerBuild(buildKit: true), "docker build (BuildKit)") : null;
                 if (run == 0) continue;
                 Console.WriteLine($"run {run}/{runs}");

@@ -11,6 +11,9 @@ internal interface IStageBuilder
 
     /// <summary>Before any stage of the build is built: the build's ansible tasks, checked against this host's ansible.</summary>
     Task CheckAnsibleTasksAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct);
+
+    /// <summary>What the builds left running (the removal of committed stages' containers), done: awaited before the build ends.</summary>
+    Task SettledAsync() => Task.CompletedTask;
 }
 
 /// <summary>Locks every dapp process of a host shares (<see cref="HostLock"/>): one per stage being built.</summary>

@@ -42,7 +42,8 @@ internal sealed class ChainJobs(int jobs)
         lock (_lock)
         {
             if (_chains.TryGetValue(conveyor, out var started)) return started;
-            var task = RunAsync(run, ct);
+            // The slot is asked for now: chains get slots in the order they were started (SemaphoreSlim serves its asynchronous waiters in the order they came).
+            var task = RunAsync(ChainSlot.AcquireAsync(_slots, ct), run, ct);
             _chains[conveyor] = task;
             return task;
         }
@@ -85,12 +86,11 @@ internal sealed class ChainJobs(int jobs)
         return new Releaser(gate);
     }
 
-    private async Task RunAsync(Func<ChainSlot, CancellationToken, Task> run, CancellationToken ct)
+    private async Task RunAsync(Task<ChainSlot> slotTaken, Func<ChainSlot, CancellationToken, Task> run, CancellationToken ct)
     {
         // Started under the lock: nothing of the chain runs there (it goes on in the caller's context, or the pool's).
         await Task.Yield();
-        if (Stopping) throw new ChainStoppedException();
-        using var slot = await ChainSlot.AcquireAsync(_slots, ct);
+        using var slot = await slotTaken;
         try
         {
             if (Stopping) throw new ChainStoppedException();

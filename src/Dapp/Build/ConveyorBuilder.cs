@@ -40,6 +40,8 @@ internal sealed class ConveyorBuilder
     private readonly ClaimWaits? _claimWaits;
     /// <summary>Dependencies whose found stage has not been read yet (<see cref="AnyImpostorAsync"/>), and what the engine had when the walk ran.</summary>
     private readonly ConcurrentDictionary<Conveyor, bool> _unread = new(ReferenceEqualityComparer.Instance);
+    /// <summary>Local mode with chains at once: each chain's stages as the start order found them (<see cref="StartOrderAsync"/>).</summary>
+    private readonly ConcurrentDictionary<Conveyor, LocalWalk> _localWalks = new(ReferenceEqualityComparer.Instance);
     /// <summary>The base images being made sure of, each once however many chains start from it.</summary>
     private readonly ConcurrentDictionary<string, Lazy<Task>> _baseImagePulls = new();
     private IReadOnlySet<string> _foundLocally = new HashSet<string>();
@@ -90,19 +92,23 @@ internal sealed class ConveyorBuilder
                 }
                 _foundLocally = local;
             }
-            foreach (var conveyor in conveyors)
+            if (_jobs.OneAtATime)
             {
-                var chain = StartChain(conveyor, lastNeeded: false, ct);
-                if (!_jobs.OneAtATime) continue;
-                try
+                foreach (var conveyor in conveyors)
                 {
-                    await chain;
-                }
-                catch (Exception)
-                {
-                    break;
+                    try
+                    {
+                        await StartChain(conveyor, lastNeeded: false, ct);
+                    }
+                    catch (Exception)
+                    {
+                        break;
+                    }
                 }
             }
+            else
+                foreach (var conveyor in await StartOrderAsync(conveyors, ct))
+                    _ = StartChain(conveyor, lastNeeded: !conveyors.Contains(conveyor), ct); // WaitAllAsync waits for every chain
             await _jobs.WaitAllAsync(_reporter.Warning, ct);
             // Checked once every chain is built, so that publications keep running beside the next builds.
             if (_storage is not null && !_options.DryRun)
@@ -112,6 +118,7 @@ internal sealed class ConveyorBuilder
         }
         finally
         {
+            await _stageBuilder.SettledAsync();
             // Every stage built before a failure is in the storage too.
             if (_publications is not null) await _publications.SettledAsync();
         }
@@ -157,12 +164,54 @@ internal sealed class ConveyorBuilder
         (stage.Stage is FromStage { BaseConveyor: { } baseConveyor } ? [baseConveyor] : Array.Empty<Conveyor>())
             .Concat(stage.Stage.Work.Imports.Select(i => i.Artifact));
 
+    /// <summary>
+    /// With chains at once, the chains this build needs, each after those it waits for (imported artifacts, fromDimg
+    /// bases: post-order), so that they take the first slots: a dimg's install must not hold the slot the artifact it
+    /// imports at setup needs. A dependency is needed when a stage to build imports it or starts from it.
+    /// </summary>
+    private async Task<IReadOnlyList<Conveyor>> StartOrderAsync(IReadOnlyList<Conveyor> conveyors, CancellationToken ct)
+    {
+        var all = Conveyor.WithDependencies(conveyors);
+        var first = new Dictionary<Conveyor, int>(ReferenceEqualityComparer.Instance);
+        if (_storage is not null)
+            foreach (var conveyor in all) first[conveyor] = _plans[conveyor].FirstMissing;
+        else
+            foreach (var (conveyor, walk) in all.Zip(await Task.WhenAll(all.Select(c => LocalWalkAsync(c, ct)))))
+            {
+                _localWalks[conveyor] = walk;
+                first[conveyor] = walk.LastPresent + 1;
+            }
+        var order = new List<Conveyor>();
+        var seen = new HashSet<Conveyor>(ReferenceEqualityComparer.Instance);
+        void Visit(Conveyor conveyor)
+        {
+            if (!seen.Add(conveyor)) return;
+            var stages = conveyor.Stages;
+            for (int i = first[conveyor]; i < stages.Count; i++)
+                foreach (var dependency in Dependencies(stages[i])) Visit(dependency);
+            order.Add(conveyor);
+        }
+        foreach (var conveyor in conveyors) Visit(conveyor);
+        return order;
+    }
+
+    /// <summary>A chain's stages in the local engine: how many can be used (<see cref="UsableStages"/>), and the last one present among those.</summary>
+    private sealed record LocalWalk(Docker.DotNet.Models.ImageInspectResponse?[] Images, int Usable, string? Vanished, bool[] Present)
+    {
+        public int LastPresent => Array.LastIndexOf(Present, true);
+    }
+
+    private async Task<LocalWalk> LocalWalkAsync(Conveyor conveyor, CancellationToken ct)
+    {
+        var images = await Task.WhenAll(conveyor.Stages.Select(s => _local.InspectAsync(s.Signature, ct)));
+        var (usable, vanished) = UsableStages(conveyor, images);
+        return new LocalWalk(images, usable, vanished, images.Take(usable).Select(i => i is not null).ToArray());
+    }
+
     private async Task BuildLocalAsync(Conveyor conveyor, ChainSlot slot, CancellationToken ct)
     {
         var stages = conveyor.Stages;
-        var images = await Task.WhenAll(stages.Select(s => _local.InspectAsync(s.Signature, ct)));
-        var (usable, vanished) = UsableStages(conveyor, images);
-        var present = images.Take(usable).Select(i => i is not null).ToArray();
+        var (_, usable, vanished, present) = _localWalks.TryRemove(conveyor, out var walked) ? walked : await LocalWalkAsync(conveyor, ct);
         var lastPresent = Array.LastIndexOf(present, true);
 
         for (int i = 0; i <= lastPresent; i++)

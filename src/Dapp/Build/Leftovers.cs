@@ -75,7 +75,9 @@ internal sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage
         var current = ProcessOwner.Current;
         var items = new List<LeftoverItem>();
         var prefix = $"/{DappContainers.Prefix}{stages.Project}.";
-        var containers = await engine.ListContainersAsync(Filters.Of("name", DappContainers.Prefix + stages.Project + "."), ct);
+        var listingContainers = engine.ListContainersAsync(Filters.Of("name", DappContainers.Prefix + stages.Project + "."), ct);
+        var listingImages = engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={stages.Project}"), ct);
+        var containers = await listingContainers;
         foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
         {
             var owner = ProcessOwner.Parse(container.Labels is { } labels && labels.TryGetValue(DappLabels.Owner, out var o) ? o : null);
@@ -83,7 +85,7 @@ internal sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage
                 owner is null || owner.HasEnded(current)));
         }
         // A push name is in use only for the length of a push; a live pusher that loses it tags it again.
-        foreach (var image in await engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={stages.Project}"), ct))
+        foreach (var image in await listingImages)
             foreach (var tag in image.RepoTags ?? [])
                 if (PushName().Match(tag) is { Success: true } m && m.Groups["repo"].Value != stages.Repository
                     && image.Labels is { } il && il.TryGetValue(DappLabels.StageSignature, out var sig) && sig == m.Groups["signature"].Value)

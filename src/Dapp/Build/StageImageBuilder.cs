@@ -18,6 +18,16 @@ namespace Dapp.Build;
 internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter) : IStageBuilder
 {
     private readonly AnsibleToolchain _ansible = new(engine, reporter);
+    private readonly Lock _lock = new();
+    /// <summary>Removals of the containers of committed stages, left running beside the next stage (see <see cref="SettledAsync"/>).</summary>
+    private readonly List<Task> _removals = [];
+
+    public async Task SettledAsync()
+    {
+        Task[] removals;
+        lock (_lock) removals = _removals.ToArray();
+        await Task.WhenAll(removals);
+    }
 
     public Task CheckAnsibleTasksAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct) =>
         tasks.Count == 0 ? Task.CompletedTask : _ansible.CheckAsync(tasks, ct);
@@ -51,6 +61,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
                 WorkingDir = string.IsNullOrEmpty(config.WorkingDir) ? null! : "/",
                 HostConfig = new HostConfig { Binds = binds, NetworkMode = options.Network!, VolumesFrom = toolchain is null ? null! : toolchain.VolumesFrom },
             });
+            var committed = false;
             try
             {
                 ct.ThrowIfCancellationRequested();
@@ -83,12 +94,17 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
                 if (beforeCommit is not null) await beforeCommit(ct);
 
                 await engine.CommitAsync(containerId, commitConfig, storage.ImageName(stage.Signature), ct);
+                committed = true;
                 if (options.Introspect.After(isArtifact, stage.Name))
                     await IntrospectAsync(conveyor, $"stage {stage.Name.DappName()}", storage.ImageName(stage.Signature), binds, ct);
             }
             finally
             {
-                await engine.RemoveContainerAsync(containerId, CancellationToken.None);
+                // A committed stage's container goes while the next stage starts (the build waits for it before it ends);
+                // a failed or cancelled one's before the error goes up.
+                var removal = engine.RemoveContainerAsync(containerId, CancellationToken.None);
+                if (committed) lock (_lock) _removals.Add(removal);
+                else await removal;
             }
         }
         finally
@@ -158,6 +174,8 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
     private async Task RunAsync(Conveyor conveyor, ConveyorStage stage, string containerId, IReadOnlyList<AnsibleTask>? ansibleTasks, CancellationToken ct)
     {
         await engine.StartContainerAsync(containerId, ct);
+        // Asked at once: the exit code comes with the exit, not a round trip after the output ends.
+        var exit = engine.WaitContainerAsync(containerId, ct);
         var name = conveyor.Image.DisplayName;
         // ansible-playbook's own errors (a task it cannot read) start with "ERROR! " and go on for a few lines.
         var ansibleError = new StringBuilder();
@@ -167,7 +185,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
                 ansibleError.Append(line).Append('\n');
             reporter.BuildOutput(name, line);
         }, ct);
-        var exitCode = await engine.WaitContainerAsync(containerId, ct);
+        var exitCode = await exit;
         if (exitCode == 0) return;
         var failed = $"{name}: stage {stage.Name.DappName()} failed";
         if (ansibleTasks is null) throw new StageFailedException($"{failed}: a command exited with code {exitCode}");

@@ -28,6 +28,7 @@ public sealed class DappProject : IDisposable
     }
 
     private bool _engineReady;
+    private Task _leftoversRemoved = Task.CompletedTask;
     private RegistryAccess? _stagesAccess;
     private readonly System.Diagnostics.Stopwatch _stagesClock = new();
 
@@ -74,13 +75,38 @@ public sealed class DappProject : IDisposable
     /// Checks that the engine answers, and removes what killed dapp processes of this project left in it (their build
     /// containers, stage push names): every command that uses the engine starts here.
     /// </summary>
-    public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct)
+    /// <param name="leftoversBeside">Remove the leftovers beside what the command does next (a build: none of them is a stage
+    /// it builds on), until <see cref="LeftoversRemovedAsync"/>; a failure to remove one is then a warning.</param>
+    public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct, bool leftoversBeside = false)
     {
         // bp is a build and a push: once per command is enough.
-        if (_engineReady) return;
+        if (_engineReady)
+        {
+            await _leftoversRemoved;
+            return;
+        }
         _engineReady = true;
         await Engine.PingAsync(ct);
-        await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
+        if (leftoversBeside) _leftoversRemoved = RemoveLeftoversBesideAsync(reporter, ct);
+        else await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
+    }
+
+    /// <summary>The leftovers of ended processes removed, when <see cref="PrepareEngineAsync"/> left that running; never throws.</summary>
+    public Task LeftoversRemovedAsync() => _leftoversRemoved;
+
+    private async Task RemoveLeftoversBesideAsync(IReporter reporter, CancellationToken ct)
+    {
+        try
+        {
+            await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is DappException or IOException)
+        {
+            reporter.Warning($"what ended dapp processes left in the engine was not all removed ({e.Message}): dapp dimg cleanup removes it");
+        }
     }
 
     /// <summary>
