@@ -18,6 +18,24 @@ internal sealed class ChainJobs(int jobs)
     private readonly Dictionary<Conveyor, Task> _chains = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _stageGates = new();
     private readonly List<Exception> _failures = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Cancelled when a chain fails: waits for others (a host lock, a claim) end then, builds in progress do not.</summary>
+    public CancellationToken StopToken => _stop.Token;
+
+    /// <summary>A wait for something outside the build (another process's lock), ended when the build stops.</summary>
+    public async Task<T> UnlessStoppedAsync<T>(Func<CancellationToken, Task<T>> wait, CancellationToken ct)
+    {
+        using var waitOrStop = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        try
+        {
+            return await wait(waitOrStop.Token);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new ChainStoppedException();
+        }
+    }
 
     /// <summary>Whether chains build one after another (--jobs 1): a chain's dependencies are then started only when a stage needs them, as dapp did.</summary>
     public bool OneAtATime => jobs == 1;
@@ -101,6 +119,7 @@ internal sealed class ChainJobs(int jobs)
             // A chain that waited for a failed one rethrows that one's error: it is told once.
             lock (_lock)
                 if (!_failures.Contains(e)) _failures.Add(e);
+            await _stop.CancelAsync();
             throw;
         }
     }

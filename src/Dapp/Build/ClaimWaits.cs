@@ -16,8 +16,9 @@ internal sealed class ClaimWaits(IStageClaims claims, IReporter reporter, TimeSp
     /// used; if another host's claim on it is live, this one waits (<c>[WAITING]</c>), asking with growing pauses
     /// until the stage appears or the claim lapses; otherwise this one claims it. Bounded by --lock-timeout.
     /// </summary>
+    /// <param name="stop">Ends the wait between two asks (the build stopped: another chain failed); a claim write is never cut short.</param>
     public async Task<(bool Published, IClaimHold? Claim)> ClaimOrWaitAsync(Conveyor conveyor, ConveyorStage stage, bool stoppedForAnother,
-        CancellationToken ct)
+        CancellationToken ct, CancellationToken stop = default)
     {
         var waited = time.GetTimestamp();
         var pause = TimeSpan.FromMilliseconds(200);
@@ -37,7 +38,17 @@ internal sealed class ClaimWaits(IStageClaims claims, IReporter reporter, TimeSp
             }
             if (time.GetElapsedTime(waited) >= lockTimeout)
                 throw new DappException($"{conveyor.Image.DisplayName}: timed out after {lockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");
-            await Task.Delay(pause, time, ct);
+            using (var pauseOrStop = CancellationTokenSource.CreateLinkedTokenSource(ct, stop))
+            {
+                try
+                {
+                    await Task.Delay(pause, time, pauseOrStop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    throw new ChainStoppedException();
+                }
+            }
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
         }
     }

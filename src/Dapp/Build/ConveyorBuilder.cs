@@ -282,8 +282,8 @@ internal sealed class ConveyorBuilder
 
         // Two chains may share a stage (the same base and instructions): the later one waits and finds it built.
         using var stageGate = await _jobs.StageGateAsync(stage.Signature, slot, ct);
-        using var stageLock = await _locks.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
-            () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), ct);
+        using var stageLock = await _jobs.UnlessStoppedAsync(waits => _locks.AcquireAsync($"{_local.Project}.{stage.Signature}", _options.LockTimeout,
+            () => _reporter.Info($"{conveyor.Image.DisplayName}: waiting for another dapp process building {stage.Name.DappName()}"), waits), ct);
         if (rebuild && await _local.ExistsAsync(stage.Signature, ct))
         {
             // Another job of this engine may have built it again already.
@@ -315,7 +315,7 @@ internal sealed class ConveyorBuilder
             IClaimHold? claim = null;
             if (_claimWaits is not null)
             {
-                var (published, held) = await _claimWaits.ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct);
+                var (published, held) = await _claimWaits.ClaimOrWaitAsync(conveyor, stage, stoppedForAnother, ct, _jobs.StopToken);
                 if (published)
                 {
                     // Another host built it: the stages after it build on that copy, pulled when needed (and at once

@@ -273,12 +273,15 @@ internal sealed class ClaimHold : IClaimHold
         {
             await Task.Delay(_claims.Settle, _claims.Time, _stop.Token);
             var ours = await _claims.IsStillOursAsync(_signature, _stop.Token);
-            _confirmed.TrySetResult(ours);
             if (!ours)
             {
+                // Lost before the answer: whoever sees the confirmation fail sees IsLost too (the build asks it to
+                // tell a lost race from a failure; in the other order it could find the claim not lost yet: seen once).
                 CancelNow(_lost);
+                _confirmed.TrySetResult(false);
                 return;
             }
+            _confirmed.TrySetResult(true);
             while (true)
             {
                 await Task.Delay(_claims.RenewEvery, _claims.Time, _stop.Token);

@@ -66,12 +66,12 @@ public sealed class ParallelBuildTests : IDisposable
         return engine;
     }
 
-    private async Task<RecordingReporter> BuildAsync(FakeEngine engine, int jobs, CancellationToken ct = default)
+    private async Task<RecordingReporter> BuildAsync(FakeEngine engine, int jobs, CancellationToken ct = default, RecordingReporter? reporter = null)
     {
         using var project = await DappProject.LoadAsync(
             new ProjectOptions { Dir = _dir, Name = _name, BuildDir = Path.Combine(_dir, ".build"), Engine = () => engine }, default);
-        var reporter = new RecordingReporter();
-        await BuildCommand.RunAsync(project, [], new BuildOptions { Jobs = jobs }, StagesStorageOption.Local, reporter, ct);
+        reporter ??= new RecordingReporter();
+        await BuildCommand.RunAsync(project, [], new BuildOptions { Jobs = jobs, LockTimeout = Patience }, StagesStorageOption.Local, reporter, ct);
         return reporter;
     }
 
@@ -217,6 +217,43 @@ public sealed class ParallelBuildTests : IDisposable
             Assert.DoesNotContain($"create {install}", engine.Calls);
         }
         Assert.DoesNotContain(started, c => c.EndsWith("-setup", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_chain_waiting_for_another_process_s_lock_stops_waiting_when_another_chain_fails()
+    {
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), """
+            dimg: a
+            from: base:1
+            shell:
+              install: [exit 3]
+            ---
+            dimg: b
+            from: base:1
+            shell:
+              install: [echo b-install]
+            """);
+        var engine = NewEngine();
+        string bInstall;
+        using (var project = await DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, Engine = () => engine }, default))
+            bInstall = (await project.SelectConveyorsAsync(["b"], default))[0].Stages.Single(s => s.Name.DappName() == "install").Signature;
+        // Another dapp process of this host is building b's install.
+        using var held = HostLock.TryAcquire($"{_name}.{bInstall}") ?? throw new InvalidOperationException("the lock is taken");
+        var reporter = new RecordingReporter();
+        engine.WhileRunning = async (c, ct) =>
+        {
+            // a fails once b waits for that lock.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!reporter.Lines.Any(l => l.StartsWith("b: waiting for another dapp process", StringComparison.Ordinal)) && waited.Elapsed < Patience)
+                await Task.Delay(10, ct);
+        };
+
+        var e = await Assert.ThrowsAsync<StageFailedException>(() => BuildAsync(engine, jobs: 2, reporter: reporter));
+
+        Assert.Equal("a: stage install failed: a command exited with code 3", e.Message);
+        Assert.Contains(reporter.Lines, l => l.StartsWith("b: waiting for another dapp process", StringComparison.Ordinal));
+        // b stopped waiting (its wait would have ended in a timeout after --lock-timeout, a second failure).
+        Assert.DoesNotContain(reporter.Lines, l => l.Contains("another chain failed too", StringComparison.Ordinal));
     }
 
     [Fact]
