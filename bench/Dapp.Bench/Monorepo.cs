@@ -20,13 +20,7 @@ public static class Monorepo
     public static async Task<int> RunAsync(string root, Tools tools, string dapp, string docker, int runs, string? output)
     {
         var work = Directory.CreateTempSubdirectory("dapp-bench-monorepo-").FullName;
-        var results = new Dictionary<string, List<double>>();
-        void Record(string method, double value, string unit = "s")
-        {
-            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
-            list.Add(value);
-            Console.WriteLine($"  {method,-44} {value,10:0.000} {unit}");
-        }
+        var measured = new Measurements();
         var project = "bench-monorepo";
         var env = new Dictionary<string, string> { ["DOCKER_HOST"] = tools.EngineA, ["NO_COLOR"] = "1" };
         async Task<(Run Run, double PeakMiB)> DappAsync(params string[] args)
@@ -65,25 +59,25 @@ public static class Monorepo
                 await SyncAsync();
                 var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
                 if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
-                Record("git archive HEAD | docker import -", pipe.Elapsed.TotalSeconds);
+                measured.Record("git archive HEAD | docker import -", pipe.Elapsed.TotalSeconds);
                 await tools.DockerAsync(tools.EngineA, "rmi", "bench-monorepo-import:latest");
 
                 await SyncAsync();
                 var (cold, coldPeak) = await DappAsync("dimg", "build", "--time");
-                Record("cold build", cold.Elapsed.TotalSeconds);
-                Record("  g_a_archive stage", BuiltIn(cold, "g_a_archive"));
-                Record("  peak memory, cold build", coldPeak, "MiB");
+                measured.Record("cold build", cold.Elapsed.TotalSeconds);
+                measured.Record("  g_a_archive stage", BuiltIn(cold, "g_a_archive"));
+                measured.Record("  peak memory, cold build", coldPeak, "MiB");
 
                 var (noop, noopPeak) = await DappAsync("dimg", "build");
                 if (noop.Stdout.Contains("[BUILD]")) throw new InvalidOperationException("the no-op build built something:\n" + noop.Stdout);
-                Record("no-op build", noop.Elapsed.TotalSeconds);
-                Record("  peak memory, no-op build", noopPeak, "MiB");
+                measured.Record("no-op build", noop.Elapsed.TotalSeconds);
+                measured.Record("  peak memory, no-op build", noopPeak, "MiB");
 
                 await CommitAsync(work, run);
                 var (patch, patchPeak) = await DappAsync("dimg", "build", "--time");
-                Record("build after 10 files changed", patch.Elapsed.TotalSeconds);
-                Record("  g_a_latest_patch stage", BuiltIn(patch, "g_a_latest_patch"));
-                Record("  peak memory, patch build", patchPeak, "MiB");
+                measured.Record("build after 10 files changed", patch.Elapsed.TotalSeconds);
+                measured.Record("  g_a_latest_patch stage", BuiltIn(patch, "g_a_latest_patch"));
+                measured.Record("  peak memory, patch build", patchPeak, "MiB");
             }
         }
         finally
@@ -91,7 +85,7 @@ public static class Monorepo
             await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
             Directory.Delete(work, true);
         }
-        var medians = results.ToDictionary(r => r.Key, r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var medians = measured.Medians();
         var ratios = new Dictionary<string, double>
         {
             ["g_a_archive / git archive | docker import (target <= 1.3)"] = medians["  g_a_archive stage"] / medians["git archive HEAD | docker import -"],
@@ -99,7 +93,7 @@ public static class Monorepo
             ["build after 10 files changed, s (target < 2)"] = medians["build after 10 files changed"],
             ["peak memory, MiB (target < 500)"] = new[] { "  peak memory, cold build", "  peak memory, no-op build", "  peak memory, patch build" }.Max(k => medians[k]),
         };
-        return await Report.WriteAsync(root, "monorepo", runs, medians, ratios, results, output);
+        return await Report.WriteAsync(root, "monorepo", runs, medians, ratios, measured.Values, output);
     }
 
     /// <summary>The repository, through git fast-import: one commit adding every file, then commits of 3 changed files each.</summary>

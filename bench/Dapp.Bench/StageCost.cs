@@ -16,13 +16,8 @@ public static class StageCost
         var context = Directory.CreateDirectory(Path.Combine(work, "context")).FullName;
         await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"),
             "FROM dapp-examples/busybox:1.35\nRUN true\nRUN true\nRUN true\nRUN true\nCMD [\"/bin/sh\"]\n");
-        var results = new Dictionary<string, List<double>>();
-        void Record(string method, TimeSpan elapsed)
-        {
-            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
-            list.Add(elapsed.TotalSeconds / Steps);
-            Console.WriteLine($"  {method,-40} {elapsed.TotalSeconds,8:0.000} s, {elapsed.TotalSeconds / Steps:0.000} s per stage");
-        }
+        var measured = new Measurements();
+        void Record(string method, TimeSpan elapsed) => measured.Record($"{method}, s per stage", elapsed.TotalSeconds / Steps);
         Task<Run> DockerBuild(bool buildKit) => Tools.RunAsync(docker, ["-H", tools.EngineA, "build", "--no-cache", "-q", "-t", "bench-stage-cost:latest", context], null,
             new() { ["DOCKER_BUILDKIT"] = buildKit ? "1" : "0" });
         var project = "bench-stage-cost";
@@ -63,13 +58,13 @@ public static class StageCost
             await tools.DockerAsync(tools.EngineA, "image", "prune", "-f");
             Directory.Delete(work, true);
         }
-        var medians = results.ToDictionary(r => r.Key + ", s per stage", r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var medians = measured.Medians();
         var ratios = new Dictionary<string, double>
         {
             ["ours / classic builder (target <= 1.0)"] = medians["ours (dimg build), s per stage"] / medians["classic builder (DOCKER_BUILDKIT=0), s per stage"],
         };
         if (medians.TryGetValue("BuildKit (DOCKER_BUILDKIT=1), s per stage", out var kitMedian))
             ratios["ours / BuildKit"] = medians["ours (dimg build), s per stage"] / kitMedian;
-        return await Report.WriteAsync(root, "stage-cost", runs, medians, ratios, results, output);
+        return await Report.WriteAsync(root, "stage-cost", runs, medians, ratios, measured.Values, output);
     }
 }

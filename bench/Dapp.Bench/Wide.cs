@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
 namespace Dapp.Bench;
 
@@ -30,13 +28,7 @@ public static class Wide
     public static async Task<int> RunAsync(string root, Tools tools, int runs, string? output)
     {
         var work = Directory.CreateTempSubdirectory("dapp-bench-wide-").FullName;
-        var results = new Dictionary<string, List<double>>();
-        void Record(string method, TimeSpan elapsed)
-        {
-            if (!results.TryGetValue(method, out var list)) results[method] = list = [];
-            list.Add(elapsed.TotalSeconds);
-            Console.WriteLine($"  {method,-34} {elapsed.TotalSeconds,8:0.000} s");
-        }
+        var measured = new Measurements();
         var project = "bench-wide";
         try
         {
@@ -54,7 +46,7 @@ public static class Wide
                     // A seed per build: every stage is built, none is found.
                     await File.WriteAllTextAsync(Path.Combine(work, "dappfile.yml"), Dappfile(Guid.NewGuid().ToString("N")));
                     var build = await tools.MustAsync(tools.DappAsync(tools.EngineA, work, ["dimg", "build", "--name", project, "--quiet", .. args]), method);
-                    Record(method, build.Elapsed);
+                    measured.Record(method, build.Elapsed.TotalSeconds);
                     await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
                 }
             }
@@ -65,48 +57,12 @@ public static class Wide
             Directory.Delete(work, true);
         }
 
-        var medians = results.ToDictionary(r => r.Key, r => r.Value.Order().ElementAt(r.Value.Count / 2));
+        var medians = measured.Medians();
         var ratios = new Dictionary<string, double>
         {
             ["--jobs 1 / default --jobs (target >= 2.5)"] = medians["cold build, --jobs 1"] / medians["cold build, default --jobs"],
             ["default --jobs / longest chain (target <= 1.3)"] = medians["cold build, default --jobs"] / medians["longest chain alone (app0)"],
         };
-        return await Report.WriteAsync(root, "wide", runs, medians, ratios, results, output);
-    }
-}
-
-/// <summary>The tables printed and the JSON written by the scenarios that are not a stages preset.</summary>
-public static class Report
-{
-    public static void PrintTables(string name, int runs, IReadOnlyDictionary<string, double> medians, IReadOnlyDictionary<string, double> ratios)
-    {
-        Console.WriteLine();
-        Console.WriteLine($"| method ({name}, {runs} runs, median) | seconds |");
-        Console.WriteLine("|---|---|");
-        foreach (var (method, median) in medians) Console.WriteLine($"| {method} | {median.ToString("0.000", CultureInfo.InvariantCulture)} |");
-        Console.WriteLine();
-        Console.WriteLine("| ratio | value |");
-        Console.WriteLine("|---|---|");
-        foreach (var (ratio, value) in ratios) Console.WriteLine($"| {ratio} | {value.ToString("0.00", CultureInfo.InvariantCulture)} |");
-    }
-
-    public static async Task<int> WriteAsync(string root, string name, int runs, IReadOnlyDictionary<string, double> medians,
-        IReadOnlyDictionary<string, double> ratios, object seconds, string? output)
-    {
-        PrintTables(name, runs, medians, ratios);
-        var path = output ?? Path.Combine(root, "bench", "results", $"{name}.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new
-        {
-            scenario = name,
-            runs,
-            date = DateTime.UtcNow.ToString("u"),
-            machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
-            seconds,
-            medians,
-            ratios,
-        }, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"\nwritten {path}");
-        return 0;
+        return await Report.WriteAsync(root, "wide", runs, medians, ratios, measured.Values, output);
     }
 }

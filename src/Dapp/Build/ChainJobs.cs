@@ -26,12 +26,20 @@ internal sealed class ChainJobs(int jobs)
     /// <summary>A wait for something outside the build (another process's lock), ended when the build stops.</summary>
     public async Task<T> UnlessStoppedAsync<T>(Func<CancellationToken, Task<T>> wait, CancellationToken ct)
     {
-        using var waitOrStop = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        var result = default(T)!;
+        await UnlessStoppedAsync(async token => result = await wait(token), _stop.Token, ct);
+        return result;
+    }
+
+    /// <summary>A wait ended by <paramref name="stop"/> (<see cref="StopToken"/>) as by <paramref name="ct"/>; ended by the stop, it throws <see cref="ChainStoppedException"/>.</summary>
+    public static async Task UnlessStoppedAsync(Func<CancellationToken, Task> wait, CancellationToken stop, CancellationToken ct)
+    {
+        using var waitOrStop = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
         try
         {
-            return await wait(waitOrStop.Token);
+            await wait(waitOrStop.Token);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             throw new ChainStoppedException();
         }
@@ -41,13 +49,7 @@ internal sealed class ChainJobs(int jobs)
     public bool OneAtATime => jobs == 1;
 
     /// <summary>A chain has failed: the others start nothing new.</summary>
-    public bool Stopping
-    {
-        get
-        {
-            lock (_lock) return _failures.Count > 0;
-        }
-    }
+    public bool Stopping => _stop.IsCancellationRequested;
 
     public bool Started(Conveyor conveyor)
     {

@@ -38,17 +38,7 @@ internal sealed class ClaimWaits(IStageClaims claims, IReporter reporter, TimeSp
             }
             if (time.GetElapsedTime(waited) >= lockTimeout)
                 throw new DappException($"{conveyor.Image.DisplayName}: timed out after {lockTimeout.TotalSeconds:0} s waiting for {holder.Holder} to publish stage {stage.Name.DappName()} (see --lock-timeout)");
-            using (var pauseOrStop = CancellationTokenSource.CreateLinkedTokenSource(ct, stop))
-            {
-                try
-                {
-                    await Task.Delay(pause, time, pauseOrStop.Token);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
-                {
-                    throw new ChainStoppedException();
-                }
-            }
+            await ChainJobs.UnlessStoppedAsync(token => Task.Delay(pause, time, token), stop, ct);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
         }
     }

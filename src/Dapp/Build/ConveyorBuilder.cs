@@ -154,15 +154,15 @@ internal sealed class ConveyorBuilder
     private void StartDependencies(Conveyor conveyor, int first, CancellationToken ct)
     {
         if (_jobs.OneAtATime) return;
-        var stages = conveyor.Stages;
-        for (int i = first; i < stages.Count; i++)
-            foreach (var dependency in Dependencies(stages[i]))
-                StartChain(dependency, lastNeeded: true, ct);
+        foreach (var dependency in Dependencies(conveyor, first)) StartChain(dependency, lastNeeded: true, ct);
     }
 
     private static IEnumerable<Conveyor> Dependencies(ConveyorStage stage) =>
         (stage.Stage is FromStage { BaseConveyor: { } baseConveyor } ? [baseConveyor] : Array.Empty<Conveyor>())
             .Concat(stage.Stage.Work.Imports.Select(i => i.Artifact));
+
+    /// <summary>The chains the stages from <paramref name="first"/> on need.</summary>
+    private static IEnumerable<Conveyor> Dependencies(Conveyor conveyor, int first) => conveyor.Stages.Skip(first).SelectMany(Dependencies);
 
     /// <summary>
     /// With chains at once, the chains this build needs, each after those it waits for (imported artifacts, fromDimg
@@ -186,9 +186,7 @@ internal sealed class ConveyorBuilder
         void Visit(Conveyor conveyor)
         {
             if (!seen.Add(conveyor)) return;
-            var stages = conveyor.Stages;
-            for (int i = first[conveyor]; i < stages.Count; i++)
-                foreach (var dependency in Dependencies(stages[i])) Visit(dependency);
+            foreach (var dependency in Dependencies(conveyor, first[conveyor])) Visit(dependency);
             order.Add(conveyor);
         }
         foreach (var conveyor in conveyors) Visit(conveyor);
@@ -196,7 +194,7 @@ internal sealed class ConveyorBuilder
     }
 
     /// <summary>A chain's stages in the local engine: how many can be used (<see cref="UsableStages"/>), and the last one present among those.</summary>
-    private sealed record LocalWalk(Docker.DotNet.Models.ImageInspectResponse?[] Images, int Usable, string? Vanished, bool[] Present)
+    private sealed record LocalWalk(int Usable, string? Vanished, bool[] Present)
     {
         public int LastPresent => Array.LastIndexOf(Present, true);
     }
@@ -205,14 +203,15 @@ internal sealed class ConveyorBuilder
     {
         var images = await Task.WhenAll(conveyor.Stages.Select(s => _local.InspectAsync(s.Signature, ct)));
         var (usable, vanished) = UsableStages(conveyor, images);
-        return new LocalWalk(images, usable, vanished, images.Take(usable).Select(i => i is not null).ToArray());
+        return new LocalWalk(usable, vanished, images.Take(usable).Select(i => i is not null).ToArray());
     }
 
     private async Task BuildLocalAsync(Conveyor conveyor, ChainSlot slot, CancellationToken ct)
     {
         var stages = conveyor.Stages;
-        var (_, usable, vanished, present) = _localWalks.TryRemove(conveyor, out var walked) ? walked : await LocalWalkAsync(conveyor, ct);
-        var lastPresent = Array.LastIndexOf(present, true);
+        var walk = _localWalks.TryRemove(conveyor, out var walked) ? walked : await LocalWalkAsync(conveyor, ct);
+        var (usable, vanished, present) = walk;
+        var lastPresent = walk.LastPresent;
 
         for (int i = 0; i <= lastPresent; i++)
             Report(conveyor, stages[i], present[i] ? StageState.UsingCache : StageState.NotPresent);

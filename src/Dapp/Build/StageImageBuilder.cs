@@ -48,7 +48,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         var gitArchives = new List<Stream>();
         try
         {
-            var (gitCommands, gitLabels) = await PrepareGitAsync(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
+            var (gitCommands, gitLabels) = PrepareGit(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
             var script = Script(work, mounts.Exports(runsCommands).Concat(gitCommands).ToList(), toolchain);
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
@@ -117,7 +117,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
     /// Writes each git path's archive, or its patch since the commit recorded in the previous image, to a spool; returns
     /// the commands that finish it (deletions, owners) and the commit labels the new image records.
     /// </summary>
-    private static async Task<(IReadOnlyList<string> Commands, IReadOnlyDictionary<string, string> Labels)> PrepareGitAsync(
+    private static (IReadOnlyList<string> Commands, IReadOnlyDictionary<string, string> Labels) PrepareGit(
         StageWork work, IDictionary<string, string> previousLabels, List<Stream> spools, CancellationToken ct)
     {
         var commands = new List<string>();

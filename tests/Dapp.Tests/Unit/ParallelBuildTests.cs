@@ -68,12 +68,14 @@ public sealed class ParallelBuildTests : IDisposable
 
     private async Task<RecordingReporter> BuildAsync(FakeEngine engine, int jobs, CancellationToken ct = default, RecordingReporter? reporter = null)
     {
-        using var project = await DappProject.LoadAsync(
-            new ProjectOptions { Dir = _dir, Name = _name, BuildDir = Path.Combine(_dir, ".build"), Engine = () => engine }, default);
+        using var project = await LoadAsync(engine);
         reporter ??= new RecordingReporter();
         await BuildCommand.RunAsync(project, [], new BuildOptions { Jobs = jobs, LockTimeout = Patience }, StagesStorageOption.Local, reporter, ct);
         return reporter;
     }
+
+    private Task<DappProject> LoadAsync(FakeEngine engine) =>
+        DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, BuildDir = Path.Combine(_dir, ".build"), Engine = () => engine }, default);
 
     private static string Command(FakeContainer container) =>
         container.Script.Split(" && ").FirstOrDefault(c => c.StartsWith("echo ", StringComparison.Ordinal))?[5..] ?? "";
@@ -122,7 +124,7 @@ public sealed class ParallelBuildTests : IDisposable
         Assert.Empty(parallel.Containers);
 
         // Within a chain, lines keep the chain's order: its stages in order, a stage's output before the next stage's.
-        using var project = await DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, Engine = () => parallel }, default);
+        using var project = await LoadAsync(parallel);
         foreach (var conveyor in Conveyor.WithDependencies(await project.SelectConveyorsAsync([], default)))
             Assert.Equal(conveyor.Stages.Select(s => s.Name.DappName()),
                 inParallel.Stages.Where(s => s.Image == conveyor.Image.DisplayName).Select(s => s.Stage));
@@ -204,14 +206,14 @@ public sealed class ParallelBuildTests : IDisposable
 
         Assert.Equal("c: stage install failed: a command exited with code 3", e.Message);
         Assert.Empty(engine.Containers);
-        using var project = await DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, Engine = () => engine }, default);
+        using var project = await LoadAsync(engine);
         var conveyors = Conveyor.WithDependencies(await project.SelectConveyorsAsync([], default));
         // With 4 slots for 5 chains, a chain may have been waiting for a slot when c failed: it started nothing.
         var inStage = conveyors.Where(c => c.Image.Name is not "c" && started.Contains($"{c.Image.Name}-install")).ToList();
         Assert.True(inStage.Count >= 2, $"only {inStage.Count} other chain(s) were building when c failed");
         foreach (var chain in conveyors.Where(c => c.Image.Name is not "c"))
         {
-            var install = project.Stages.ImageName(chain.Stages.Single(s => s.Name.DappName() == "install").Signature);
+            var install = project.Stages.ImageName(chain.SignatureOf(StageName.Install));
             // The install each was building is tagged; nothing was built on it.
             Assert.Equal(inStage.Contains(chain), engine.Image(install) is not null);
             Assert.DoesNotContain($"create {install}", engine.Calls);
@@ -235,8 +237,8 @@ public sealed class ParallelBuildTests : IDisposable
             """);
         var engine = NewEngine();
         string bInstall;
-        using (var project = await DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, Engine = () => engine }, default))
-            bInstall = (await project.SelectConveyorsAsync(["b"], default))[0].Stages.Single(s => s.Name.DappName() == "install").Signature;
+        using (var project = await LoadAsync(engine))
+            bInstall = (await project.SelectConveyorsAsync(["b"], default))[0].SignatureOf(StageName.Install);
         // Another dapp process of this host is building b's install.
         using var held = HostLock.TryAcquire($"{_name}.{bInstall}") ?? throw new InvalidOperationException("the lock is taken");
         var reporter = new RecordingReporter();
@@ -274,9 +276,9 @@ public sealed class ParallelBuildTests : IDisposable
 
         Assert.Equal(3, running);
         Assert.Empty(engine.Containers);
-        using var project = await DappProject.LoadAsync(new ProjectOptions { Dir = _dir, Name = _name, Engine = () => engine }, default);
+        using var project = await LoadAsync(engine);
         foreach (var chain in Conveyor.WithDependencies(await project.SelectConveyorsAsync([], default)))
-            Assert.DoesNotContain($"commit {project.Stages.ImageName(chain.Stages.Single(s => s.Name.DappName() == "install").Signature)}", engine.Calls);
+            Assert.DoesNotContain($"commit {project.Stages.ImageName(chain.SignatureOf(StageName.Install))}", engine.Calls);
     }
 }
 
