@@ -263,18 +263,24 @@ public sealed class ParallelBuildTests : IDisposable
     {
         var engine = NewEngine();
         using var cancel = new CancellationTokenSource();
-        // Three never running at once, the build is cancelled anyway (and the count below fails).
+        // Three never running at once, the build is cancelled anyway (and the check below fails).
         cancel.CancelAfter(Patience);
         var running = 0;
+        var threeAtOnce = false;
         engine.WhileRunning = async (_, ct) =>
         {
-            if (Interlocked.Increment(ref running) == 3) await cancel.CancelAsync();
+            if (Interlocked.Increment(ref running) == 3)
+            {
+                threeAtOnce = true;
+                await cancel.CancelAsync();
+            }
             await Task.Delay(Patience, ct);
         };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => BuildAsync(engine, jobs: 4, cancel.Token));
 
-        Assert.Equal(3, running);
+        // A fourth container may have started as the cancellation went out: what counts is that it came from three at once.
+        Assert.True(threeAtOnce, "the build was cancelled before three containers ran at once");
         Assert.Empty(engine.Containers);
         using var project = await LoadAsync(engine);
         foreach (var chain in Conveyor.WithDependencies(await project.SelectConveyorsAsync([], default)))
