@@ -55,17 +55,39 @@ public static class Monorepo
                 Console.WriteLine($"run {run}/{runs}");
                 await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
                 // Both write ~100,000 files through the engine: each starts with the disk's dirty pages written out, or
-                // the second pays for the first's writeback (measured: the same import took 6.8 s and 36 s).
-                await SyncAsync();
-                var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
-                if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
-                measured.Record("git archive HEAD | docker import -", pipe.Elapsed.TotalSeconds);
-                await tools.DockerAsync(tools.EngineA, "rmi", "bench-monorepo-import:latest");
-
-                await SyncAsync();
-                var (cold, coldPeak) = await DappAsync("dimg", "build", "--time");
+                // the second pays for the first's writeback (measured: the same import took 6.8 s and 36 s). They take
+                // turns going first, and the ratio is taken within each run, where the disk is in the same mood.
+                async Task<double> ImportAsync()
+                {
+                    await SyncAsync();
+                    var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
+                    if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
+                    await tools.DockerAsync(tools.EngineA, "rmi", "bench-monorepo-import:latest");
+                    return pipe.Elapsed.TotalSeconds;
+                }
+                async Task<(Run Run, double PeakMiB)> ColdAsync()
+                {
+                    await SyncAsync();
+                    return await DappAsync("dimg", "build", "--time");
+                }
+                double import;
+                (Run Run, double PeakMiB) coldBuild;
+                if (run % 2 == 1)
+                {
+                    import = await ImportAsync();
+                    coldBuild = await ColdAsync();
+                }
+                else
+                {
+                    coldBuild = await ColdAsync();
+                    import = await ImportAsync();
+                }
+                var (cold, coldPeak) = coldBuild;
+                var archive = BuiltIn(cold, "g_a_archive");
+                measured.Record("git archive HEAD | docker import -", import);
                 measured.Record("cold build", cold.Elapsed.TotalSeconds);
-                measured.Record("  g_a_archive stage", BuiltIn(cold, "g_a_archive"));
+                measured.Record("  g_a_archive stage", archive);
+                measured.Record("  g_a_archive / import, within the run", archive / import, "x");
                 measured.Record("  peak memory, cold build", coldPeak, "MiB");
 
                 var (noop, noopPeak) = await DappAsync("dimg", "build");
@@ -88,7 +110,7 @@ public static class Monorepo
         var medians = measured.Medians();
         var ratios = new Dictionary<string, double>
         {
-            ["g_a_archive / git archive | docker import (target <= 1.3)"] = medians["  g_a_archive stage"] / medians["git archive HEAD | docker import -"],
+            ["g_a_archive / git archive | docker import, median of the runs' ratios (target <= 1.3)"] = medians["  g_a_archive / import, within the run"],
             ["no-op build, s (target < 1.5)"] = medians["no-op build"],
             ["build after 10 files changed, s (target < 2)"] = medians["build after 10 files changed"],
             ["peak memory, MiB (target < 500)"] = new[] { "  peak memory, cold build", "  peak memory, no-op build", "  peak memory, patch build" }.Max(k => medians[k]),

@@ -13,11 +13,13 @@ namespace Dapp.Build;
 /// <summary>
 /// Builds one stage image: a container from the previous stage's image, the stage's imports copied in, its commands
 /// (or its ansible tasks, with the toolchain's volume mounted) run under <c>sh -ec</c>, then committed and tagged in
-/// one engine call. The container is removed on success, failure and cancellation.
+/// one engine call. The container is removed on success, failure and cancellation. A git archive stage with nothing
+/// else to do is loaded as a layer instead (<see cref="ArchiveLayer"/>).
 /// </summary>
 internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage storage, BuildOptions options, MountBinds mounts, IReporter reporter) : IStageBuilder
 {
     private readonly AnsibleToolchain _ansible = new(engine, reporter);
+    private readonly ArchiveLayer _archiveLayer = new(engine, reporter);
     private readonly Lock _lock = new();
     /// <summary>Removals of the containers of committed stages, left running beside the next stage (see <see cref="SettledAsync"/>).</summary>
     private readonly List<Task> _removals = [];
@@ -45,6 +47,14 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         var isArtifact = conveyor.Image.IsArtifact;
         if (options.Introspect.Before(isArtifact, stage.Name))
             await IntrospectAsync(conveyor, $"before stage {stage.Name.DappName()}", previousImage, binds, ct);
+        if (ArchiveLayer.Applies(work)
+            && await _archiveLayer.TryBuildAsync(previous, work, CommitConfigs.From(config, null, StageLabels(conveyor, stage, ArchiveLayer.CommitLabels(work))),
+                storage.ImageName(stage.Signature), $"{conveyor.Image.DisplayName}: stage {stage.Name.DappName()}", beforeCommit, ct))
+        {
+            if (options.Introspect.After(isArtifact, stage.Name))
+                await IntrospectAsync(conveyor, $"stage {stage.Name.DappName()}", storage.ImageName(stage.Signature), binds, ct);
+            return;
+        }
         var gitArchives = new List<Stream>();
         try
         {

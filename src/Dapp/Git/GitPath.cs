@@ -108,9 +108,15 @@ public sealed class GitPath
     });
 
     /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar (written to a local spool: the reads hold the git lock).</summary>
-    public void WriteArchive(Stream output, CancellationToken ct) => Read(() =>
+    public void WriteArchive(Stream output, CancellationToken ct)
     {
         using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+        WriteArchive(writer, ct);
+    }
+
+    /// <summary>The archive's entries added to a tar others write too.</summary>
+    public void WriteArchive(TarWriter writer, CancellationToken ct) => Read(() =>
+    {
         var written = new HashSet<string>();
         var time = _root.Commit.Committer.When;
         foreach (var file in _currentFiles.Value)
@@ -255,10 +261,16 @@ public sealed class GitPath
     private void WriteEntry(TarWriter writer, TreeFile file, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        if (written.Contains(target)) return;
+        // An image layer reads such a name as the deletion of the file without the prefix: the file would vanish, or
+        // delete another, whether the stage is loaded as a layer or committed from a container.
+        if (target.Split('/').Any(name => name.StartsWith(".wh.", StringComparison.Ordinal)))
+            throw new DappException($"git path ({Config.Location}) to {Config.To}: the file {file.Path} cannot be put into an image: " +
+                "image layers reserve names starting with .wh. for deletions; rename it or leave it out with excludePaths");
         foreach (var dir in ParentsUnderTo(target))
             if (written.Add(dir + "/"))
                 writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, dir + "/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time });
-        if (!written.Add(target)) return;
+        written.Add(target);
         var blob = file.Blob;
         TarEntry tar;
         if (file.Mode == Mode.SymbolicLink)

@@ -1,6 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Pipelines;
-using System.Text;
 using System.Text.Json;
 using Dapp.Engine;
 using Dapp.Registry.Model;
@@ -94,51 +91,8 @@ internal sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
         }
     }
 
-    /// <summary>
-    /// Streams one image as a docker-save tar. Layers the engine has are listed but not sent: the engine opens a
-    /// layer file only for a layer it lacks.
-    /// </summary>
-    private async Task LoadAsync(LoadItem item, Manifest manifest, byte[] config, IReadOnlyDictionary<string, Stream> files, CancellationToken ct)
-    {
-        var configName = manifest.Config.Digest["sha256:".Length..] + ".json";
-        var layerNames = manifest.Layers.Select(l => l.Digest["sha256:".Length..] + "/layer.tar").ToList();
-        var saveManifest = $"[{{\"Config\":{JsonString(configName)},\"RepoTags\":[{JsonString(item.LocalName)}],\"Layers\":[{string.Join(",", layerNames.Select(JsonString))}]}}]";
-
-        var pipe = new Pipe();
-        var writing = Task.Run(async () =>
-        {
-            Exception? failure = null;
-            try
-            {
-                await using var output = pipe.Writer.AsStream(leaveOpen: true);
-                await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
-                await tar.WriteEntryAsync(File("manifest.json", new MemoryStream(Encoding.UTF8.GetBytes(saveManifest))), ct);
-                await tar.WriteEntryAsync(File(configName, new MemoryStream(config)), ct);
-                foreach (var layer in manifest.Layers.Where(l => files.ContainsKey(l.Digest)))
-                {
-                    // Each image reads its own view of a shared spool, so parallel loads do not move each other's position.
-                    await using var view = TempSpool.OpenView((FileStream)files[layer.Digest]);
-                    await tar.WriteEntryAsync(File(layer.Digest["sha256:".Length..] + "/layer.tar", view), ct);
-                }
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            finally
-            {
-                await pipe.Writer.CompleteAsync(failure);
-            }
-        }, ct);
-        await using (var input = pipe.Reader.AsStream())
-            await engine.LoadAsync(input, ct);
-        await writing;
-    }
-
-    private static PaxTarEntry File(string name, Stream data) => new(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100 };
-
-    private static string JsonString(string value) => JsonSerializer.Serialize(value, RegistryJsonStrings.Default.String);
+    /// <summary>Streams one image into the engine; each image reads its own view of a shared spool, so parallel loads do not move each other's position.</summary>
+    private Task LoadAsync(LoadItem item, Manifest manifest, byte[] config, IReadOnlyDictionary<string, Stream> files, CancellationToken ct) =>
+        SaveArchive.LoadAsync(engine, item.LocalName, config, manifest.Layers.Select(l => new SaveArchiveLayer(l.Digest["sha256:".Length..] + "/layer.tar",
+            files.TryGetValue(l.Digest, out var file) ? () => TempSpool.OpenView((FileStream)file) : null)).ToList(), ct);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class RegistryJsonStrings : System.Text.Json.Serialization.JsonSerializerContext;

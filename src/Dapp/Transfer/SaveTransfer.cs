@@ -111,9 +111,8 @@ internal sealed class SaveTransfer(IDockerEngine engine, RegistryClient client)
     /// </summary>
     private async Task<IReadOnlyDictionary<string, Descriptor>> PublishedLayersAsync(string localImage, RepositoryName repository, CancellationToken ct)
     {
-        foreach (var id in (await engine.AncestorIdsAsync(localImage, ct)).Skip(1))
+        await foreach (var signature in AncestorSignaturesAsync(localImage, ct))
         {
-            if ((await engine.InspectImageAsync(id, ct))?.Config?.Labels is not { } labels || !labels.TryGetValue(DappLabels.StageSignature, out var signature)) continue;
             RegistryImage image;
             try
             {
@@ -128,6 +127,20 @@ internal sealed class SaveTransfer(IDockerEngine engine, RegistryClient client)
                 .GroupBy(x => diffIds[x.i]).ToDictionary(g => g.Key, g => g.First().layer);
         }
         return new Dictionary<string, Descriptor>();
+    }
+
+    /// <summary>
+    /// The stage signatures of the image's ancestors, nearest first: the parent its labels name (a stage loaded as a
+    /// layer has no parent in the engine), then those of the engine's history.
+    /// </summary>
+    private async IAsyncEnumerable<string> AncestorSignaturesAsync(string localImage, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        string? parent = null;
+        if ((await engine.InspectImageAsync(localImage, ct))?.Config?.Labels is { } own && own.TryGetValue(DappLabels.ParentSignature, out parent) && parent.Length > 0)
+            yield return parent;
+        foreach (var id in (await engine.AncestorIdsAsync(localImage, ct)).Skip(1))
+            if ((await engine.InspectImageAsync(id, ct))?.Config?.Labels is { } labels && labels.TryGetValue(DappLabels.StageSignature, out var signature) && signature != parent)
+                yield return signature;
     }
 
     private sealed record SaveManifest(string Config, IReadOnlyList<string> Layers);

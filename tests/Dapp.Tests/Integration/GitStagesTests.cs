@@ -156,6 +156,72 @@ public class GitStagesTests
         await AssertImageMatchesRepoAsync(test, repo);
     }
 
+    /// <summary>The archive stage's image: its engine parent ("" when it was loaded as a layer), the created_by of its newest history entry, its layer count.</summary>
+    private static async Task<(string Parent, string CreatedBy, int Layers)> ArchiveImageAsync(TestProject test, string stage = "g_a_archive")
+    {
+        using var project = await test.LoadAsync();
+        var conveyor = (await project.SelectConveyorsAsync([], default))[0];
+        var image = project.Stages.ImageName(conveyor.SignatureOf(StageNames.Parse(stage)!.Value));
+        var inspect = (await DockerCli.RunAsync("image", "inspect", "-f", "{{.Parent}}|{{len .RootFS.Layers}}", image)).Stdout.Trim().Split('|');
+        var history = (await DockerCli.RunAsync("history", "--no-trunc", "--format", "{{.CreatedBy}}", image)).Stdout.Split('\n')[0];
+        return (inspect[0], history, int.Parse(inspect[1]));
+    }
+
+    [Fact]
+    public async Task The_archive_stage_is_its_archive_loaded_as_a_layer_and_a_file_named_as_a_whiteout_is_an_error()
+    {
+        const string dappfile = """
+            dimg: app
+            from: dapp-examples/busybox:1.35
+            git:
+            - add: /src
+              to: /app
+            shell:
+              install: ls -R /app > /installed.txt
+            """;
+        await using var test = new TestProject(dappfile);
+        var repo = await GitRepo.InitAsync(test.Dir);
+        repo.Write("src/a.txt", "a\n");
+        repo.Write("src/deep/er/b.txt", "b\n");
+        repo.Write("src/run.sh", "#!/bin/sh\necho run\n");
+        await repo.GitAsync("update-index", "--add", "--chmod=+x", "src/run.sh");
+        File.CreateSymbolicLink(Path.Combine(test.Dir, "src/link"), "a.txt");
+        await repo.CommitAsync("initial");
+        await test.BuildAsync();
+
+        var (parent, createdBy, layers) = await ArchiveImageAsync(test);
+        var (_, _, fromLayers) = await ArchiveImageAsync(test, "from");
+        Assert.Equal("", parent);
+        Assert.Equal("dapp: app: stage g_a_archive", createdBy);
+        Assert.Equal(fromLayers + 1, layers);
+        using (var project = await test.LoadAsync())
+        {
+            var conveyor = (await project.SelectConveyorsAsync([], default))[0];
+            var archive = project.Stages.ImageName(conveyor.SignatureOf(StageName.GAArchive));
+            var last = project.Stages.ImageName(conveyor.LastSignature);
+            var expected = string.Join('\n', await repo.TreeListingAsync("src"));
+            Assert.Equal(expected, await DockerCli.ShellAsync(archive, GitRepo.ListingScript("/app")));
+            Assert.Equal(expected, await DockerCli.ShellAsync(last, GitRepo.ListingScript("/app")));
+            Assert.Contains("run.sh", await DockerCli.ShellAsync(last, "cat /installed.txt"));
+            // The stages after it are committed on it, and the engine's history reaches it.
+            var history = (await DockerCli.RunAsync("history", "-q", "--no-trunc", last)).Stdout;
+            Assert.Contains((await project.Stages.InspectAsync(conveyor.SignatureOf(StageName.GAArchive), default))!.ID, history);
+        }
+        Assert.All((await test.BuildAsync()).Stages, s => Assert.Equal(StageState.UsingCache, s.State));
+
+        // A file an image layer would read as a deletion (in a container's commit too): an error naming it, and no stage.
+        await using var whiteout = new TestProject(dappfile);
+        var other = await GitRepo.InitAsync(whiteout.Dir);
+        other.Write("src/.wh.keep", "kept\n");
+        other.Write("src/a.txt", "a\n");
+        await other.CommitAsync("initial");
+        var error = await Assert.ThrowsAsync<DappException>(() => whiteout.BuildAsync());
+        Assert.Contains("src/.wh.keep cannot be put into an image", error.Message);
+        Assert.Contains("excludePaths", error.Message);
+        using var built = await whiteout.LoadAsync();
+        Assert.Null(await built.Stages.InspectAsync((await built.SelectConveyorsAsync([], default))[0].SignatureOf(StageName.GAArchive), default));
+    }
+
     [Fact]
     public async Task Stage_dependencies_rerun_their_stage_only_when_a_matched_file_changes()
     {

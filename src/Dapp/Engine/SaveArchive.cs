@@ -1,0 +1,61 @@
+using System.Formats.Tar;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+
+namespace Dapp.Engine;
+
+/// <summary>A layer of an image in a docker-save tar: its file name there, and how to open its tar (null: the engine has it).</summary>
+internal sealed record SaveArchiveLayer(string Name, Func<Stream>? Open);
+
+/// <summary>
+/// Streams one image as a docker-save tar into the engine's load API, which names the image only once it is whole.
+/// Layers the engine has are listed but not sent: the engine opens a layer file only for a layer it lacks.
+/// </summary>
+internal static class SaveArchive
+{
+    /// <param name="tag">The name the image gets; null leaves it untagged (then it is found by its ID, the config's digest).</param>
+    public static async Task LoadAsync(IDockerEngine engine, string? tag, byte[] config, IReadOnlyList<SaveArchiveLayer> layers, CancellationToken ct)
+    {
+        var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config)) + ".json";
+        var tags = tag is null ? "" : $",\"RepoTags\":[{JsonString(tag)}]";
+        var manifest = $"[{{\"Config\":{JsonString(configName)}{tags},\"Layers\":[{string.Join(",", layers.Select(l => JsonString(l.Name)))}]}}]";
+
+        var pipe = new Pipe();
+        var writing = Task.Run(async () =>
+        {
+            Exception? failure = null;
+            try
+            {
+                await using var output = pipe.Writer.AsStream(leaveOpen: true);
+                await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+                await tar.WriteEntryAsync(File("manifest.json", new MemoryStream(Encoding.UTF8.GetBytes(manifest))), ct);
+                await tar.WriteEntryAsync(File(configName, new MemoryStream(config)), ct);
+                foreach (var layer in layers)
+                {
+                    if (layer.Open is null) continue;
+                    await using var data = layer.Open();
+                    await tar.WriteEntryAsync(File(layer.Name, data), ct);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                await pipe.Writer.CompleteAsync(failure);
+            }
+        }, ct);
+        await using (var input = pipe.Reader.AsStream())
+            await engine.LoadAsync(input, ct);
+        await writing;
+    }
+
+    private static PaxTarEntry File(string name, Stream data) => new(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100 };
+
+    private static string JsonString(string value) => JsonSerializer.Serialize(value, SaveArchiveJson.Default.String);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class SaveArchiveJson : System.Text.Json.Serialization.JsonSerializerContext;

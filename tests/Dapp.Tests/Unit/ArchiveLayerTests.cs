@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Dapp.Build;
+using Dapp.Engine;
+using Docker.DotNet.Models;
+
+namespace Dapp.Tests.Unit;
+
+/// <summary>The archive stage loaded as a layer: the config it writes, and the check of what the engine made of it.</summary>
+public class ArchiveLayerTests
+{
+    private static readonly ImageInspectResponse Parent = new()
+    {
+        Architecture = "amd64",
+        Os = "linux",
+        RootFS = new RootFS { Type = "layers", Layers = ["sha256:aa", "sha256:bb"] },
+    };
+
+    private static CommitContainerChangesParameters Config() => CommitParameters.Of(new DockerOCIImageConfig
+    {
+        Env = ["PATH=/bin", "A=1"],
+        Cmd = ["/bin/sh"],
+        Entrypoint = [],
+        WorkingDir = "/srv",
+        User = "app",
+        ExposedPorts = new Dictionary<string, EmptyStruct> { ["80/tcp"] = default },
+        Volumes = new Dictionary<string, EmptyStruct> { ["/data"] = default },
+        Labels = new Dictionary<string, string> { ["from-base"] = "1" },
+    }, new Dictionary<string, string> { ["dapp-stage"] = "g_a_archive", ["dapp-stage-signature"] = "abc" });
+
+    [Fact]
+    public void The_config_is_the_parents_layers_and_one_more_with_the_commit_config_and_a_history_entry_per_layer()
+    {
+        var json = JsonDocument.Parse(LayerImageConfig.Write(Parent, Config(), "sha256:cc", "dapp: app: stage g_a_archive", DateTimeOffset.UnixEpoch)).RootElement;
+        Assert.Equal("amd64", json.GetProperty("architecture").GetString());
+        Assert.Equal("linux", json.GetProperty("os").GetString());
+        Assert.Equal(["sha256:aa", "sha256:bb", "sha256:cc"], json.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()));
+        var history = json.GetProperty("history").EnumerateArray().ToList();
+        Assert.Equal(3, history.Count);
+        Assert.All(history, h => Assert.False(h.TryGetProperty("empty_layer", out _)));
+        Assert.Equal("dapp: app: stage g_a_archive", history[2].GetProperty("created_by").GetString());
+        var config = json.GetProperty("config");
+        Assert.Equal(["PATH=/bin", "A=1"], config.GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["/bin/sh"], config.GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(config.TryGetProperty("Entrypoint", out _));
+        Assert.Equal("/srv", config.GetProperty("WorkingDir").GetString());
+        Assert.Equal("app", config.GetProperty("User").GetString());
+        Assert.True(config.GetProperty("ExposedPorts").TryGetProperty("80/tcp", out _));
+        Assert.True(config.GetProperty("Volumes").TryGetProperty("/data", out _));
+        Assert.Equal("1", config.GetProperty("Labels").GetProperty("from-base").GetString());
+        Assert.Equal("abc", config.GetProperty("Labels").GetProperty("dapp-stage-signature").GetString());
+    }
+
+    [Fact]
+    public void A_healthcheck_is_not_carried_so_such_a_stage_is_built_in_a_container()
+    {
+        var config = Config();
+        config.Healthcheck = new HealthcheckConfig { Test = ["CMD", "true"] };
+        Assert.False(LayerImageConfig.CanCarry(config));
+        Assert.True(LayerImageConfig.CanCarry(Config()));
+    }
+
+    private static ImageInspectResponse Loaded(Action<DockerOCIImageConfig>? change = null, IList<string>? layers = null)
+    {
+        var written = Config();
+        var config = new DockerOCIImageConfig
+        {
+            Env = written.Env, Cmd = written.Cmd, Entrypoint = null, WorkingDir = written.WorkingDir, User = written.User,
+            Labels = new Dictionary<string, string>(written.Labels),
+        };
+        change?.Invoke(config);
+        return new ImageInspectResponse { Config = config, RootFS = new RootFS { Layers = layers ?? ["sha256:aa", "sha256:cc"] } };
+    }
+
+    [Fact]
+    public void An_engine_that_loads_the_image_otherwise_than_written_is_caught()
+    {
+        string[] layers = ["sha256:aa", "sha256:cc"];
+        Assert.Null(ArchiveLayer.Mismatch(Loaded(), layers, Config()));
+        Assert.Equal("no image under the config's digest", ArchiveLayer.Mismatch(null, layers, Config()));
+        Assert.Equal("other layers", ArchiveLayer.Mismatch(Loaded(layers: ["sha256:aa"]), layers, Config()));
+        Assert.Equal("label dapp-stage-signature missing or changed", ArchiveLayer.Mismatch(Loaded(c => c.Labels!.Remove("dapp-stage-signature")), layers, Config()));
+        Assert.Equal("label dapp-stage missing or changed", ArchiveLayer.Mismatch(Loaded(c => c.Labels!["dapp-stage"] = "x"), layers, Config()));
+        Assert.Equal("another environment", ArchiveLayer.Mismatch(Loaded(c => c.Env = [.. c.Env!, "container=podman"]), layers, Config()));
+        Assert.Equal("another entrypoint or command", ArchiveLayer.Mismatch(Loaded(c => c.Cmd = null), layers, Config()));
+        Assert.Equal("another working directory or user", ArchiveLayer.Mismatch(Loaded(c => c.User = ""), layers, Config()));
+    }
+}
