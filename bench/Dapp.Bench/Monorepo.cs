@@ -54,15 +54,19 @@ public static class Monorepo
             {
                 Console.WriteLine($"run {run}/{runs}");
                 await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
-                // Both write ~100,000 files through the engine: each starts with the disk's dirty pages written out, or
-                // the second pays for the first's writeback (measured: the same import took 6.8 s and 36 s). They take
-                // turns going first, and the ratio is taken within each run, where the disk is in the same mood.
+                await tools.DockerAsync(tools.EngineA, "rmi", "-f", "bench-monorepo-import:latest");
+                // Both write ~100,000 files through the engine, and this machine's disk is slow for a while after
+                // 100,000 files are deleted (the same import: 6 s after nothing was deleted, 35-41 s right after, 24 s
+                // 45 s after): the deletions come first, then a settling pause, and nothing is deleted between the
+                // two measurements. They take turns going first (the second pays for the first's writeback), and the
+                // ratio is taken within each run.
+                await SyncAsync();
+                await Task.Delay(TimeSpan.FromSeconds(60));
                 async Task<double> ImportAsync()
                 {
                     await SyncAsync();
                     var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
                     if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
-                    await tools.DockerAsync(tools.EngineA, "rmi", "bench-monorepo-import:latest");
                     return pipe.Elapsed.TotalSeconds;
                 }
                 async Task<(Run Run, double PeakMiB)> ColdAsync()
@@ -105,6 +109,7 @@ public static class Monorepo
         finally
         {
             await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
+            await tools.DockerAsync(tools.EngineA, "rmi", "-f", "bench-monorepo-import:latest");
             Directory.Delete(work, true);
         }
         var medians = measured.Medians();

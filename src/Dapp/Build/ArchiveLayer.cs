@@ -1,6 +1,8 @@
 using System.Formats.Tar;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Dapp.Engine;
+using Dapp.Git;
 using Dapp.Reporting;
 using Dapp.Stages;
 using Docker.DotNet.Models;
@@ -8,11 +10,12 @@ using Docker.DotNet.Models;
 namespace Dapp.Build;
 
 /// <summary>
-/// The g_a_archive stage made without a container: the git paths' archive becomes the stage's layer as it is, loaded
-/// on the previous stage's layers. The engine writes the files once, where a container has them written into it and
-/// then read back by the commit's diff (on a repository of 100,000 files, 7 s of the stage's ~45). Only for what a
-/// layer can say as it is: no owner or group to set (those are names in the image's own
-/// /etc/passwd); with them, or on an engine that does not load the image as written, the stage is built in a container.
+/// The g_a_archive stage made without a container: the git paths' archive becomes the stage's layer as it is,
+/// streamed into the engine's load API on the previous stage's layers as it is read from git. The engine writes the
+/// files once, where a container has them written into it and then read back by the commit's diff (on a repository
+/// of 100,000 files, 7 s of the stage's ~45). Only for what a layer can say as it is: no owner or group to set (those
+/// are names in the image's own /etc/passwd); with them, or on an engine that does not load the image as written,
+/// the stage is built in a container.
 /// </summary>
 internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
 {
@@ -30,21 +33,49 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         Func<CancellationToken, Task>? beforeCommit, CancellationToken ct)
     {
         if (!LayerImageConfig.CanCarry(config) || previous.RootFS?.Layers is null) return false;
-        await using var spool = TempSpool.Create("layer", shared: true);
-        using (var writer = new TarWriter(spool, TarEntryFormat.Pax, leaveOpen: true))
-            foreach (var git in work.Git) git.Path.WriteArchive(writer, ct);
-        await spool.FlushAsync(ct);
-        spool.Position = 0;
-        var diffId = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(spool, ct));
-
+        // Planned first (names checked, sizes from the objects' headers): the layer's size goes before its bytes.
+        var tars = work.Git.Select(g => g.Path.PlanArchive(ct)).ToList();
         if (beforeCommit is not null) await beforeCommit(ct);
-        var imageConfig = LayerImageConfig.Write(previous, config, diffId, $"dapp: {what}", DateTimeOffset.UtcNow);
-        var layers = previous.RootFS.Layers.Select((_, i) => new SaveArchiveLayer($"{i}.tar", null))
-            .Append(new SaveArchiveLayer("layer.tar", () => TempSpool.OpenView(spool))).ToList();
-        await SaveArchive.LoadAsync(engine, null, imageConfig, layers, ct);
 
-        var id = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(imageConfig));
-        if (Mismatch(await engine.InspectImageAsync(id, ct), previous.RootFS.Layers.Append(diffId).ToList(), config) is { } mismatch)
+        var pipe = new Pipe();
+        var layer = new LayerStream(pipe.Reader.AsStream(), GitTar.SizeOf(tars));
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // A thread of its own: its writes wait for the engine to read.
+        var writing = Task.Factory.StartNew(() =>
+        {
+            Exception? failure = null;
+            try
+            {
+                using var output = pipe.Writer.AsStream(leaveOpen: true);
+                using var writer = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
+                foreach (var tar in tars) tar.WriteTo(writer, abort.Token);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                pipe.Writer.Complete(failure);
+            }
+        }, abort.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        byte[]? imageConfig = null;
+        var layers = previous.RootFS.Layers.Select((_, i) => new SaveArchiveLayer($"{i}.tar", null))
+            .Append(new SaveArchiveLayer("layer.tar", () => layer)).ToList();
+        try
+        {
+            await SaveArchive.LoadAsync(engine, null, () => imageConfig = LayerImageConfig.Write(previous, config, layer.DiffId, $"dapp: {what}", DateTimeOffset.UtcNow),
+                layers, ct);
+        }
+        finally
+        {
+            abort.Cancel();
+            await writing;
+        }
+
+        var id = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(imageConfig!));
+        if (Mismatch(await engine.InspectImageAsync(id, ct), previous.RootFS.Layers.Append(layer.DiffId).ToList(), config) is { } mismatch)
         {
             await engine.RemoveImageAsync(id, force: false, CancellationToken.None);
             reporter.Warning($"{what}: the engine at {engine.Shown} loaded the stage's layer image with {mismatch}; building the stage in a container instead");
@@ -68,5 +99,66 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         if (!Same(loaded.Entrypoint, config.Entrypoint) || !Same(loaded.Cmd, config.Cmd)) return "another entrypoint or command";
         if ((loaded.WorkingDir ?? "") != (config.WorkingDir ?? "") || (loaded.User ?? "") != (config.User ?? "")) return "another working directory or user";
         return null;
+    }
+
+    /// <summary>
+    /// The layer's tar as the docker-save tar reads it: its planned length up front (a seekable stream's length is
+    /// what the tar header takes), its digest (the layer's diff ID) once read. Bytes past or short of the planned
+    /// length fail the load, never a layer other than the one planned.
+    /// </summary>
+    internal sealed class LayerStream(Stream source, long length) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long _read;
+        private string? _diffId;
+
+        public string DiffId => _diffId ?? throw new InvalidOperationException("the layer has not been read whole");
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _read;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Took(buffer.AsSpan(offset), source.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = await source.ReadAsync(buffer, cancellationToken);
+            return Took(buffer.Span, count);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Took(Span<byte> buffer, int count)
+        {
+            _read += count;
+            if (_read > length || count == 0 && _read != length)
+                throw new DappException($"the archive layer came out at {(count == 0 ? _read : "more than " + length)} bytes, not the {length} planned");
+            _hash.AppendData(buffer[..count]);
+            if (_read == length && _diffId is null) _diffId = "sha256:" + Convert.ToHexStringLower(_hash.GetCurrentHash());
+            return count;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                source.Dispose();
+                _hash.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 }

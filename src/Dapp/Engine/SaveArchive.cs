@@ -10,18 +10,18 @@ internal sealed record SaveArchiveLayer(string Name, Func<Stream>? Open);
 
 /// <summary>
 /// Streams one image as a docker-save tar into the engine's load API, which names the image only once it is whole.
-/// Layers the engine has are listed but not sent: the engine opens a layer file only for a layer it lacks.
+/// Layers the engine has are listed but not sent: the engine opens a layer file only for a layer it lacks. The
+/// layers go first and the config after them (the engine reads the whole tar before its manifest), so a config may
+/// depend on a layer streamed as it is made.
 /// </summary>
 internal static class SaveArchive
 {
     /// <param name="tag">The name the image gets; null leaves it untagged (then it is found by its ID, the config's digest).</param>
-    public static async Task LoadAsync(IDockerEngine engine, string? tag, byte[] config, IReadOnlyList<SaveArchiveLayer> layers, CancellationToken ct)
+    /// <param name="config">The image's config, asked for once the layers are written.</param>
+    public static async Task LoadAsync(IDockerEngine engine, string? tag, Func<byte[]> config, IReadOnlyList<SaveArchiveLayer> layers, CancellationToken ct)
     {
-        var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config)) + ".json";
-        var tags = tag is null ? "" : $",\"RepoTags\":[{JsonString(tag)}]";
-        var manifest = $"[{{\"Config\":{JsonString(configName)}{tags},\"Layers\":[{string.Join(",", layers.Select(l => JsonString(l.Name)))}]}}]";
-
         var pipe = new Pipe();
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var writing = Task.Run(async () =>
         {
             Exception? failure = null;
@@ -29,14 +29,18 @@ internal static class SaveArchive
             {
                 await using var output = pipe.Writer.AsStream(leaveOpen: true);
                 await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
-                await tar.WriteEntryAsync(File("manifest.json", new MemoryStream(Encoding.UTF8.GetBytes(manifest))), ct);
-                await tar.WriteEntryAsync(File(configName, new MemoryStream(config)), ct);
                 foreach (var layer in layers)
                 {
                     if (layer.Open is null) continue;
                     await using var data = layer.Open();
-                    await tar.WriteEntryAsync(File(layer.Name, data), ct);
+                    await tar.WriteEntryAsync(File(layer.Name, data), abort.Token);
                 }
+                var configBytes = config();
+                var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(configBytes)) + ".json";
+                var tags = tag is null ? "" : $",\"RepoTags\":[{JsonString(tag)}]";
+                var manifest = $"[{{\"Config\":{JsonString(configName)}{tags},\"Layers\":[{string.Join(",", layers.Select(l => JsonString(l.Name)))}]}}]";
+                await tar.WriteEntryAsync(File(configName, new MemoryStream(configBytes)), abort.Token);
+                await tar.WriteEntryAsync(File("manifest.json", new MemoryStream(Encoding.UTF8.GetBytes(manifest))), abort.Token);
             }
             catch (Exception e)
             {
@@ -46,9 +50,31 @@ internal static class SaveArchive
             {
                 await pipe.Writer.CompleteAsync(failure);
             }
-        }, ct);
-        await using (var input = pipe.Reader.AsStream())
-            await engine.LoadAsync(input, ct);
+            if (failure is not null) throw failure;
+        }, abort.Token);
+        try
+        {
+            await using (var input = pipe.Reader.AsStream())
+                await engine.LoadAsync(input, ct);
+        }
+        catch
+        {
+            // What the engine says of a tar cut short is not the cause: a failure of the writer (a layer that could
+            // not be made) is; else the engine's error stands.
+            abort.Cancel();
+            try
+            {
+                await writing;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            throw;
+        }
         await writing;
     }
 

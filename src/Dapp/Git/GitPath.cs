@@ -10,7 +10,7 @@ namespace Dapp.Git;
 public sealed record GitPatch(IReadOnlyList<string> Written, IReadOnlyList<string> Deleted);
 
 /// <summary>A file of a git path's repository by its path there (a submodule's files under the submodule's path).</summary>
-internal sealed record TreeFile(string Path, Mode Mode, Blob Blob);
+internal sealed record TreeFile(string Path, Mode Mode, Blob Blob, Repository Repository);
 
 /// <summary>One file's part in a patch: the old file removed, the new one written, or both.</summary>
 internal sealed record FileChange(TreeFile? Removed, TreeFile? Written);
@@ -107,41 +107,47 @@ public sealed class GitPath
         return total;
     });
 
-    /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar (written to a local spool: the reads hold the git lock).</summary>
+    /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar.</summary>
     public void WriteArchive(Stream output, CancellationToken ct)
     {
-        using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
-        WriteArchive(writer, ct);
+        using var writer = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
+        PlanArchive(ct).WriteTo(writer, ct);
     }
 
-    /// <summary>The archive's entries added to a tar others write too.</summary>
-    public void WriteArchive(TarWriter writer, CancellationToken ct) => Read(() =>
+    /// <summary>The archive's entries, planned (their sizes read from the objects' headers): <see cref="GitTar.Size"/> is known before any is written.</summary>
+    public GitTar PlanArchive(CancellationToken ct) => Read(() =>
     {
+        var plan = new List<PlannedEntry>();
         var written = new HashSet<string>();
-        var time = _root.Commit.Committer.When;
         foreach (var file in _currentFiles.Value)
-            WriteEntry(writer, file, Target(InScope(file.Path)!), written, time, ct);
-        return 0;
+            PlanEntry(plan, file, Target(InScope(file.Path)!), written, ct);
+        return new GitTar(plan, _root.Commit.Committer.When, _submodules.Reads);
     });
 
     /// <summary>The change from <paramref name="fromSha"/> to the current commit: a tar of what to write and the paths to delete.</summary>
-    public GitPatch WritePatch(string fromSha, Stream output, CancellationToken ct) => Read(() =>
+    public GitPatch WritePatch(string fromSha, Stream output, CancellationToken ct)
     {
-        using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
-        var written = new HashSet<string>();
-        var deleted = new List<string>();
-        var time = _root.Commit.Committer.When;
-        foreach (var change in Changes(fromSha))
+        var (tar, patch) = Read(() =>
         {
-            if (change.Removed is { } removed && InScope(removed.Path) is { } oldRelative)
-                deleted.Add(Target(oldRelative));
-            if (change.Written is { } file && InScope(file.Path) is { } relative)
-                WriteEntry(writer, file, Target(relative), written, time, ct);
-        }
-        // A path written again (a type change, a re-added file) or that became a directory is not deleted.
-        var kept = deleted.Where(d => !written.Contains(d) && !written.Contains(d + "/")).Distinct().ToList();
-        return new GitPatch(written.Select(w => "/" + w.TrimEnd('/')).ToList(), kept.Select(d => "/" + d).ToList());
-    });
+            var plan = new List<PlannedEntry>();
+            var written = new HashSet<string>();
+            var deleted = new List<string>();
+            foreach (var change in Changes(fromSha))
+            {
+                if (change.Removed is { } removed && InScope(removed.Path) is { } oldRelative)
+                    deleted.Add(Target(oldRelative));
+                if (change.Written is { } file && InScope(file.Path) is { } relative)
+                    PlanEntry(plan, file, Target(relative), written, ct);
+            }
+            // A path written again (a type change, a re-added file) or that became a directory is not deleted.
+            var kept = deleted.Where(d => !written.Contains(d) && !written.Contains(d + "/")).Distinct().ToList();
+            return (new GitTar(plan, _root.Commit.Committer.When, _submodules.Reads),
+                new GitPatch(written.Select(w => "/" + w.TrimEnd('/')).ToList(), kept.Select(d => "/" + d).ToList()));
+        });
+        using var writer = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
+        tar.WriteTo(writer, ct);
+        return patch;
+    }
 
     private List<FileChange> Changes(string fromSha)
     {
@@ -176,13 +182,13 @@ public sealed class GitPath
             if (change.OldExists && (change.Status is ChangeKind.Deleted or ChangeKind.Renamed || oldLink != newLink && change.Exists))
             {
                 var removed = oldLink ? SubmoduleFiles(from, change.OldPath, change.OldOid)
-                    : [new TreeFile(from.Prefix + change.OldPath, change.OldMode, from.Repository.Lookup<Blob>(change.OldOid))];
+                    : [new TreeFile(from.Prefix + change.OldPath, change.OldMode, from.Repository.Lookup<Blob>(change.OldOid), from.Repository)];
                 foreach (var file in removed) yield return new FileChange(file, null);
             }
             if (change.Exists && change.Status is not ChangeKind.Deleted)
             {
                 var written = newLink ? SubmoduleFiles(to, change.Path, change.Oid)
-                    : [new TreeFile(to.Prefix + change.Path, change.Mode, to.Repository.Lookup<Blob>(change.Oid))];
+                    : [new TreeFile(to.Prefix + change.Path, change.Mode, to.Repository.Lookup<Blob>(change.Oid), to.Repository)];
                 foreach (var file in written) yield return new FileChange(null, file);
             }
         }
@@ -206,7 +212,7 @@ public sealed class GitPath
                     foreach (var file in Files(at, (Tree)entry.Target)) yield return file;
                     break;
                 case TreeEntryTargetType.Blob when InScope(path) is not null:
-                    yield return new TreeFile(path, entry.Mode, (Blob)entry.Target);
+                    yield return new TreeFile(path, entry.Mode, (Blob)entry.Target, at.Repository);
                     break;
                 case TreeEntryTargetType.GitLink:
                     foreach (var file in SubmoduleFiles(at, entry.Path, entry.Target.Id)) yield return file;
@@ -258,7 +264,7 @@ public sealed class GitPath
         return relative.Length == 0 ? to : to.Length == 0 ? relative : $"{to}/{relative}";
     }
 
-    private void WriteEntry(TarWriter writer, TreeFile file, string target, HashSet<string> written, DateTimeOffset time, CancellationToken ct)
+    private void PlanEntry(List<PlannedEntry> plan, TreeFile file, string target, HashSet<string> written, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         if (written.Contains(target)) return;
@@ -269,25 +275,12 @@ public sealed class GitPath
                 "image layers reserve names starting with .wh. for deletions; rename it or leave it out with excludePaths");
         foreach (var dir in ParentsUnderTo(target))
             if (written.Add(dir + "/"))
-                writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, dir + "/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time });
+                plan.Add(new PlannedEntry(dir + "/", TarEntryType.Directory, (UnixFileMode)0b111_101_101, null, 0, null));
         written.Add(target);
-        var blob = file.Blob;
-        TarEntry tar;
-        if (file.Mode == Mode.SymbolicLink)
-        {
-            tar = new PaxTarEntry(TarEntryType.SymbolicLink, target) { LinkName = blob.GetContentText(), Mode = (UnixFileMode)0b111_111_111 };
-        }
-        else
-        {
-            tar = new PaxTarEntry(TarEntryType.RegularFile, target)
-            {
-                Mode = file.Mode == Mode.ExecutableFile ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
-                DataStream = blob.GetContentStream(),
-            };
-        }
-        tar.ModificationTime = time;
-        writer.WriteEntry(tar);
-        tar.DataStream?.Dispose();
+        plan.Add(file.Mode == Mode.SymbolicLink
+            ? new PlannedEntry(target, TarEntryType.SymbolicLink, (UnixFileMode)0b111_111_111, null, 0, file.Blob.GetContentText())
+            : new PlannedEntry(target, TarEntryType.RegularFile, file.Mode == Mode.ExecutableFile ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+                file, file.Repository.ObjectDatabase.RetrieveObjectMetadata(file.Blob.Id).Size, null));
     }
 
     /// <summary>The directories between <c>to</c> (included) and the target, outermost first.</summary>

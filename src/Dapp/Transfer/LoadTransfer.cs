@@ -93,6 +93,6 @@ internal sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
 
     /// <summary>Streams one image into the engine; each image reads its own view of a shared spool, so parallel loads do not move each other's position.</summary>
     private Task LoadAsync(LoadItem item, Manifest manifest, byte[] config, IReadOnlyDictionary<string, Stream> files, CancellationToken ct) =>
-        SaveArchive.LoadAsync(engine, item.LocalName, config, manifest.Layers.Select(l => new SaveArchiveLayer(l.Digest["sha256:".Length..] + "/layer.tar",
+        SaveArchive.LoadAsync(engine, item.LocalName, () => config, manifest.Layers.Select(l => new SaveArchiveLayer(l.Digest["sha256:".Length..] + "/layer.tar",
             files.TryGetValue(l.Digest, out var file) ? () => TempSpool.OpenView((FileStream)file) : null)).ToList(), ct);
 }

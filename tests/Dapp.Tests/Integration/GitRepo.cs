@@ -47,7 +47,7 @@ public sealed class GitRepo(string dir)
     public async Task<IReadOnlyList<string>> TreeListingAsync(string subdir = "", Func<string, bool>? select = null)
     {
         var lines = new List<string>();
-        var entries = (await GitAsync("ls-tree", "-r", "-t", "HEAD")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var entries = (await GitAsync("-c", "core.quotepath=off", "ls-tree", "-r", "-t", "HEAD")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var prefix = subdir.Length == 0 ? "" : subdir + "/";
         foreach (var entry in entries)
         {

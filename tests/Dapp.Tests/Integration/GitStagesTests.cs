@@ -186,6 +186,11 @@ public class GitStagesTests
         repo.Write("src/run.sh", "#!/bin/sh\necho run\n");
         await repo.GitAsync("update-index", "--add", "--chmod=+x", "src/run.sh");
         File.CreateSymbolicLink(Path.Combine(test.Dir, "src/link"), "a.txt");
+        // Names past the tar header's 100 bytes, and not ASCII: the layer's and the patches' tars carry them whole.
+        var longDir = "src/" + string.Join('/', Enumerable.Repeat("a-rather-long-directory-name", 6));
+        repo.Write(longDir + "/file.txt", "long\n");
+        repo.Write("src/ünïcødé/файл.txt", "unicode\n");
+        File.CreateSymbolicLink(Path.Combine(test.Dir, "src/long-link"), longDir[4..] + "/file.txt");
         await repo.CommitAsync("initial");
         await test.BuildAsync();
 
@@ -208,6 +213,19 @@ public class GitStagesTests
             Assert.Contains((await project.Stages.InspectAsync(conveyor.SignatureOf(StageName.GAArchive), default))!.ID, history);
         }
         Assert.All((await test.BuildAsync()).Stages, s => Assert.Equal(StageState.UsingCache, s.State));
+
+        // The patch after it (a container) writes, changes and deletes such names too.
+        repo.Write(longDir + "/file.txt", "longer\n");
+        repo.Write(longDir + "/another-file-with-a-long-name.txt", "another\n");
+        File.Delete(Path.Combine(test.Dir, "src/ünïcødé/файл.txt"));
+        repo.Write("src/ünïcødé/новый.txt", "new\n");
+        await repo.CommitAsync("patch");
+        Assert.Contains((await test.BuildAsync()).Stages, s => s.Stage == "g_a_latest_patch" && s.State == StageState.Build);
+        using (var project = await test.LoadAsync())
+        {
+            var last = project.Stages.ImageName((await project.SelectConveyorsAsync([], default))[0].LastSignature);
+            Assert.Equal(string.Join('\n', await repo.TreeListingAsync("src")), await DockerCli.ShellAsync(last, GitRepo.ListingScript("/app")));
+        }
 
         // A file an image layer would read as a deletion (in a container's commit too): an error naming it, and no stage.
         await using var whiteout = new TestProject(dappfile);

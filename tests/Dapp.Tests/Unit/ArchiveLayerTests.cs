@@ -85,3 +85,70 @@ public class ArchiveLayerTests
         Assert.Equal("another working directory or user", ArchiveLayer.Mismatch(Loaded(c => c.User = ""), layers, Config()));
     }
 }
+
+/// <summary>The layer's tar planned before it is written: its size as TarWriter writes it, and the stream that holds the docker-save tar to it.</summary>
+public class GitTarSizeTests
+{
+    [Fact]
+    public void The_planned_size_of_an_entry_is_what_TarWriter_writes_for_any_name_link_and_data_length()
+    {
+        // No entry, no end blocks: an archive of nothing is 0 bytes (GitTar.SizeOf).
+        using (var empty = new MemoryStream())
+        {
+            using (new System.Formats.Tar.TarWriter(empty, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true)) { }
+            Assert.Equal(0, empty.Length);
+        }
+        var random = new Random(7);
+        string Name(int length) => string.Concat(Enumerable.Range(0, length).Select(_ => random.Next(4) == 0 ? "ü" : "a"));
+        int[] lengths = [0, 1, 49, 50, 51, 98, 99, 100, 101, 102, 254, 255, 256, 510, 511, 512, 513, 1023, 1024, 1025];
+        foreach (var nameLength in lengths.Where(l => l > 0))
+        foreach (var (link, data) in new (int? Link, int Data)[] { (null, 0), (null, 1), (null, 511), (null, 512), (null, 513), (1, 0), (99, 0), (100, 0), (600, 0) })
+        {
+            var name = Name(nameLength);
+            var linkName = link is { } l ? Name(l) : null;
+            using var tar = new MemoryStream();
+            using (var writer = new System.Formats.Tar.TarWriter(tar, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true))
+            {
+                var entry = linkName is not null
+                    ? new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, name) { LinkName = linkName }
+                    : new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(new byte[data]) };
+                writer.WriteEntry(entry);
+            }
+            Assert.True(Dapp.Git.GitTar.EntrySize(name, linkName, data) + Dapp.Git.GitTar.EndSize == tar.Length,
+                $"name of {System.Text.Encoding.UTF8.GetByteCount(name)} bytes, link {linkName?.Length}, data {data}: planned {Dapp.Git.GitTar.EntrySize(name, linkName, data)} + end, written {tar.Length}");
+        }
+    }
+
+    private static async Task<byte[]> ThroughOuterTarAsync(ArchiveLayer.LayerStream layer)
+    {
+        using var outer = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(outer, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "layer.tar") { DataStream = layer });
+        outer.Position = 0;
+        await using var reader = new System.Formats.Tar.TarReader(outer);
+        var entry = (await reader.GetNextEntryAsync())!;
+        using var copy = new MemoryStream();
+        await entry.DataStream!.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task The_layer_stream_carries_its_planned_length_and_its_digest_and_refuses_any_other_length()
+    {
+        var data = new byte[70_000];
+        new Random(3).NextBytes(data);
+        var layer = new ArchiveLayer.LayerStream(new NonSeekable(data), data.Length);
+        Assert.Equal(data, await ThroughOuterTarAsync(layer));
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), layer.DiffId);
+
+        var shorter = await Assert.ThrowsAsync<DappException>(() => ThroughOuterTarAsync(new ArchiveLayer.LayerStream(new NonSeekable(data), data.Length + 1)));
+        Assert.Contains($"came out at {data.Length} bytes, not the {data.Length + 1} planned", shorter.Message);
+        await Assert.ThrowsAsync<DappException>(() => ThroughOuterTarAsync(new ArchiveLayer.LayerStream(new NonSeekable(data), data.Length - 1)));
+    }
+
+    /// <summary>A pipe's reading end: bytes in order, no length.</summary>
+    private sealed class NonSeekable(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+}
