@@ -50,22 +50,21 @@ public static class Monorepo
                   install: ls /src/d0001 > /dev/null
                   setup: 'true'
                 """);
+            // Whatever an earlier invocation left (the same files, the same signatures) would be found, not built.
+            await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
             for (int run = 1; run <= runs; run++)
             {
                 Console.WriteLine($"run {run}/{runs}");
-                await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
-                await tools.DockerAsync(tools.EngineA, "rmi", "-f", "bench-monorepo-import:latest");
-                // Both write ~100,000 files through the engine, and this machine's disk is slow for a while after
+                // Both write ~100,000 files through the engine, and this machine's disk is slow for minutes after
                 // 100,000 files are deleted (the same import: 6 s after nothing was deleted, 35-41 s right after, 24 s
-                // 45 s after): the deletions come first, then a settling pause, and nothing is deleted between the
-                // two measurements. They take turns going first (the second pays for the first's writeback), and the
-                // ratio is taken within each run.
-                await SyncAsync();
-                await Task.Delay(TimeSpan.FromSeconds(60));
+                // 45 s after). So nothing is deleted until the end: each run after the first starts with a commit
+                // asking for a new archive ([dapp reset]) whose files differ, a new layer for both. They take turns
+                // going first (the second pays for the first's writeback), and the ratio is taken within each run.
+                if (run > 1) await CommitAsync(work, run, $"[dapp reset] round {run}");
                 async Task<double> ImportAsync()
                 {
                     await SyncAsync();
-                    var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:latest > /dev/null"], work, []);
+                    var pipe = await Tools.RunAsync("bash", ["-c", $"git archive HEAD | {docker} -H {tools.EngineA} import - bench-monorepo-import:{run} > /dev/null"], work, []);
                     if (pipe.ExitCode != 0) throw new InvalidOperationException($"git archive | docker import failed: {pipe.Stderr}");
                     return pipe.Elapsed.TotalSeconds;
                 }
@@ -94,12 +93,15 @@ public static class Monorepo
                 measured.Record("  g_a_archive / import, within the run", archive / import, "x");
                 measured.Record("  peak memory, cold build", coldPeak, "MiB");
 
+                // The builds after it measure dapp, not the disk writing back the 100,000 files before them.
+                await SyncAsync();
                 var (noop, noopPeak) = await DappAsync("dimg", "build");
                 if (noop.Stdout.Contains("[BUILD]")) throw new InvalidOperationException("the no-op build built something:\n" + noop.Stdout);
                 measured.Record("no-op build", noop.Elapsed.TotalSeconds);
                 measured.Record("  peak memory, no-op build", noopPeak, "MiB");
 
-                await CommitAsync(work, run);
+                await CommitAsync(work, run, $"ten files, round {run}");
+                await SyncAsync();
                 var (patch, patchPeak) = await DappAsync("dimg", "build", "--time");
                 measured.Record("build after 10 files changed", patch.Elapsed.TotalSeconds);
                 measured.Record("  g_a_latest_patch stage", BuiltIn(patch, "g_a_latest_patch"));
@@ -109,7 +111,7 @@ public static class Monorepo
         finally
         {
             await tools.DappAsync(tools.EngineA, work, "dimg", "stages", "flush", "local", "--name", project, "--quiet");
-            await tools.DockerAsync(tools.EngineA, "rmi", "-f", "bench-monorepo-import:latest");
+            await tools.DockerAsync(tools.EngineA, ["rmi", "-f", .. Enumerable.Range(1, runs).Select(r => $"bench-monorepo-import:{r}")]);
             Directory.Delete(work, true);
         }
         var medians = measured.Medians();
@@ -151,13 +153,12 @@ public static class Monorepo
         return $"M 100644 inline d{file / FilesPerDirectory:0000}/f{file % FilesPerDirectory:00}.txt\ndata {Encoding.UTF8.GetByteCount(content)}\n{content}\n";
     }
 
-    /// <summary>A commit changing 10 files on top of the current one.</summary>
-    private static Task CommitAsync(string dir, int round) =>
+    /// <summary>A commit changing 10 files on top of the current one (each round's own 10, twice in a round with another message).</summary>
+    private static Task CommitAsync(string dir, int round, string message) =>
         FastImportAsync(dir, async input =>
         {
-            var message = $"ten files, round {round}";
             var sb = new StringBuilder($"commit refs/heads/master\ncommitter Bench <bench@example.com> {1_800_000_000L + round} +0000\ndata {message.Length}\n{message}\nfrom refs/heads/master^0\n");
-            for (int i = 0; i < 10; i++) sb.Append(Modify(i * 7919 + round, Commits + round));
+            for (int i = 0; i < 10; i++) sb.Append(Modify(i * 7919 + round, Commits + round + message.Length));
             await input.WriteAsync(sb.ToString());
         });
 

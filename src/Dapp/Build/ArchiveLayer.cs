@@ -37,7 +37,7 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         var tars = work.Git.Select(g => g.Path.PlanArchive(ct)).ToList();
         if (beforeCommit is not null) await beforeCommit(ct);
 
-        var pipe = new Pipe();
+        var pipe = new Pipe(SaveArchive.PipeOptions);
         var layer = new LayerStream(pipe.Reader.AsStream(), GitTar.SizeOf(tars));
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // A thread of its own: its writes wait for the engine to read.
@@ -46,7 +46,8 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
             Exception? failure = null;
             try
             {
-                using var output = pipe.Writer.AsStream(leaveOpen: true);
+                // Entries are small: written to the pipe a MiB at a time, not one wake-up of the reader each.
+                using var output = new BufferedStream(pipe.Writer.AsStream(leaveOpen: true), 1 << 20);
                 using var writer = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
                 foreach (var tar in tars) tar.WriteTo(writer, abort.Token);
             }
@@ -58,7 +59,7 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
             {
                 pipe.Writer.Complete(failure);
             }
-        }, abort.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         byte[]? imageConfig = null;
         var layers = previous.RootFS.Layers.Select((_, i) => new SaveArchiveLayer($"{i}.tar", null))

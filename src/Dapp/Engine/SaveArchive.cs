@@ -16,11 +16,14 @@ internal sealed record SaveArchiveLayer(string Name, Func<Stream>? Open);
 /// </summary>
 internal static class SaveArchive
 {
+    /// <summary>Pipes that let a few MiB through before the writer waits (the default pauses every 64 KiB).</summary>
+    public static PipeOptions PipeOptions { get; } = new(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20);
+
     /// <param name="tag">The name the image gets; null leaves it untagged (then it is found by its ID, the config's digest).</param>
     /// <param name="config">The image's config, asked for once the layers are written.</param>
     public static async Task LoadAsync(IDockerEngine engine, string? tag, Func<byte[]> config, IReadOnlyList<SaveArchiveLayer> layers, CancellationToken ct)
     {
-        var pipe = new Pipe();
+        var pipe = new Pipe(PipeOptions);
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var writing = Task.Run(async () =>
         {

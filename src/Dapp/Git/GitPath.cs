@@ -270,12 +270,15 @@ public sealed class GitPath
         if (written.Contains(target)) return;
         // An image layer reads such a name as the deletion of the file without the prefix: the file would vanish, or
         // delete another, whether the stage is loaded as a layer or committed from a container.
-        if (target.Split('/').Any(name => name.StartsWith(".wh.", StringComparison.Ordinal)))
+        if (target.Contains(".wh.", StringComparison.Ordinal) && target.Split('/').Any(name => name.StartsWith(".wh.", StringComparison.Ordinal)))
             throw new DappException($"git path ({Config.Location}) to {Config.To}: the file {file.Path} cannot be put into an image: " +
                 "image layers reserve names starting with .wh. for deletions; rename it or leave it out with excludePaths");
-        foreach (var dir in ParentsUnderTo(target))
-            if (written.Add(dir + "/"))
-                plan.Add(new PlannedEntry(dir + "/", TarEntryType.Directory, (UnixFileMode)0b111_101_101, null, 0, null));
+        // Files come directory by directory: once a file's directory is in, so are the ones above it.
+        var slash = target.LastIndexOf('/');
+        if (slash < 0 || !written.Contains(target[..(slash + 1)]))
+            foreach (var dir in ParentsUnderTo(target))
+                if (written.Add(dir + "/"))
+                    plan.Add(new PlannedEntry(dir + "/", TarEntryType.Directory, (UnixFileMode)0b111_101_101, null, 0, null));
         written.Add(target);
         plan.Add(file.Mode == Mode.SymbolicLink
             ? new PlannedEntry(target, TarEntryType.SymbolicLink, (UnixFileMode)0b111_111_111, null, 0, file.Blob.GetContentText())
