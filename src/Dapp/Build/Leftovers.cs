@@ -22,6 +22,23 @@ internal enum LeftoverKind
 }
 
 /// <summary>
+/// What a leftovers scan looks at. Builds leave build containers and temp spools; pushes leave names of images
+/// (and older dapps' stage pushes did). Listing the names costs the engine a walk over every image it has (50-80 ms
+/// with 500 images), beside a build's first stages on a small host: a build looks for what builds leave only.
+/// </summary>
+[Flags]
+internal enum LeftoverScope
+{
+    /// <summary>Build containers and temp spools.</summary>
+    Containers = 1,
+
+    /// <summary>Push names, upload names, dimg push names.</summary>
+    Names = 2,
+
+    All = Containers | Names,
+}
+
+/// <summary>
 /// What a killed dapp process of the project can leave in the engine; <paramref name="Owner"/> is the process that
 /// made it when recorded (build containers of older dapps have none), <paramref name="OwnerEnded"/> whether that
 /// process is known to have ended (names, recorded by nobody, count as ended).
@@ -70,13 +87,17 @@ internal sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage
     /// <summary>A dimg push name of an older dapp records no process: one older than any push is left over.</summary>
     private static readonly TimeSpan StaleDimgPushName = TimeSpan.FromHours(6);
 
-    public async Task<IReadOnlyList<LeftoverItem>> FindAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<LeftoverItem>> FindAsync(CancellationToken ct, LeftoverScope scope = LeftoverScope.All)
     {
         var current = ProcessOwner.Current;
         var items = new List<LeftoverItem>();
         var prefix = $"/{DappContainers.Prefix}{stages.Project}.";
-        var listingContainers = engine.ListContainersAsync(Filters.Of("name", DappContainers.Prefix + stages.Project + "."), ct);
-        var listingImages = engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={stages.Project}"), ct);
+        var listingContainers = scope.HasFlag(LeftoverScope.Containers)
+            ? engine.ListContainersAsync(Filters.Of("name", DappContainers.Prefix + stages.Project + "."), ct)
+            : Task.FromResult<IList<ContainerListResponse>>([]);
+        var listingImages = scope.HasFlag(LeftoverScope.Names)
+            ? engine.ListImagesAsync(Filters.Labels($"{DappLabels.Project}={stages.Project}"), ct)
+            : Task.FromResult<IList<ImagesListResponse>>([]);
         var containers = await listingContainers;
         foreach (var container in containers.Where(c => c.Names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal))))
         {
@@ -111,17 +132,17 @@ internal sealed partial class Leftovers(IDockerEngine engine, LocalStagesStorage
     /// Removes the leftovers of processes that have ended (<paramref name="all"/>: also those whose owner is unknown),
     /// and the temp spools they left (<see cref="TempSpool"/>).
     /// </summary>
-    public async Task<int> RemoveAsync(IReporter reporter, bool all, bool dryRun, CancellationToken ct)
+    public async Task<int> RemoveAsync(IReporter reporter, bool all, bool dryRun, CancellationToken ct, LeftoverScope scope = LeftoverScope.All)
     {
         int removed = 0;
-        foreach (var (path, pid) in TempSpool.FindEnded())
+        foreach (var (path, pid) in scope.HasFlag(LeftoverScope.Containers) ? TempSpool.FindEnded() : [])
         {
             reporter.Removal(new RemovalEvent(RemovalEvent.Removing(dryRun), path, $"left by dapp process {pid}, which has ended", "leftover spool"));
             if (dryRun) continue;
             File.Delete(path);
             removed++;
         }
-        foreach (var item in await FindAsync(ct))
+        foreach (var item in await FindAsync(ct, scope))
         {
             var owner = item.Owner;
             if (!item.OwnerEnded || (!all && owner is null && item.Kind == LeftoverKind.Container))

@@ -18,7 +18,7 @@ public static class BuildCommand
     {
         var remote = storage.Repo is { } repo ? await project.OpenStagesStorageAsync(repo, storage.Registry, storage.Transfers, reporter, ct) : null;
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
-        await project.PrepareEngineAsync(reporter, ct, leftoversBeside: true);
+        await project.PrepareEngineAsync(reporter, ct, forBuild: true);
         foreach (var conveyor in conveyors)
             foreach (var path in conveyor.GitPaths.Where(p => !p.AddExists))
                 reporter.Warning($"{conveyor.Image.DisplayName}: git add '{path.Config.Add}' ({path.Config.Location}) does not exist in {(path.RepositoryName == "own" ? "the project's repository" : path.RepositoryName)} at commit {path.Current[..12]}: this git path adds nothing");

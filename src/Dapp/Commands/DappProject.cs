@@ -29,6 +29,7 @@ public sealed class DappProject : IDisposable
 
     private bool _engineReady;
     private Task _leftoversRemoved = Task.CompletedTask;
+    private LeftoverScope _leftoversScanned;
     private RegistryAccess? _stagesAccess;
     private readonly System.Diagnostics.Stopwatch _stagesClock = new();
 
@@ -73,32 +74,43 @@ public sealed class DappProject : IDisposable
 
     /// <summary>
     /// Checks that the engine answers, and removes what killed dapp processes of this project left in it (their build
-    /// containers, stage push names): every command that uses the engine starts here.
+    /// containers and spools; for a command that pushes or pulls, also the names pushes make): every command that uses
+    /// the engine starts here.
     /// </summary>
-    /// <param name="leftoversBeside">Remove the leftovers beside what the command does next (a build: none of them is a stage
-    /// it builds on), until <see cref="LeftoversRemovedAsync"/>; a failure to remove one is then a warning.</param>
-    public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct, bool leftoversBeside = false)
+    /// <param name="forBuild">A build: remove what builds leave beside what it does next (none of it is a stage it
+    /// builds on), until <see cref="LeftoversRemovedAsync"/>; a failure to remove one is then a warning. The names
+    /// pushes leave are left to the next command that pushes or pulls (bp's push included) and to <c>dimg cleanup</c>.</param>
+    public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct, bool forBuild = false)
     {
-        // bp is a build and a push: once per command is enough.
-        if (_engineReady)
+        if (!_engineReady)
+        {
+            _engineReady = true;
+            await Engine.PingAsync(ct);
+        }
+        var scope = (forBuild ? LeftoverScope.Containers : LeftoverScope.All) & ~_leftoversScanned;
+        _leftoversScanned |= scope;
+        if (scope == 0)
         {
             await _leftoversRemoved;
             return;
         }
-        _engineReady = true;
-        await Engine.PingAsync(ct);
-        if (leftoversBeside) _leftoversRemoved = RemoveLeftoversBesideAsync(reporter, ct);
-        else await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
+        if (forBuild)
+        {
+            _leftoversRemoved = RemoveLeftoversBesideAsync(reporter, scope, ct);
+            return;
+        }
+        await _leftoversRemoved;
+        await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct, scope);
     }
 
     /// <summary>The leftovers of ended processes removed, when <see cref="PrepareEngineAsync"/> left that running; never throws.</summary>
     public Task LeftoversRemovedAsync() => _leftoversRemoved;
 
-    private async Task RemoveLeftoversBesideAsync(IReporter reporter, CancellationToken ct)
+    private async Task RemoveLeftoversBesideAsync(IReporter reporter, LeftoverScope scope, CancellationToken ct)
     {
         try
         {
-            await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct);
+            await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct, scope);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

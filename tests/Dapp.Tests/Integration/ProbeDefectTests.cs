@@ -125,6 +125,33 @@ public class ProbeDefectTests
     }
 
     [Fact]
+    public async Task A_build_leaves_a_killed_pushs_dimg_image_to_the_next_push_which_removes_it()
+    {
+        await using var test = new TestProject(Dappfile);
+        await test.BuildAsync();
+        var stage = (await DappCli.RunAsync(test, "dimg", "stage", "image", "app")).Stdout.Trim();
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync();
+        var killed = $"dapp-dimg-{test.Name}:{ended.Id}.1.{Guid.NewGuid():N}";
+        Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, killed)).ExitCode);
+        try
+        {
+            // A build lists no image names (the engine walks every image it has for that): pushes make them, pushes remove them.
+            var build = await DappCli.RunAsync(test, "dimg", "build");
+            Assert.True(build.ExitCode == 0, build.Stderr);
+            Assert.Equal(0, (await DockerCli.RunAsync("image", "inspect", killed)).ExitCode);
+            var push = await DappCli.RunAsync(test, "dimg", "push", $"127.0.0.1:5000/leftovers/{Guid.NewGuid():N}");
+            Assert.True(push.ExitCode == 0, push.Stderr);
+            Assert.Contains($"remove leftover dimg push name {killed}", push.Stdout);
+            Assert.NotEqual(0, (await DockerCli.RunAsync("image", "inspect", killed)).ExitCode);
+        }
+        finally
+        {
+            await DockerCli.RunAsync("rmi", killed);
+        }
+    }
+
+    [Fact]
     public async Task A_stage_uploaded_by_dapps_client_reuses_its_parents_layer_blobs()
     {
         await using var test = new TestProject(Dappfile);
