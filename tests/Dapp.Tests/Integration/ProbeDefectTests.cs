@@ -94,18 +94,26 @@ public class ProbeDefectTests
         }
     }
 
-    [Fact]
-    public async Task The_dimg_image_a_killed_push_made_is_listed_by_cleanup_and_removed()
+    /// <summary>The project built, and the name a push killed between making its dimg image and removing it leaves: the last stage and that name.</summary>
+    private static async Task<(string Stage, string Killed)> KilledPushNameAsync(TestProject test)
     {
-        await using var test = new TestProject(Dappfile);
         await test.BuildAsync();
         var stage = (await DappCli.RunAsync(test, "dimg", "stage", "image", "app")).Stdout.Trim();
         using var ended = System.Diagnostics.Process.Start("true")!;
         await ended.WaitForExitAsync();
-        // What a push killed between making its dimg image and removing it leaves, and what a running one has.
         var killed = $"dapp-dimg-{test.Name}:{ended.Id}.1.{Guid.NewGuid():N}";
+        Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, killed)).ExitCode);
+        return (stage, killed);
+    }
+
+    [Fact]
+    public async Task The_dimg_image_a_killed_push_made_is_listed_by_cleanup_and_removed()
+    {
+        await using var test = new TestProject(Dappfile);
+        var (stage, killed) = await KilledPushNameAsync(test);
+        // And what a running push has.
         var live = $"dapp-dimg-{test.Name}:{Environment.ProcessId}.{ProcessOwner.Current.StartTicks}.{Guid.NewGuid():N}";
-        foreach (var name in new[] { killed, live }) Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, name)).ExitCode);
+        Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, live)).ExitCode);
         try
         {
             var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
@@ -128,12 +136,7 @@ public class ProbeDefectTests
     public async Task A_build_leaves_a_killed_pushs_dimg_image_to_the_next_push_which_removes_it()
     {
         await using var test = new TestProject(Dappfile);
-        await test.BuildAsync();
-        var stage = (await DappCli.RunAsync(test, "dimg", "stage", "image", "app")).Stdout.Trim();
-        using var ended = System.Diagnostics.Process.Start("true")!;
-        await ended.WaitForExitAsync();
-        var killed = $"dapp-dimg-{test.Name}:{ended.Id}.1.{Guid.NewGuid():N}";
-        Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, killed)).ExitCode);
+        var (_, killed) = await KilledPushNameAsync(test);
         try
         {
             // A build lists no image names (the engine walks every image it has for that): pushes make them, pushes remove them.
