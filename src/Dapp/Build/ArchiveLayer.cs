@@ -71,7 +71,10 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         }
         finally
         {
+            // The load may have ended before it opened the layer (an engine error at once): its reader is completed
+            // here, or the writer would wait for it forever once the pipe is full.
             abort.Cancel();
+            await layer.DisposeAsync();
             await writing;
         }
 
@@ -112,6 +115,7 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private long _read;
         private string? _diffId;
+        private bool _disposed;
 
         public string DiffId => _diffId ?? throw new InvalidOperationException("the layer has not been read whole");
 
@@ -154,8 +158,9 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && !_disposed)
             {
+                _disposed = true;
                 source.Dispose();
                 _hash.Dispose();
             }

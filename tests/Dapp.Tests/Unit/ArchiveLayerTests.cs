@@ -152,3 +152,48 @@ public class GitTarSizeTests
         public override bool CanSeek => false;
     }
 }
+
+/// <summary>The archive layer against an engine that fails the load at once, without reading it.</summary>
+public class ArchiveLayerFailureTests
+{
+    [Fact]
+    public async Task A_load_the_engine_refuses_ends_with_its_error_and_no_image_not_a_writer_waiting_for_a_reader()
+    {
+        var dir = Directory.CreateTempSubdirectory("dapp-archive-layer-").FullName;
+        try
+        {
+            // More than the pipe lets through before its writer waits for a reader (8 MiB).
+            LibGit2Sharp.Repository.Init(dir);
+            using var repository = new LibGit2Sharp.Repository(dir);
+            var random = new Random(5);
+            for (int i = 0; i < 20; i++)
+            {
+                var content = new byte[1 << 20];
+                random.NextBytes(content);
+                File.WriteAllBytes(Path.Combine(dir, $"f{i}.bin"), content);
+            }
+            LibGit2Sharp.Commands.Stage(repository, "*");
+            var who = new LibGit2Sharp.Signature("t", "t@example.com", DateTimeOffset.UnixEpoch);
+            var commit = repository.Commit("files", who, who, new LibGit2Sharp.CommitOptions());
+            using var submodules = new Dapp.Git.Submodules(_ => throw new InvalidOperationException("no submodules here"));
+            var config = new Dapp.Config.GitPathConfig(null, "/", "/app", null, null, [], [], null, null, null,
+                new Dictionary<Dapp.Config.UserStage, IReadOnlyList<string>>(), new SourceLocation("dappfile.yml", 1, 1));
+            var path = new Dapp.Git.GitPath(config, new Dapp.Git.RepositoryAt(repository, commit, "", dir), "own", submodules);
+            var work = Dapp.Stages.StageWork.None with { Git = [new Dapp.Stages.GitWork(path, IsArchive: true)] };
+
+            var engine = new Fakes.FakeEngine();
+            engine.AddImage("base:1");
+            var previous = (await engine.InspectImageAsync("base:1", default))!;
+            var layer = new ArchiveLayer(engine, new RecordingReporter());
+            var build = layer.TryBuildAsync(previous, work, CommitParameters.Of(previous.Config!, new Dictionary<string, string>()), "stage:1", "app: stage g_a_archive",
+                null, default);
+            await Assert.ThrowsAsync<NotSupportedException>(() => build.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Null(engine.Image("stage:1"));
+        }
+        finally
+        {
+            foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
