@@ -263,7 +263,7 @@ public class CommandTests(EngineFixture fixture)
     }
 
     [Fact]
-    public async Task Scratch_upload_names_older_dapps_left_in_the_engine_are_removed_by_the_next_command()
+    public async Task Scratch_upload_names_older_dapps_left_in_the_engine_are_removed_by_the_next_command_that_pushes()
     {
         await using var test = new TestProject(Dappfile);
         await test.BuildAsync();
@@ -274,7 +274,10 @@ public class CommandTests(EngineFixture fixture)
             Assert.Equal(0, (await DockerCli.RunAsync("tag", stage, $"{repo}:{RegistryStagesStorage.UploadTagPrefix}{slot}")).ExitCode);
         Assert.Equal(2, (await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}", repo)).StdoutLines.Count());
 
+        // A build looks for no image names (docs/reliability.md); a push does.
         Assert.Equal(0, (await DappCli.RunAsync(test, "dimg", "build")).ExitCode);
+        Assert.Equal(2, (await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}", repo)).StdoutLines.Count());
+        Assert.Equal(0, (await DappCli.RunAsync(test, "dimg", "push", $"127.0.0.1:5000/leftovers/{Guid.NewGuid():N}")).ExitCode);
         Assert.Empty((await DockerCli.RunAsync("images", "--format", "{{.Repository}}:{{.Tag}}", repo)).StdoutLines);
         Assert.True(await project.Stages.ExistsAsync((await project.SelectConveyorsAsync([], default))[0].LastSignature, default));
     }
