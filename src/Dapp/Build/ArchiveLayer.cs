@@ -23,10 +23,6 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         work.Git.Count > 0 && work.Git.All(g => g.IsArchive && g.Path.Config.Owner is null && g.Path.Config.Group is null)
         && work.Commands.Count == 0 && work.Imports.Count == 0 && work.AnsibleTasks.Count == 0 && work.DockerChanges is null;
 
-    /// <summary>The commit labels the stage records: each git path's current commit.</summary>
-    public static IReadOnlyDictionary<string, string> CommitLabels(StageWork work) =>
-        work.Git.ToDictionary(g => g.Path.CommitLabel, g => g.Path.Current);
-
     /// <summary>Makes the image and tags it <paramref name="target"/>; false (and nothing made) when it has to be built in a container.</summary>
     /// <param name="beforeCommit">Awaited before the image is made, as before a commit.</param>
     public async Task<bool> TryBuildAsync(ImageInspectResponse previous, StageWork work, CommitContainerChangesParameters config, string target, string what,

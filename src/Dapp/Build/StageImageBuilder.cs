@@ -48,7 +48,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         if (options.Introspect.Before(isArtifact, stage.Name))
             await IntrospectAsync(conveyor, $"before stage {stage.Name.DappName()}", previousImage, binds, ct);
         if (ArchiveLayer.Applies(work)
-            && await _archiveLayer.TryBuildAsync(previous, work, CommitConfigs.From(config, null, StageLabels(conveyor, stage, ArchiveLayer.CommitLabels(work))),
+            && await _archiveLayer.TryBuildAsync(previous, work, CommitConfigs.From(config, null, StageLabels(conveyor, stage, GitCommitLabels(work))),
                 storage.ImageName(stage.Signature), $"{conveyor.Image.DisplayName}: stage {stage.Name.DappName()}", beforeCommit, ct))
         {
             if (options.Introspect.After(isArtifact, stage.Name))
@@ -58,7 +58,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         var gitArchives = new List<Stream>();
         try
         {
-            var (gitCommands, gitLabels) = PrepareGit(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
+            var gitCommands = PrepareGit(work, config.Labels ?? new Dictionary<string, string>(), gitArchives, ct);
             var script = Script(work, mounts.Exports(runsCommands).Concat(gitCommands).ToList(), toolchain);
             var containerId = await engine.CreateContainerAsync(new CreateContainerParameters
             {
@@ -81,7 +81,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
                     await using var playbook = await AnsibleStage.WorkArchiveAsync(work.AnsibleTasks, ct);
                     await engine.PutArchiveAsync(containerId, "/", playbook, ct);
                 }
-                var artifactLabels = new Dictionary<string, string>(gitLabels);
+                var artifactLabels = GitCommitLabels(work);
                 foreach (var (import, artifact) in work.Imports)
                     artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
 
@@ -123,18 +123,23 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         }
     }
 
+    /// <summary>The commit labels a stage's image records: each git path's current commit.</summary>
+    private static Dictionary<string, string> GitCommitLabels(StageWork work)
+    {
+        var labels = new Dictionary<string, string>();
+        foreach (var git in work.Git) labels[git.Path.CommitLabel] = git.Path.Current;
+        return labels;
+    }
+
     /// <summary>
     /// Writes each git path's archive, or its patch since the commit recorded in the previous image, to a spool; returns
-    /// the commands that finish it (deletions, owners) and the commit labels the new image records.
+    /// the commands that finish it (deletions, owners).
     /// </summary>
-    private static (IReadOnlyList<string> Commands, IReadOnlyDictionary<string, string> Labels) PrepareGit(
-        StageWork work, IDictionary<string, string> previousLabels, List<Stream> spools, CancellationToken ct)
+    private static IReadOnlyList<string> PrepareGit(StageWork work, IDictionary<string, string> previousLabels, List<Stream> spools, CancellationToken ct)
     {
         var commands = new List<string>();
-        var labels = new Dictionary<string, string>();
         foreach (var (path, isArchive) in work.Git)
         {
-            labels[path.CommitLabel] = path.Current;
             var from = isArchive ? null : previousLabels.TryGetValue(path.CommitLabel, out var recorded) && path.HasCommit(recorded) ? recorded : null;
             if (!isArchive && from == path.Current) continue;
             var spool = TempSpool.Create("git");
@@ -161,7 +166,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
             }
             spool.Position = 0;
         }
-        return (commands, labels);
+        return commands;
     }
 
     private static string? OwnerSpec(string? owner, string? group) =>
