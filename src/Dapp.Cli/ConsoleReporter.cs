@@ -19,8 +19,12 @@ internal sealed class ConsoleReporter(IAnsiConsole console, TextWriter errors, O
             _ => "grey",
         };
         lock (_lock)
+        {
             console.MarkupLine($"{Markup.Escape(stage.Image),-14} {Markup.Escape(stage.Stage),-24} {stage.Signature} [{color}]{Markup.Escape(stage.State.Display())}[/]"
                 + (stage.Detail is null ? "" : " " + Markup.Escape(stage.Detail)));
+            if (stage.Reason is { } reason) console.MarkupLine($"    because: {Markup.Escape(reason.ToString())}");
+            if (stage.Note is { } note) console.MarkupLine($"    [blue]note:[/] {Markup.Escape(note)}");
+        }
     }
 
     public void StageBuilt(StageEvent stage, TimeSpan elapsed)

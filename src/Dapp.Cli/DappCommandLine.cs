@@ -21,6 +21,7 @@ internal static class DappCommandLine
         var dimg = new Command("dimg", "Build, tag, run and clean up dimgs");
         root.Add(dimg);
         dimg.Add(Build(common));
+        dimg.Add(Plan(common));
         dimg.Add(AcceptLockTimeout(Push(common, "push", simple: false, buildFirst: false)));
         dimg.Add(AcceptLockTimeout(Push(common, "spush", simple: true, buildFirst: false)));
         dimg.Add(Push(common, "bp", simple: false, buildFirst: true));
@@ -75,6 +76,21 @@ internal static class DappCommandLine
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
             await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], build.Get(r, common), storage.Get(r, common), reporter, ct);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Plan(CommonOptions common)
+    {
+        var command = new Command("plan", "Say what a build would do with each stage, and why each stage to build is built; build, pull and push nothing");
+        var dimgs = Positionals.Dimgs();
+        var storage = new StagesStorageOptionSet();
+        command.Add(dimgs);
+        storage.AddTo(command);
+        command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
+        {
+            await PlanCommand.RunAsync(project, r.GetValue(dimgs) ?? [], storage.Get(r, common) with { Summary = false }, reporter, ct);
             return 0;
         }));
         return command;

@@ -15,8 +15,11 @@ internal sealed class JsonReporter(TextWriter output, TextWriter errors, OutputO
 
     public void Stage(StageEvent stage)
     {
-        Write(JsonSerializer.Serialize(new StageLine(stage.Image, stage.Stage, stage.Signature, stage.State.Display().Trim('[', ']'), stage.Detail),
-            JsonLines.Default.StageLine));
+        Write(JsonSerializer.Serialize(new StageLine(stage.Image, stage.Stage, stage.Signature, stage.State.Display().Trim('[', ']'), stage.Detail)
+        {
+            Reason = stage.Reason is { } reason ? new ReasonLine(reason.Kind, reason.Details) : null,
+            Note = stage.Note,
+        }, JsonLines.Default.StageLine));
     }
 
     public void Removal(RemovalEvent removal) => Write(JsonSerializer.Serialize(
@@ -71,7 +74,16 @@ internal sealed record StageLine(
     [property: JsonPropertyName("detail"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail)
 {
     [JsonPropertyName("type"), JsonPropertyOrder(-1)] public string Type => "stage";
+
+    [JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ReasonLine? Reason { get; init; }
+
+    [JsonPropertyName("note"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Note { get; init; }
 }
+
+/// <summary>Why a stage is built: <c>{"kind":"instructions","details":["dappfile.yml:14: …"]}</c>.</summary>
+internal sealed record ReasonLine(
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("details")] IReadOnlyList<string> Details);
 
 internal sealed record RemovalLine(
     [property: JsonPropertyName("action")] string Action,

@@ -11,6 +11,9 @@ public sealed record BuildOptions
     /// <summary>Report what would be built, build nothing.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>dapp dimg plan: a dry run that says a stage REPO has is there (<c>[IN REPO]</c>) rather than what a build would pull.</summary>
+    public bool Plan { get; init; }
+
     /// <summary>Where build_dir mounts live; default <c>~/.dapp/builds/&lt;project&gt;</c>.</summary>
     public string? BuildDir { get; init; }
 

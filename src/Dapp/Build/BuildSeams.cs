@@ -16,6 +16,17 @@ internal interface IStageBuilder
     Task SettledAsync() => Task.CompletedTask;
 }
 
+/// <summary>Builds nothing: for commands that only say what a build would do (dapp dimg plan).</summary>
+internal sealed class NoStageBuilder : IStageBuilder
+{
+    public static NoStageBuilder Instance { get; } = new();
+
+    public Task BuildAsync(Conveyor conveyor, ConveyorStage stage, string previousImage, CancellationToken ct, Func<CancellationToken, Task>? beforeCommit = null) =>
+        throw new InvalidOperationException($"{conveyor.Image.DisplayName}: stage {stage.Name.DappName()} cannot be built by a plan");
+
+    public Task CheckAnsibleTasksAsync(IReadOnlyList<AnsibleTask> tasks, CancellationToken ct) => Task.CompletedTask;
+}
+
 /// <summary>Locks every dapp process of a host shares (<see cref="HostLock"/>): one per stage being built.</summary>
 internal interface IHostLocks
 {

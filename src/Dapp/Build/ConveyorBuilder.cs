@@ -31,6 +31,7 @@ internal sealed class ConveyorBuilder
     private readonly BuildOptions _options;
     private readonly IReporter _reporter;
     private readonly IStageBuilder _stageBuilder;
+    private readonly RebuildReasons? _reasons;
     private readonly IHostLocks _locks;
     private readonly TimeProvider _time;
     private readonly ChainJobs _jobs;
@@ -52,8 +53,9 @@ internal sealed class ConveyorBuilder
     /// <param name="claims">Claims on stages in REPO, so that hosts building at once build each stage about once.</param>
     /// <param name="locks">The host's locks (the host's files unless a test simulates hosts).</param>
     public ConveyorBuilder(ILocalStages local, IStageBuilder stageBuilder, IStagesStorage? storage, IStageClaims? claims, IBaseImages baseImages,
-        BuildOptions options, IReporter reporter, IHostLocks? locks = null, TimeProvider? time = null)
+        BuildOptions options, IReporter reporter, IHostLocks? locks = null, TimeProvider? time = null, RebuildReasons? reasons = null)
     {
+        _reasons = reasons;
         _baseImages = baseImages;
         _local = local;
         _stageBuilder = stageBuilder;
@@ -214,7 +216,7 @@ internal sealed class ConveyorBuilder
         var lastPresent = walk.LastPresent;
 
         for (int i = 0; i <= lastPresent; i++)
-            Report(conveyor, stages[i], present[i] ? StageState.UsingCache : StageState.NotPresent);
+            await ReportAsync(conveyor, stages[i], present[i] ? StageState.UsingCache : StageState.NotPresent, ct);
 
         if (vanished is not null)
             _reporter.Warning($"{conveyor.Image.DisplayName}: stage {stages[usable].Name.DappName()} {vanished}: rebuilding it and the stages after it");
@@ -234,14 +236,14 @@ internal sealed class ConveyorBuilder
         {
             if (found.Source == StageSource.Local)
             {
-                Report(conveyor, found.Stage, StageState.UsingCache);
+                await ReportAsync(conveyor, found.Stage, StageState.UsingCache, ct);
                 // The storage may lack a stage this host has (built without --stages-storage, or by another job of
                 // this engine that has not published it yet): what the chain goes on from goes there too.
                 if (!_options.DryRun) await _publications!.PublishFoundAsync(conveyor, first - 1, ct);
             }
             else if (first < conveyor.Stages.Count || lastNeeded)
             {
-                if (_options.DryRun) Report(conveyor, found.Stage, StageState.Pull);
+                if (_options.DryRun) Report(conveyor, found.Stage, _options.Plan ? StageState.InRepo : StageState.Pull);
             }
             else Report(conveyor, found.Stage, StageState.InRepo);
         }
@@ -275,7 +277,7 @@ internal sealed class ConveyorBuilder
         if (_jobs.Stopping) throw new ChainStoppedException();
         if (_options.DryRun)
         {
-            Report(conveyor, stage, StageState.Build);
+            await ReportAsync(conveyor, stage, StageState.Build, ct);
             return;
         }
 
@@ -329,7 +331,7 @@ internal sealed class ConveyorBuilder
             {
                 var previousImage = index > 0 ? await LocalImageAsync(conveyor, conveyor.Stages[index - 1], ct) : await BaseImageAsync(conveyor, ct);
                 var started = _time.GetTimestamp();
-                var buildEvent = Report(conveyor, stage, StageState.Build);
+                var buildEvent = await ReportAsync(conveyor, stage, StageState.Build, ct);
                 using (var build = CancellationTokenSource.CreateLinkedTokenSource(ct, claim?.Lost ?? CancellationToken.None))
                     await _stageBuilder.BuildAsync(conveyor, stage, previousImage, build.Token, claim is null ? null : claim.ConfirmAsync);
                 _reporter.StageBuilt(buildEvent, _time.GetElapsedTime(started));
@@ -397,6 +399,18 @@ internal sealed class ConveyorBuilder
     private StageEvent Report(Conveyor conveyor, ConveyorStage stage, StageState state)
     {
         var e = new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, state);
+        _reporter.Stage(e);
+        return e;
+    }
+
+    /// <summary>A stage line with why it is built (a [BUILD] line), or the note a used from stage gets.</summary>
+    private async Task<StageEvent> ReportAsync(Conveyor conveyor, ConveyorStage stage, StageState state, CancellationToken ct)
+    {
+        var e = new StageEvent(conveyor.Image.DisplayName, stage.Name.DappName(), stage.Signature, state);
+        if (_reasons is not null)
+            e = state == StageState.Build
+                ? e with { Reason = await _reasons.ForAsync(conveyor, stage, ct) }
+                : e with { Note = await _reasons.BaseImageNoteAsync(conveyor, stage, ct) };
         _reporter.Stage(e);
         return e;
     }

@@ -48,7 +48,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         if (options.Introspect.Before(isArtifact, stage.Name))
             await IntrospectAsync(conveyor, $"before stage {stage.Name.DappName()}", previousImage, binds, ct);
         if (ArchiveLayer.Applies(work)
-            && await _archiveLayer.TryBuildAsync(previous, work, CommitConfigs.From(config, null, StageLabels(conveyor, stage, GitCommitLabels(work))),
+            && await _archiveLayer.TryBuildAsync(previous, work, CommitConfigs.From(config, null, StageLabels(conveyor, stage, GitCommitLabels(work), previous)),
                 storage.ImageName(stage.Signature), $"{conveyor.Image.DisplayName}: stage {stage.Name.DappName()}", beforeCommit, ct))
         {
             if (options.Introspect.After(isArtifact, stage.Name))
@@ -85,7 +85,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
                 foreach (var (import, artifact) in work.Imports)
                     artifactLabels[DappLabels.Artifact(artifact.Image.Name!)] = await CopyImportAsync(containerId, import, artifact, ct);
 
-                var commitConfig = CommitConfigs.From(config, work.DockerChanges, StageLabels(conveyor, stage, artifactLabels));
+                var commitConfig = CommitConfigs.From(config, work.DockerChanges, StageLabels(conveyor, stage, artifactLabels, previous));
                 if (script is not null)
                 {
                     try
@@ -261,8 +261,10 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         return inspected.ID;
     }
 
-    private Dictionary<string, string> StageLabels(Conveyor conveyor, ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels)
+    /// <param name="previous">What the stage is built on: for a from stage on a base image, that image, recorded with the stage's inputs.</param>
+    private Dictionary<string, string> StageLabels(Conveyor conveyor, ConveyorStage stage, IReadOnlyDictionary<string, string> artifactLabels, ImageInspectResponse previous)
     {
+        var baseImage = stage.Name == StageName.From && conveyor.From.BaseImage is { } name ? new BaseImageRecord(name, previous.ID) : null;
         var labels = new Dictionary<string, string>
         {
             [DappLabels.Project] = storage.Project,
@@ -273,6 +275,8 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
             [DappLabels.StageSignature] = stage.Signature,
             // What it is built on, for the cleanup's keep set: the stage before it, a fromDimg's last stage, or none.
             [DappLabels.ParentSignature] = conveyor.ParentSignature(stage) ?? "",
+            [DappLabels.StageOf] = conveyor.Key,
+            [StageInputs.Label] = StageInputs.Of(stage.Inputs, baseImage).Encode(),
         };
         foreach (var (key, value) in artifactLabels) labels[key] = value;
         return labels;

@@ -31,7 +31,8 @@ public static class BuildCommand
             var baseImages = new BaseImages(project.Engine, (storage.Registry with { Environment = project.Options.Environment }).WithEnvironmentDefaults(),
                 storage.Repo?.Registry, reporter.Warning);
             var stageBuilder = new StageImageBuilder(project.Engine, project.Stages, options, mounts, reporter);
-            await new ConveyorBuilder(project.Stages, stageBuilder, remote, claims, baseImages, options, reporter).BuildAllAsync(conveyors, ct);
+            await new ConveyorBuilder(project.Stages, stageBuilder, remote, claims, baseImages, options, reporter, reasons: project.RebuildReasons(remote))
+                .BuildAllAsync(conveyors, ct);
         }
         finally
         {

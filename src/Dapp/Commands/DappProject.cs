@@ -142,6 +142,9 @@ public sealed class DappProject : IDisposable
     public Task<RegistryAccess> OpenRegistryAsync(RepositoryName repo, RegistryClientOptions options, CancellationToken ct) =>
         RegistryAccess.OpenAsync(repo, options with { Environment = Options.Environment }, ct);
 
+    /// <summary>Why stages are built, against each dimg's earlier build in the engine or in <paramref name="remote"/>.</summary>
+    internal RebuildReasons RebuildReasons(RegistryStagesStorage? remote) => new(new EarlierBuilds(Stages, remote), Engine, Stages);
+
     /// <summary>One line on what distributed mode cost: stages and layer bytes moved, registry requests, time.</summary>
     public void ReportStagesStorage(IReporter reporter)
     {

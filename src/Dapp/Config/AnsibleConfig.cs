@@ -10,6 +10,8 @@ public sealed record AnsibleConfig(
 
     public override bool Has(UserStage stage) => TasksOf(stage).Count > 0;
 
+    public override IReadOnlyList<SourceLocation> Places(UserStage stage) => TasksOf(stage).Select(t => t.Location).ToList();
+
     public override (string Key, IReadOnlyList<string> Values) SignatureInput(UserStage stage) =>
         ("tasks", TasksOf(stage).Select(t => t.Yaml).ToList());
 }

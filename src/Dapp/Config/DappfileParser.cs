@@ -136,7 +136,11 @@ internal static class DappfileParser
     private static ShellConfig ParseShell(YNode node, ImageKind kind)
     {
         var (commands, cacheVersion, versions) = ParseInstructions(node, kind, "shell", (value, what) => StringList(value, what));
-        return new ShellConfig(commands, cacheVersion, versions);
+        var locations = new Dictionary<UserStage, IReadOnlyList<SourceLocation>>();
+        foreach (var (key, value) in Mapping(node, "shell").Entries)
+            if (UserStageNames.FromKey(key.Value) is { } stage)
+                locations[stage] = value is YSequence seq ? seq.Items.Select(i => i.Location).ToList() : [value.Location];
+        return new ShellConfig(commands, cacheVersion, versions) { CommandLocations = locations };
     }
 
     private static AnsibleConfig ParseAnsible(YNode node, ImageKind kind)
@@ -190,7 +194,10 @@ internal static class DappfileParser
             Labels: map.Get("LABEL") is { } label ? StringMap(label, "docker.LABEL") : [],
             Workdir: map.Get("WORKDIR") is { } wd ? String(wd, "docker.WORKDIR") : null,
             User: map.Get("USER") is { } user ? String(user, "docker.USER") : null,
-            OnBuild: map.Get("ONBUILD") is { } ob ? StringList(ob, "docker.ONBUILD") : []);
+            OnBuild: map.Get("ONBUILD") is { } ob ? StringList(ob, "docker.ONBUILD") : [])
+        {
+            Locations = map.Entries.DistinctBy(e => e.Key.Value).ToDictionary(e => e.Key.Value, e => e.Key.Location),
+        };
     }
 
     /// <summary>A list is the exec form; a string is the shell form, as in a Dockerfile.</summary>

@@ -12,6 +12,9 @@ public sealed record DockerConfig(
     string? User,
     IReadOnlyList<string> OnBuild)
 {
+    /// <summary>Where each directive (CMD, ENV, …) is written in the dappfile.</summary>
+    public IReadOnlyDictionary<string, SourceLocation> Locations { get; init; } = new Dictionary<string, SourceLocation>();
+
     public static DockerConfig Empty { get; } = new([], [], null, null, [], [], null, null, []);
 
     public bool IsEmpty => Volumes.Count == 0 && Expose.Count == 0 && Cmd is null && Entrypoint is null && Env.Count == 0

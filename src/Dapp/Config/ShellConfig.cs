@@ -10,6 +10,11 @@ public sealed record ShellConfig(
 
     public IReadOnlyList<string> CommandsOf(UserStage stage) => Commands.TryGetValue(stage, out var c) ? c : [];
 
+    /// <summary>Where each command of a stage is written (one per command); none for a config made in code.</summary>
+    public IReadOnlyDictionary<UserStage, IReadOnlyList<SourceLocation>> CommandLocations { get; init; } = new Dictionary<UserStage, IReadOnlyList<SourceLocation>>();
+
+    public override IReadOnlyList<SourceLocation> Places(UserStage stage) => CommandLocations.TryGetValue(stage, out var l) ? l : [];
+
     public override bool Has(UserStage stage) => CommandsOf(stage).Count > 0;
 
     public override (string Key, IReadOnlyList<string> Values) SignatureInput(UserStage stage) => ("commands", CommandsOf(stage));

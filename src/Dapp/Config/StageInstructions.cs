@@ -13,4 +13,7 @@ public abstract record StageInstructions(string? CacheVersion, IReadOnlyDictiona
 
     /// <summary>The signature input of the stage's instructions: its key and canonical values (docs/signatures.md).</summary>
     public abstract (string Key, IReadOnlyList<string> Values) SignatureInput(UserStage stage);
+
+    /// <summary>Where each value of <see cref="SignatureInput"/> is written in the dappfile (empty when not known).</summary>
+    public abstract IReadOnlyList<SourceLocation> Places(UserStage stage);
 }

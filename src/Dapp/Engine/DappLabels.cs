@@ -13,6 +13,8 @@ internal static class DappLabels
 
     /// <summary>The signature of the stage a stage was built on; empty for a from stage on a base image (older dapps wrote none).</summary>
     public const string ParentSignature = "dapp-stage-parent";
+    /// <summary>On stage images: the dimg or artifact whose build made it (<c>dimg/NAME</c>, <c>artifact/NAME</c>), to find a dimg's earlier build.</summary>
+    public const string StageOf = "dapp-stage-of";
     public const string BuildContainer = "dapp-build-container";
 
     /// <summary>On the toolchains dapp makes for builds (the ansible builder's image and volume container): which one.</summary>

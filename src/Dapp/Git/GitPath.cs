@@ -107,6 +107,18 @@ public sealed class GitPath
         return total;
     });
 
+    /// <summary>
+    /// The selected files (their repository paths) written or deleted between a commit and the current one, sorted; with
+    /// <paramref name="globs"/>, only those they match (a stage's stageDependencies, relative to <c>add</c>).
+    /// </summary>
+    public IReadOnlyList<string> ChangedPaths(string fromSha, IReadOnlyList<string>? globs = null) => Read(() =>
+    {
+        var matcher = globs is null ? null : new PathFilter(globs, []);
+        return Changes(fromSha).SelectMany(c => new[] { c.Removed, c.Written }).OfType<TreeFile>()
+            .Where(f => InScope(f.Path) is { } relative && (matcher is null || matcher.IsSelected(relative)))
+            .Select(f => f.Path).Distinct().Order(StringComparer.Ordinal).ToList();
+    });
+
     /// <summary>The tree at the current commit, selected and placed under <c>to</c>, as a tar.</summary>
     public void WriteArchive(Stream output, CancellationToken ct)
     {

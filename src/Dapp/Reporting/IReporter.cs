@@ -1,7 +1,14 @@
 namespace Dapp.Reporting;
 
 /// <summary>One line of a command's result: a stage of a dimg or artifact and what happened to it.</summary>
-public sealed record StageEvent(string Image, string Stage, string Signature, StageState State, string? Detail = null);
+public sealed record StageEvent(string Image, string Stage, string Signature, StageState State, string? Detail = null)
+{
+    /// <summary>Why the stage is built (<c>[BUILD]</c> lines): the kind and what changed since the dimg's earlier build.</summary>
+    public Stages.RebuildReason? Reason { get; init; }
+
+    /// <summary>Something a person should know about the stage that does not rebuild it (the from image's name now naming another image).</summary>
+    public string? Note { get; init; }
+}
 
 /// <summary>How library commands tell the user what they do; the CLI renders it.</summary>
 public interface IReporter

@@ -16,7 +16,7 @@ internal sealed class ArtifactImportStage(StageName name, IReadOnlyList<Resolved
         foreach (var (import, artifact) in imports)
         {
             signature.Add("artifact", artifact.LastSignature);
-            signature.Add("import", [import.Add, import.To, import.Owner ?? "", import.Group ?? ""]);
+            signature.Add("import", [import.Add, import.To, import.Owner ?? "", import.Group ?? ""], [import.Location]);
             signature.Add("includePaths", import.IncludePaths);
             signature.Add("excludePaths", import.ExcludePaths);
         }

@@ -5,6 +5,9 @@ namespace Dapp.Stages;
 /// <summary>A stage of a conveyor with its signature (an empty stage carries the previous stage's signature).</summary>
 public sealed record ConveyorStage(Stage Stage, string Signature)
 {
+    /// <summary>The inputs of its signature (none for an empty stage), as the stage image records them.</summary>
+    public IReadOnlyList<StageInput> Inputs { get; init; } = [];
+
     public StageName Name => Stage.Name;
     public bool IsEmpty => Stage.IsEmpty;
 }
@@ -24,6 +27,9 @@ public sealed class Conveyor
     public IReadOnlyList<Git.GitPath> GitPaths { get; }
 
     public ImageConfig Image { get; }
+
+    /// <summary>What the stages it builds record as theirs (<c>dapp-stage-of</c>): <c>dimg/NAME</c> (<c>dimg/</c> when nameless) or <c>artifact/NAME</c>.</summary>
+    public string Key => $"{(Image.IsArtifact ? "artifact" : "dimg")}/{Image.Name}";
 
     /// <summary>Every stage of the kind's order, empty ones included.</summary>
     public IReadOnlyList<ConveyorStage> AllStages { get; }

@@ -66,13 +66,15 @@ public sealed class ConveyorFactory
                 guessed |= wasGuessed;
             }
             else stage = CreateStage(name, image, baseConveyor, imports, gitPaths);
+            IReadOnlyList<StageInput> inputs = [];
             if (!stage.IsEmpty)
             {
                 var signature = new SignatureBuilder(stage.Name, previous);
                 stage.AddInputs(signature);
                 previous = signature.Compute();
+                inputs = signature.Inputs;
             }
-            chained.Add(new ConveyorStage(stage, previous!));
+            chained.Add(new ConveyorStage(stage, previous!) { Inputs = inputs });
         }
         return (chained, guessed);
     }

@@ -20,9 +20,9 @@ public sealed class FromStage(ImageConfig image, Conveyor? baseConveyor) : Stage
         if (baseConveyor is not null)
             signature.Add(image.FromDimg is not null ? "fromDimg" : "fromDimgArtifact", baseConveyor.LastSignature);
         else
-            signature.Add("from", image.From);
+            signature.Add("from", image.From, image.FromLocation);
         signature.Add("fromCacheVersion", image.FromCacheVersion);
         foreach (var mount in image.Mounts)
-            signature.Add("mount", [mount.To, mount.Source.ToString(), mount.FromPath ?? ""]);
+            signature.Add("mount", [mount.To, mount.Source.ToString(), mount.FromPath ?? ""], [mount.Location]);
     }
 }

@@ -17,7 +17,7 @@ internal sealed class GitArchiveStage(IReadOnlyList<GitPath> paths) : Stage
         foreach (var path in paths)
         {
             var c = path.Config;
-            signature.Add("git", [path.RepositoryName, c.Add, c.To, c.Owner ?? "", c.Group ?? "", c.Branch ?? "", c.Tag ?? "", c.Commit ?? ""]);
+            signature.Add("git", [path.RepositoryName, c.Add, c.To, c.Owner ?? "", c.Group ?? "", c.Branch ?? "", c.Tag ?? "", c.Commit ?? ""], [c.Location]);
             signature.Add("includePaths", c.IncludePaths);
             signature.Add("excludePaths", c.ExcludePaths);
             signature.Add("resetCommits", path.ResetCommits());

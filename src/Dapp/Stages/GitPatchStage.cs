@@ -18,10 +18,13 @@ internal sealed class GitPatchStage(StageName name, UserStage relatedStage, Stag
     public override void AddInputs(SignatureBuilder signature)
     {
         var (key, values) = instructions.SignatureInput(relatedStage);
-        signature.Add(key, values);
+        signature.Add(key, values, instructions.Places(relatedStage));
         foreach (var path in paths)
-            signature.Add("stageDependencies", [path.Id, path.DependenciesChecksum(path.Config.StageDependencies.GetValueOrDefault(relatedStage) ?? [])]);
+            signature.Add("stageDependencies", [path.Id, path.DependenciesChecksum(Globs(path))], [path.Config.Location]);
     }
+
+    /// <summary>The globs of a git path's stageDependencies for this stage's user stage.</summary>
+    public IReadOnlyList<string> Globs(GitPath path) => path.Config.StageDependencies.GetValueOrDefault(relatedStage) ?? [];
 
     public override StageWork Work => StageWork.None with { Git = paths.Select(p => new GitWork(p, IsArchive: false)).ToList() };
 

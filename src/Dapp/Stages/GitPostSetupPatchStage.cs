@@ -14,6 +14,9 @@ internal sealed class GitPostSetupPatchStage(IReadOnlyList<GitPath> paths, IRead
 
     public override bool IsEmpty => paths.Count == 0;
 
+    /// <summary>The commit of each git path the previous stage recorded (null: none, or one that no longer exists): what the patch starts from.</summary>
+    public IReadOnlyDictionary<GitPath, string?> Recorded => recorded;
+
     public override void AddInputs(SignatureBuilder signature)
     {
         foreach (var path in paths)

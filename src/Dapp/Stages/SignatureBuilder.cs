@@ -14,6 +14,7 @@ public sealed class SignatureBuilder
     public const int SchemaVersion = 1;
 
     private readonly StringBuilder _text = new();
+    private readonly List<StageInput> _inputs = [];
 
     public SignatureBuilder(StageName stage, string? previousSignature)
     {
@@ -22,17 +23,24 @@ public sealed class SignatureBuilder
         _text.Append("prev=").Append(previousSignature ?? "").Append('\n');
     }
 
-    public SignatureBuilder Add(string key, string? value)
+    public SignatureBuilder Add(string key, string? value, SourceLocation? place = null)
     {
+        _inputs.Add(new StageInput(key, [value], IsList: false, place is null ? [] : [StageInput.Place(place)]));
         _text.Append(key).Append('=').Append(JsonSerializer.Serialize(value, SignatureJson.Default.String)).Append('\n');
         return this;
     }
 
-    public SignatureBuilder Add(string key, IEnumerable<string> values)
+    /// <param name="places">Where the values are written: one per value, or one for them all.</param>
+    public SignatureBuilder Add(string key, IEnumerable<string> values, IEnumerable<SourceLocation>? places = null)
     {
-        _text.Append(key).Append('=').Append(JsonSerializer.Serialize(values.ToArray(), SignatureJson.Default.StringArray)).Append('\n');
+        var array = values.ToArray();
+        _inputs.Add(new StageInput(key, array, IsList: true, places?.Select(StageInput.Place).ToList() ?? []));
+        _text.Append(key).Append('=').Append(JsonSerializer.Serialize(array, SignatureJson.Default.StringArray)).Append('\n');
         return this;
     }
+
+    /// <summary>The inputs added, in order: what a stage records of its signature (<see cref="StageInputs"/>).</summary>
+    public IReadOnlyList<StageInput> Inputs => _inputs;
 
     /// <summary>The encoded text (what is hashed).</summary>
     public string Text => _text.ToString();

@@ -14,7 +14,7 @@ internal sealed class UserCommandsStage(StageName name, UserStage userStage, Sta
     public override void AddInputs(SignatureBuilder signature)
     {
         var (key, values) = instructions.SignatureInput(userStage);
-        signature.Add(key, values);
+        signature.Add(key, values, instructions.Places(userStage));
         signature.Add("cacheVersion", instructions.CacheVersion);
         signature.Add("stageCacheVersion", instructions.CacheVersionOf(userStage));
     }

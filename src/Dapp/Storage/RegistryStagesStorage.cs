@@ -219,6 +219,30 @@ public sealed class RegistryStagesStorage : IStagesStorage
         return _copies[image.Raw.Digest] = new StageCopy(image.Manifest.Config.Digest, image.DiffIds, image.Manifest.Layers);
     }
 
+    /// <summary>
+    /// The dimg images of a dimg in REPO (<c>REPO/NAME:TAG</c>, <c>REPO:TAG</c> when nameless) that a dapp made, with
+    /// their labels and age: at most <paramref name="max"/> tags are read (a manifest and a config each).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Tag, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Created)>> DimgImagesAsync(string? dimg, int max, CancellationToken ct)
+    {
+        var repository = dimg is null ? _registry.Remote : _registry.Other(RepositoryName.Parse($"{Repository}/{dimg}"));
+        var tags = (await ListTagsAsync(repository, ct)).Where(t => !IsStagesTag(t)).Take(max).ToList();
+        var images = new List<(string, IReadOnlyDictionary<string, string>, DateTimeOffset)>();
+        foreach (var tag in tags)
+        {
+            try
+            {
+                var image = await RegistryImage.ReadAsync(_registry.Client, ImageReference.WithTag(repository.Name, tag), ct);
+                if (image.Labels.GetValueOrDefault(DappLabels.StageSignature) is { Length: > 0 })
+                    images.Add((tag, image.Labels, image.Created ?? DateTimeOffset.MinValue));
+            }
+            catch (RegistryException e) when (e.IsNotFound)
+            {
+            }
+        }
+        return images;
+    }
+
     public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)
     {
         var stage = await ImageAsync(signature, ct) ?? throw new DappException($"stage {ImageName(signature)} is not in {Location}");

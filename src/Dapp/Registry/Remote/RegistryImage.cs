@@ -18,6 +18,25 @@ internal sealed record RegistryImage(RawManifest Raw, Manifest Manifest, byte[] 
         return new RegistryImage(raw, manifest, config.ToArray(), LabelsOf(config.ToArray(), reference));
     }
 
+    /// <summary>When the image was made (its config's <c>created</c>); null when the config does not say.</summary>
+    public DateTimeOffset? Created
+    {
+        get
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(Config);
+                return json.RootElement.TryGetProperty("created", out var created) && created.ValueKind == JsonValueKind.String
+                    && DateTimeOffset.TryParse(created.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+                    ? at : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>The diff IDs of its layers (the config's <c>rootfs.diff_ids</c>): what the layers are, however they were compressed.</summary>
     public IReadOnlyList<string> DiffIds
     {

@@ -1,0 +1,54 @@
+using Dapp.Engine;
+
+namespace Dapp.Stages;
+
+/// <summary>
+/// Why a stage is built: its kind (docs/commands.md, <c>dapp dimg plan</c>) and what changed, each detail a line a person
+/// reads (<c>dappfile.yml:14: "npm ci" -> "npm ci --omit=dev"</c>).
+/// </summary>
+public sealed record RebuildReason(string Kind, IReadOnlyList<string> Details)
+{
+    public const string FirstBuild = "first-build";
+    public const string BaseImage = "base-image";
+    public const string Instructions = "instructions";
+    public const string Git = "git";
+    public const string CacheVersion = "cache-version";
+    public const string Imports = "imports";
+    public const string Mounts = "mounts";
+    public const string Parent = "parent";
+    /// <summary>The earlier build has this very stage, but neither the engine nor REPO has its image any more.</summary>
+    public const string Missing = "missing";
+    /// <summary>The earlier build's stage records no inputs (an older dapp built it): what changed cannot be told.</summary>
+    public const string Unknown = "unknown";
+
+    /// <summary>The order in which kinds apply: a stage gets the first whose inputs changed.</summary>
+    public static readonly IReadOnlyList<string> Precedence = [BaseImage, Instructions, Git, CacheVersion, Imports, Mounts];
+
+    /// <summary><c>instructions: dappfile.yml:14: "a" -> "b"; …</c></summary>
+    public override string ToString() => Details.Count == 0 ? Kind : $"{Kind}: {string.Join("; ", Details)}";
+}
+
+/// <summary>A stage of an earlier build, as its image's labels record it.</summary>
+public sealed record EarlierStage(string Signature, IReadOnlyDictionary<string, string> Labels)
+{
+    public string? Name => Labels.GetValueOrDefault(DappLabels.Stage);
+
+    /// <summary>The signature it was built on (empty: a base image; null: not recorded).</summary>
+    public string? Parent => Labels.GetValueOrDefault(DappLabels.ParentSignature);
+
+    public StageInputs? Inputs => StageInputs.Decode(Labels);
+}
+
+/// <summary>
+/// The chain of a dimg's earlier build, from its from stage on: found in the local engine or in REPO
+/// (<paramref name="Source"/> says where). <paramref name="Whole"/> is false when only the stages it shares with the
+/// current chain are known: what it had after them is not.
+/// </summary>
+public sealed record EarlierChain(IReadOnlyList<EarlierStage> Stages, string Source, bool Whole)
+{
+    public EarlierStage? Find(StageName name) => Stages.FirstOrDefault(s => s.Name == name.DappName());
+
+    /// <summary>Whether the earlier build is known up to where a stage of this name would be.</summary>
+    public bool Reaches(StageName name, IReadOnlyList<StageName> order) =>
+        Whole || Stages.Any(s => StageNames.Parse(s.Name ?? "") is { } n && order.ToList().IndexOf(n) >= order.ToList().IndexOf(name));
+}

@@ -1,0 +1,107 @@
+using Dapp.Engine;
+using Dapp.Stages;
+
+namespace Dapp.Storage;
+
+/// <summary>
+/// Finds a dimg's earlier build, the chain a rebuild is explained against (docs/commands.md, <c>dapp dimg plan</c>):
+/// <list type="bullet">
+/// <item>in the local engine, from one listing of the project's stage images: the newest stage made for the dimg
+/// (<c>dapp-stage-of</c>) that descends from the last stage of the current chain the engine has, down to its from
+/// stage by <c>dapp-stage-parent</c>;</item>
+/// <item>in REPO, the newest of the dimg's images there (its tags, at most <see cref="MaxTags"/> read), down through
+/// REPO's stages to the first one the current chain shares.</item>
+/// </list>
+/// The newer of the two is the earlier build. Nothing is read until a stage is to be built, and the listing is taken
+/// once, before any stage is built, so a build never compares a stage with what it made itself.
+/// </summary>
+internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStorage? remote)
+{
+    public const int MaxTags = 10;
+
+    private readonly Lazy<Task<Dictionary<string, LocalStage>>> _local = new(() => ListAsync(local));
+    private readonly Dictionary<string, Task<EarlierChain?>> _chains = [];
+    private readonly Lock _lock = new();
+
+    private static async Task<Dictionary<string, LocalStage>> ListAsync(LocalStagesStorage local) =>
+        (await local.StagesAsync(CancellationToken.None)).GroupBy(s => s.Signature).ToDictionary(g => g.Key, g => g.First());
+
+    public Task<EarlierChain?> FindAsync(Conveyor conveyor, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            if (!_chains.TryGetValue(conveyor.Key, out var chain)) _chains[conveyor.Key] = chain = FindNowAsync(conveyor, ct);
+            return chain;
+        }
+    }
+
+    private async Task<EarlierChain?> FindNowAsync(Conveyor conveyor, CancellationToken ct)
+    {
+        var stages = await _local.Value.WaitAsync(ct);
+        var (localChain, localAt) = FromLocal(conveyor, stages);
+        if (remote is null || conveyor.Image.IsArtifact) return localChain;
+        var images = await remote.DimgImagesAsync(conveyor.Image.Name, MaxTags, ct);
+        if (images.Count == 0) return localChain;
+        var newest = images.MaxBy(i => i.Created);
+        if (localChain is { Whole: true } && localAt >= newest.Created) return localChain;
+        var where = $"{remote.Location}{(conveyor.Image.Name is null ? "" : "/" + conveyor.Image.Name)}:{newest.Tag}";
+        return await FromRemoteAsync(conveyor, newest.Labels, where, ct) ?? localChain;
+    }
+
+    private static (EarlierChain? Chain, DateTimeOffset Created) FromLocal(Conveyor conveyor, Dictionary<string, LocalStage> stages)
+    {
+        var current = conveyor.Stages;
+        var anchor = current.Select(s => s.Signature).LastOrDefault(stages.ContainsKey);
+        var candidates = stages.Values.Where(s => s.Labels.GetValueOrDefault(DappLabels.StageOf) == conveyor.Key)
+            .Where(s => anchor is null || Ancestry(s, stages).Any(a => a.Signature == anchor)).ToList();
+        // The engine gives ages in whole seconds: a build's stages share theirs, and the last one of its chain is the leaf.
+        var parents = candidates.Select(s => s.Labels.GetValueOrDefault(DappLabels.ParentSignature)).ToHashSet();
+        var leaf = candidates.Where(s => !parents.Contains(s.Signature))
+            .OrderByDescending(s => s.Created).ThenByDescending(s => Ancestry(s, stages).Count()).ThenBy(s => s.Signature, StringComparer.Ordinal)
+            .FirstOrDefault();
+        if (leaf is not null)
+        {
+            var chain = Ancestry(leaf, stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();
+            return (new EarlierChain(chain, "the local engine", Whole: leaf.Labels.GetValueOrDefault(DappLabels.Stage) == current[^1].Name.DappName()), leaf.Created);
+        }
+        if (anchor is null) return (null, DateTimeOffset.MinValue);
+        var shared = Ancestry(stages[anchor], stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();
+        return (new EarlierChain(shared, "the local engine", Whole: false), stages[anchor].Created);
+    }
+
+    /// <summary>A stage and those below it, down to its from stage (or as far as the engine has them).</summary>
+    private static IEnumerable<LocalStage> Ancestry(LocalStage stage, Dictionary<string, LocalStage> stages)
+    {
+        for (var at = stage; at is not null;)
+        {
+            yield return at;
+            if (at.Labels.GetValueOrDefault(DappLabels.Stage) == StageName.From.DappName()) yield break;
+            at = at.Labels.GetValueOrDefault(DappLabels.ParentSignature) is { Length: > 0 } parent ? stages.GetValueOrDefault(parent) : null;
+        }
+    }
+
+    /// <summary>The chain below a dimg image of REPO: its stages read from REPO until one the current chain shares (those are known).</summary>
+    private async Task<EarlierChain?> FromRemoteAsync(Conveyor conveyor, IReadOnlyDictionary<string, string> dimgLabels, string where, CancellationToken ct)
+    {
+        var current = conveyor.Stages;
+        var chain = new List<EarlierStage>();
+        var labels = dimgLabels;
+        for (int depth = 0; depth < StageNames.DimgOrder.Count && labels is not null; depth++)
+        {
+            var signature = labels.GetValueOrDefault(DappLabels.StageSignature) ?? "";
+            var shared = current.Select((s, i) => (s, i)).FirstOrDefault(x => x.s.Signature == signature);
+            if (shared.s is not null)
+            {
+                chain.AddRange(current.Take(shared.i + 1).Reverse().Select(s =>
+                    new EarlierStage(s.Signature, new Dictionary<string, string> { [DappLabels.Stage] = s.Name.DappName(), [DappLabels.StageSignature] = s.Signature })));
+                break;
+            }
+            chain.Add(new EarlierStage(signature, labels));
+            if (labels.GetValueOrDefault(DappLabels.Stage) == StageName.From.DappName()
+                || labels.GetValueOrDefault(DappLabels.ParentSignature) is not { Length: > 0 } parent) break;
+            labels = await remote!.GetLabelsAsync(parent, ct);
+        }
+        chain.Reverse();
+        return chain.Count == 0 ? null : new EarlierChain(chain, where, Whole: true);
+    }
+}
