@@ -70,14 +70,16 @@ internal static class DappCommandLine
         var dimgs = Positionals.Dimgs();
         var build = new BuildOptionSet();
         var storage = new StagesStorageOptionSet();
+        var report = new ReportOptionSet();
         command.Add(dimgs);
         build.AddTo(command);
         storage.AddTo(command);
+        report.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
             await BuildCommand.RunAsync(project, r.GetValue(dimgs) ?? [], build.Get(r, common), storage.Get(r, common), reporter, ct);
             return 0;
-        }));
+        }, report.Get(r, "dimg build")));
         return command;
     }
 
@@ -110,9 +112,11 @@ internal static class DappCommandLine
         var storage = new StagesStorageOptionSet();
         var withStages = new Option<bool>("--with-stages") { Description = "Push the dimgs' stages first (dapp dimg stages push)" };
         var build = new BuildOptionSet();
+        var report = new ReportOptionSet();
         command.Add(args);
         tags.AddTo(command);
         storage.AddTo(command);
+        if (!simple) report.AddTo(command);
         // spush pushes one dimg and no stages; dapp accepted --with-stages there and ignored it.
         command.Add(simple ? CommonOptions.Accepted<bool>("--with-stages", "spush pushes no stages (use push --with-stages or stages push)") : withStages);
         if (buildFirst) build.AddTo(command);
@@ -130,7 +134,7 @@ internal static class DappCommandLine
                 AfterBuild = buildFirst,
             }, stagesStorage, reporter, ct);
             return 0;
-        }));
+        }, simple ? null : report.Get(r, $"dimg {name}")));
         return command;
     }
 
@@ -138,12 +142,14 @@ internal static class DappCommandLine
     {
         var args = Positionals.DimgsThenRepo();
         var registry = new RegistryOptionSet(transfers: true);
+        var report = new ReportOptionSet();
         var command = ProjectCommand(common, "push", "Push the local stages of the dimgs to REPO:dimgstage-SIGNATURE", [args], (project, reporter, r, ct) =>
         {
             var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
             return StagesPushCommand.RunAsync(project, dimgs, repo, r.GetValue(common.DryRun), registry.Get(r, common), registry.Transfers(r), reporter, ct);
-        });
+        }, r => report.Get(r, "dimg stages push"));
         registry.AddTo(command);
+        report.AddTo(command);
         return command;
     }
 
@@ -152,12 +158,14 @@ internal static class DappCommandLine
         var args = Positionals.DimgsThenRepo();
         var registry = new RegistryOptionSet(pulls: true);
         var all = new Option<bool>("--all") { Description = "Pull every stage of the chains that the registry has, not only the latest" };
+        var report = new ReportOptionSet();
         var command = ProjectCommand(common, "pull", "Pull the stages cache of the dimgs from REPO: the latest stage of each chain that this host lacks",
             [args, all], (project, reporter, r, ct) =>
             {
                 var (dimgs, repo) = Positionals.Split(r.GetValue(args)!);
                 return StagesPullCommand.RunAsync(project, dimgs, repo, r.GetValue(all), r.GetValue(common.DryRun), registry.Get(r, common), registry.Transfers(r), reporter, ct);
-            });
+            }, r => report.Get(r, "dimg stages pull"));
+        report.AddTo(command);
         registry.AddTo(command);
         return command;
     }
@@ -353,7 +361,7 @@ internal static class DappCommandLine
 
     /// <summary>A command whose whole behaviour is one library call on the loaded project.</summary>
     private static Command ProjectCommand(CommonOptions common, string name, string description, Symbol[] symbols,
-        Func<DappProject, IReporter, ParseResult, CancellationToken, Task> action)
+        Func<DappProject, IReporter, ParseResult, CancellationToken, Task> action, Func<ParseResult, ReportTarget?>? report = null)
     {
         var command = new Command(name, description);
         foreach (var symbol in symbols)
@@ -365,7 +373,7 @@ internal static class DappCommandLine
         {
             await action(project, reporter, r, ct);
             return 0;
-        }));
+        }, report?.Invoke(r)));
         return command;
     }
 }
@@ -576,6 +584,25 @@ internal sealed class StagesStorageOptionSet
 
     public StagesStorageOption Get(ParseResult r, CommonOptions common) =>
         new(r.GetValue(_repo) is { } repo ? RepositoryName.FromArgument(repo) : null, _registry.Get(r, common), _registry.Transfers(r));
+}
+
+/// <summary><c>--report PATH</c> and <c>--report-format json|markdown</c> (docs/json.md).</summary>
+internal sealed class ReportOptionSet
+{
+    private readonly Option<string?> _path = new("--report") { Description = "When the command ends (also when it fails), write what it did with each stage and its totals to this file" };
+    private readonly Option<string> _format = new("--report-format") { Description = "json (default) or markdown (a summary for a CI job's page)", DefaultValueFactory = _ => "json" };
+
+    public ReportOptionSet() => NumberOptions.OneOf(_format, "json", "markdown");
+
+    public void AddTo(Command command)
+    {
+        command.Add(_path);
+        command.Add(_format);
+    }
+
+    /// <param name="command">How the report names the command: "dimg build", "dimg bp", ….</param>
+    public ReportTarget? Get(ParseResult r, string command) =>
+        r.GetValue(_path) is { Length: > 0 } path ? new ReportTarget(Path.GetFullPath(path), r.GetValue(_format) == "markdown", command) : null;
 }
 
 /// <summary>The tag options (docs/commands.md).</summary>

@@ -276,7 +276,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
             // What it is built on, for the cleanup's keep set: the stage before it, a fromDimg's last stage, or none.
             [DappLabels.ParentSignature] = conveyor.ParentSignature(stage) ?? "",
             [DappLabels.StageOf] = conveyor.Key,
-            [StageInputs.Label] = StageInputs.Of(stage.Inputs, baseImage).Encode(),
+            [StageInputs.Label] = StageInputs.Of(stage.Inputs, baseImage, conveyor.Stages[^1].Name.DappName()).Encode(),
         };
         foreach (var (key, value) in artifactLabels) labels[key] = value;
         return labels;

@@ -1,5 +1,6 @@
 using Dapp.Registry.Names;
 using Dapp.Registry.Remote;
+using Dapp.Registry.Remote.Handlers;
 using Dapp.Transfer;
 using Dapp.Build;
 using Dapp.Config;
@@ -31,6 +32,9 @@ public sealed class DappProject : IDisposable
     private Task _leftoversRemoved = Task.CompletedTask;
     private LeftoverScope _leftoversScanned;
     private RegistryAccess? _stagesAccess;
+    private readonly List<RequestCounter> _opened = [];
+    private readonly List<RegistryStagesStorage> _storages = [];
+    private readonly List<(string Signature, StageTransfer Transfer)> _transfers = [];
     private readonly System.Diagnostics.Stopwatch _stagesClock = new();
 
     /// <summary>The registry that is this command's stages cache (<c>--stages-storage</c>); null in local mode.</summary>
@@ -135,12 +139,52 @@ public sealed class DappProject : IDisposable
     }
 
     /// <summary>REPO's stages, moved to and from this project's engine.</summary>
-    public RegistryStagesStorage RegistryStages(RegistryAccess registry, StagesTransferOptions transfers, IReporter reporter) =>
-        new(registry, Stages, Engine, transfers, reporter.Warning);
+    public RegistryStagesStorage RegistryStages(RegistryAccess registry, StagesTransferOptions transfers, IReporter reporter)
+    {
+        var storage = new RegistryStagesStorage(registry, Stages, Engine, transfers, reporter.Warning);
+        lock (_opened) _storages.Add(storage);
+        return storage;
+    }
 
     /// <summary>Opens REPO with the registry options and this project's environment (DAPP_INSECURE_REGISTRY, the Docker config).</summary>
-    public Task<RegistryAccess> OpenRegistryAsync(RepositoryName repo, RegistryClientOptions options, CancellationToken ct) =>
-        RegistryAccess.OpenAsync(repo, options with { Environment = Options.Environment }, ct);
+    public async Task<RegistryAccess> OpenRegistryAsync(RepositoryName repo, RegistryClientOptions options, CancellationToken ct)
+    {
+        var registry = await RegistryAccess.OpenAsync(repo, options with { Environment = Options.Environment }, ct);
+        lock (_opened) _opened.Add(registry.Client.Requests);
+        return registry;
+    }
+
+    /// <summary>The requests sent to every registry this command opened, by kind (for --report).</summary>
+    public RequestCounts RegistryRequests
+    {
+        get
+        {
+            lock (_opened)
+                return _opened.Aggregate(RequestCounts.None, (sum, c) => sum.Plus(new RequestCounts(c.Of(RequestKind.Head), c.Of(RequestKind.ManifestGet),
+                    c.Of(RequestKind.BlobGet), c.Of(RequestKind.Put), c.Of(RequestKind.Delete), c.Of(RequestKind.Other))));
+        }
+    }
+
+    /// <summary>A transfer made outside a stages storage (a dimg image pushed through the engine), by the signature of its stage.</summary>
+    public void RecordTransfer(string signature, StageTransfer transfer)
+    {
+        lock (_opened) _transfers.Add((signature, transfer));
+    }
+
+    /// <summary>What moved per stage between the engine and the registries this command opened (for --report).</summary>
+    public IReadOnlyDictionary<string, StageTransfer> StageTransfers
+    {
+        get
+        {
+            var all = new Dictionary<string, StageTransfer>();
+            lock (_opened)
+                foreach (var (signature, t) in _storages.SelectMany(s => s.Transfers).Select(kv => (kv.Key, kv.Value)).Concat(_transfers))
+                    all[signature] = all.TryGetValue(signature, out var was)
+                        ? new StageTransfer(was.PulledBytes + t.PulledBytes, was.PushedBytes + t.PushedBytes, was.Elapsed + t.Elapsed)
+                        : t;
+            return all;
+        }
+    }
 
     /// <summary>Why stages are built, against each dimg's earlier build in the engine or in <paramref name="remote"/>.</summary>
     internal RebuildReasons RebuildReasons(RegistryStagesStorage? remote) => new(new EarlierBuilds(Stages, remote), Engine, Stages);

@@ -75,12 +75,15 @@ public static class PushCommand
             // The dimg image is made under a name of this process's own, then pushed under its target name.
             var made = Leftovers.DimgPushName(project.Name);
             await project.Stages.TagAsync(item.Conveyor.LastSignature, made, item.Tag.Scheme, dryRun: false, token);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            long pushed = 0;
             try
             {
-                await transfer.PushAsync(made, item.Reference, null, token);
+                await transfer.PushAsync(made, item.Reference, (done, _) => pushed = done, token);
             }
             finally
             {
+                project.RecordTransfer(item.Conveyor.LastSignature, new StageTransfer(0, pushed, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
                 await project.Engine.RemoveImageAsync(made, force: false, CancellationToken.None);
             }
         }, item => item.Target, "dimg pushes", ct);

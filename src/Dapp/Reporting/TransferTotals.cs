@@ -23,6 +23,12 @@ public sealed class TransferTotals(ITransferDisplay display)
         }
     }
 
+    /// <summary>The bytes of one image.</summary>
+    public long BytesOf(string image)
+    {
+        lock (_lock) return _bytes.GetValueOrDefault(image);
+    }
+
     public static string Format(long bytes) => bytes switch
     {
         >= 1L << 30 => $"{bytes / (double)(1L << 30):0.00} GiB",

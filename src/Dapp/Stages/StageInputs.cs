@@ -56,12 +56,14 @@ public sealed record BaseImageRecord(string Name, string Id);
 /// <summary>
 /// What a stage image records of its signature's inputs, in its <c>dapp-stage-inputs</c> label (JSON; docs/signatures.md).
 /// </summary>
-public sealed record StageInputs(IReadOnlyList<RecordedInput> Inputs, BaseImageRecord? Base)
+/// <param name="Last">The last stage of the chain the stage was built in: a chain known up to a stage that says it is its last is whole.</param>
+public sealed record StageInputs(IReadOnlyList<RecordedInput> Inputs, BaseImageRecord? Base, string? Last = null)
 {
     public const string Label = "dapp-stage-inputs";
     private const int Version = 1;
 
-    public static StageInputs Of(IEnumerable<StageInput> inputs, BaseImageRecord? baseImage = null) => new(inputs.Select(RecordedInput.Of).ToList(), baseImage);
+    public static StageInputs Of(IEnumerable<StageInput> inputs, BaseImageRecord? baseImage = null, string? last = null) =>
+        new(inputs.Select(RecordedInput.Of).ToList(), baseImage, last);
 
     public string Encode()
     {
@@ -97,6 +99,7 @@ public sealed record StageInputs(IReadOnlyList<RecordedInput> Inputs, BaseImageR
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            if (Last is not null) json.WriteString("last", Last);
             if (Base is not null)
             {
                 json.WriteStartObject("base");
@@ -137,7 +140,8 @@ public sealed record StageInputs(IReadOnlyList<RecordedInput> Inputs, BaseImageR
             BaseImageRecord? baseImage = root.TryGetProperty("base", out var b) && b.ValueKind == JsonValueKind.Object
                 ? new BaseImageRecord(b.GetProperty("name").GetString() ?? "", b.GetProperty("id").GetString() ?? "")
                 : null;
-            return new StageInputs(inputs, baseImage);
+            var last = root.TryGetProperty("last", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+            return new StageInputs(inputs, baseImage, last);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {

@@ -62,7 +62,9 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         if (leaf is not null)
         {
             var chain = Ancestry(leaf, stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();
-            return (new EarlierChain(chain, "the local engine", Whole: leaf.Labels.GetValueOrDefault(DappLabels.Stage) == current[^1].Name.DappName()), leaf.Created);
+            // A build that failed made stages up to the one that failed; one that ended made its chain's last stage.
+            var whole = leaf.Labels.GetValueOrDefault(DappLabels.Stage) is { } name && name == StageInputs.Decode(leaf.Labels)?.Last;
+            return (new EarlierChain(chain, "the local engine", whole), leaf.Created);
         }
         if (anchor is null) return (null, DateTimeOffset.MinValue);
         var shared = Ancestry(stages[anchor], stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();

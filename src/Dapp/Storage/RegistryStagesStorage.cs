@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dapp.Engine;
 using Dapp.Registry.Model;
 using Dapp.Registry.Names;
@@ -39,6 +40,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
     private readonly ConcurrentDictionary<string, string> _impostors = new();
     /// <summary>The stage copies seen in the registry, by manifest digest.</summary>
     private readonly ConcurrentDictionary<string, StageCopy> _copies = new();
+    private readonly ConcurrentDictionary<string, StageTransfer> _transfers = new();
     private int _stagesPulled, _stagesPushed;
     private long _bytesPulled, _bytesPushed;
 
@@ -85,6 +87,13 @@ public sealed class RegistryStagesStorage : IStagesStorage
     /// <summary>How progress displays name a stage: <c>dimgstage-&lt;12 hex&gt;</c>.</summary>
     public static string ShortName(string signature) => TagPrefix + signature[..12];
 
+    /// <summary>What moved for each stage (by signature): bytes pulled and pushed, and how long that took.</summary>
+    public IReadOnlyDictionary<string, StageTransfer> Transfers => _transfers;
+
+    private void Record(string signature, long pulled, long pushed, TimeSpan elapsed) =>
+        _transfers.AddOrUpdate(signature, new StageTransfer(pulled, pushed, elapsed),
+            (_, was) => new StageTransfer(was.PulledBytes + pulled, was.PushedBytes + pushed, was.Elapsed + elapsed));
+
     public StagesTransferTotals Totals => new(_stagesPulled, Interlocked.Read(ref _bytesPulled), _stagesPushed, Interlocked.Read(ref _bytesPushed),
         _registry.Client.RequestCount, _registry.Client.Requests.Describe());
 
@@ -121,6 +130,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
             throw new DappException($"{missing.Count} stage(s) are not in {Location}: {string.Join(", ", missing.Select(ImageName))}");
         var items = signatures.Distinct().Select(s => (Signature: s, Remote: ImageReference.WithDigest(Repository, _known[s]!.Digest))).ToList();
         var totals = new TransferTotals(display);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             if (_options.LoadPath)
@@ -139,6 +149,9 @@ public sealed class RegistryStagesStorage : IStagesStorage
         finally
         {
             Interlocked.Add(ref _bytesPulled, totals.Bytes);
+            // Stages pulled together share the time they took.
+            foreach (var item in items)
+                Record(item.Signature, totals.BytesOf(ShortName(item.Signature)), 0, Stopwatch.GetElapsedTime(started) / items.Count);
         }
     }
 
@@ -163,6 +176,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
             return PublishResult.NotOnStoredParent;
         var label = ShortName(signature);
         var totals = new TransferTotals(display);
+        var started = Stopwatch.GetTimestamp();
         RawManifest manifest;
         try
         {
@@ -173,6 +187,7 @@ public sealed class RegistryStagesStorage : IStagesStorage
         finally
         {
             Interlocked.Add(ref _bytesPushed, totals.Bytes);
+            Record(signature, 0, totals.Bytes, Stopwatch.GetElapsedTime(started));
         }
         if (await RefreshAsync(signature, ct)) return await ThereAsync(signature, local.ID, ct);
         manifest = PublishedStages.Stamp(manifest, DateTimeOffset.UtcNow);
