@@ -1,4 +1,5 @@
 using Dapp.Engine;
+using Dapp.Reporting;
 using Dapp.Stages;
 using Dapp.Storage;
 

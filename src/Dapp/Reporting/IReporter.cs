@@ -4,7 +4,7 @@ namespace Dapp.Reporting;
 public sealed record StageEvent(string Image, string Stage, string Signature, StageState State, string? Detail = null)
 {
     /// <summary>Why the stage is built (<c>[BUILD]</c> lines): the kind and what changed since the dimg's earlier build.</summary>
-    public Stages.RebuildReason? Reason { get; init; }
+    public RebuildReason? Reason { get; init; }
 
     /// <summary>Something a person should know about the stage that does not rebuild it (the from image's name now naming another image).</summary>
     public string? Note { get; init; }

@@ -1,4 +1,5 @@
 using Dapp.Git;
+using Dapp.Reporting;
 
 namespace Dapp.Stages;
 

@@ -1,7 +1,8 @@
 using Dapp.Engine;
 using Dapp.Stages;
+using Dapp.Storage;
 
-namespace Dapp.Storage;
+namespace Dapp.Build;
 
 /// <summary>
 /// Finds a dimg's earlier build, the chain a rebuild is explained against (docs/commands.md, <c>dapp dimg plan</c>):
