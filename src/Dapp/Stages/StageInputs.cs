@@ -29,9 +29,10 @@ public sealed record RecordedInput(string Key, IReadOnlyList<string?>? Values, b
 
     public static RecordedInput Of(StageInput input)
     {
-        if (input.IsList && (input.Values.Count > MaxListValues || input.Values.Sum(v => v?.Length ?? 0) > MaxListChars))
-            return new RecordedInput(input.Key, null, true, [], input.Values.Count, Hash(string.Join("\n", input.Values.Select(v => JsonSerializer.Serialize(v, SignatureJson.Default.String)))));
-        return new RecordedInput(input.Key, input.Values.Select(Shorten).ToList(), input.IsList, input.Places, input.Values.Count, null);
+        var values = input.Values.Select(Shorten).ToList();
+        if (input.IsList && (values.Count > MaxListValues || values.Sum(v => v?.Length ?? 0) > MaxListChars))
+            return new RecordedInput(input.Key, null, true, [], values.Count, Hash(string.Join("\n", input.Values.Select(v => JsonSerializer.Serialize(v, SignatureJson.Default.String)))));
+        return new RecordedInput(input.Key, values, input.IsList, input.Places, values.Count, null);
     }
 
     public bool SameAs(RecordedInput other) =>
