@@ -88,13 +88,15 @@ internal static class DappCommandLine
         var command = new Command("plan", "Say what a build would do with each stage, and why each stage to build is built; build, pull and push nothing");
         var dimgs = Positionals.Dimgs();
         var storage = new StagesStorageOptionSet();
+        var report = new ReportOptionSet();
         command.Add(dimgs);
         storage.AddTo(command);
+        report.AddTo(command);
         command.SetAction((r, ct) => CommandRunner.RunAsync(common.Project(r), common.Output(r), ct, async (project, reporter) =>
         {
             await PlanCommand.RunAsync(project, r.GetValue(dimgs) ?? [], storage.Get(r, common) with { Summary = false }, reporter, ct);
             return 0;
-        }));
+        }, report.Get(r, "dimg plan")));
         return command;
     }
 
