@@ -1,4 +1,5 @@
 using Dapp.Engine;
+using Dapp.Registry.Model;
 using Dapp.Stages;
 using Dapp.Storage;
 
@@ -41,12 +42,20 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         var stages = await _local.Value.WaitAsync(ct);
         var (localChain, localAt) = FromLocal(conveyor, stages);
         if (remote is null || conveyor.Image.IsArtifact) return localChain;
-        var images = await remote.DimgImagesAsync(conveyor.Image.Name, MaxTags, ct);
-        if (images.Count == 0) return localChain;
-        var newest = images.MaxBy(i => i.Created);
-        if (localChain is { Whole: true } && localAt >= newest.Created) return localChain;
-        var where = $"{remote.Location}{(conveyor.Image.Name is null ? "" : "/" + conveyor.Image.Name)}:{newest.Tag}";
-        return await FromRemoteAsync(conveyor, newest.Labels, where, ct) ?? localChain;
+        try
+        {
+            var images = await remote.DimgImagesAsync(conveyor.Image.Name, MaxTags, ct);
+            if (images.Count == 0) return localChain;
+            var newest = images.MaxBy(i => i.Created);
+            if (localChain is { Whole: true } && localAt >= newest.Created) return localChain;
+            var where = $"{remote.Location}{(conveyor.Image.Name is null ? "" : "/" + conveyor.Image.Name)}:{newest.Tag}";
+            return await FromRemoteAsync(conveyor, newest.Labels, where, ct) ?? localChain;
+        }
+        catch (RegistryException)
+        {
+            // The dimg's repository may be closed to these credentials (a registry's per-repository rights): this host's build is what is known.
+            return localChain;
+        }
     }
 
     private static (EarlierChain? Chain, DateTimeOffset Created) FromLocal(Conveyor conveyor, Dictionary<string, LocalStage> stages)

@@ -11,7 +11,20 @@ namespace Dapp.Build;
 /// </summary>
 internal sealed class RebuildReasons(EarlierBuilds earlier, IDockerEngine engine, ILocalStages local)
 {
+    /// <summary>Why the stage is built; a failure to read the earlier build is said as the reason, never the build's failure.</summary>
     public async Task<RebuildReason> ForAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    {
+        try
+        {
+            return await ExplainAsync(conveyor, stage, ct);
+        }
+        catch (Exception e) when (e is DappException or IOException or LibGit2Sharp.LibGit2SharpException)
+        {
+            return new RebuildReason(RebuildReason.Unknown, [$"the earlier build could not be read: {e.Message}"]);
+        }
+    }
+
+    private async Task<RebuildReason> ExplainAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
     {
         var chain = await earlier.FindAsync(conveyor, ct);
         var dependencies = new Dictionary<Conveyor, EarlierChain?>(ReferenceEqualityComparer.Instance);
@@ -36,7 +49,21 @@ internal sealed class RebuildReasons(EarlierBuilds earlier, IDockerEngine engine
     /// </summary>
     public async Task<string?> BaseImageNoteAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
     {
-        if (stage.Name != StageName.From || conveyor.From.BaseImage is not { } name) return null;
+        if (stage.Name != StageName.From || conveyor.From.BaseImage is null) return null;
+        try
+        {
+            return await BaseImageChangedAsync(conveyor, stage, ct);
+        }
+        catch (DappException)
+        {
+            // A note is extra: an engine that cannot answer an inspect fails the command where it matters, not here.
+            return null;
+        }
+    }
+
+    private async Task<string?> BaseImageChangedAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
+    {
+        var name = conveyor.From.BaseImage!;
         if (StageInputs.Decode((await local.InspectAsync(stage.Signature, ct))?.Config?.Labels?.AsReadOnly())?.Base is not { } built) return null;
         if (await engine.InspectImageAsync(name, ct) is not { } now || now.ID == built.Id) return null;
         return $"{name} is now {now.ID}, the stages were built from {built.Id}: nothing rebuilds (signatures use the image's name); change fromCacheVersion to build on the new image";

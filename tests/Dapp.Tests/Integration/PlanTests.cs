@@ -168,6 +168,14 @@ public class PlanTests : IAsyncLifetime
         Assert.Equal("git: src/main.txt; src/other.txt", Because(latest, "app", "g_a_latest_patch"));
         await Dapp(test, "dimg", "build");
 
+        // The patch goes from the commit the stage before it recorded (that of the deps change): 27 files, 20 named.
+        for (int i = 0; i < 25; i++) repo.Write($"src/many/f{i:00}.txt", $"{i}\n");
+        await repo.CommitAsync("many");
+        var many = (await Dapp(test, "dimg", "plan")).StdoutLines.ToList();
+        var details = JsonLines(await Dapp(test, "dimg", "plan", "--json")).Single(s => s.GetProperty("stage").GetString() == "g_a_latest_patch");
+        Assert.Equal(["src/main.txt", .. Enumerable.Range(0, 19).Select(i => $"src/many/f{i:00}.txt"), "… and 7 more file(s) of git path to /app"], Reason(details)!.Value.Details);
+        Assert.Single(many, l => l.EndsWith("[BUILD]"));
+
         // Another base image: from is built again, for its base image.
         var other = $"dapp-plan-base-{_marker}:1";
         Assert.Equal(0, (await DockerCli.RunAsync("tag", EngineFixture.BaseImage, other)).ExitCode);

@@ -164,4 +164,26 @@ public sealed class FakeEngineCommandTests : IDisposable
 
         Assert.Equal([$"{DappContainers.Prefix}{_name}.live."], _engine.Containers.Select(c => c.Name[..^32]));
     }
+
+    [Fact]
+    public async Task A_rebuild_says_why_and_an_engine_that_cannot_list_its_images_leaves_the_reason_unknown_not_the_build_failed()
+    {
+        await BuildAsync();
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), Dappfile.Replace("echo three", "echo four"));
+        var reporter = await BuildAsync();
+        var install = reporter.Stages.Single(s => s.Stage == "install");
+        Assert.Equal(StageState.Build, install.State);
+        Assert.Equal(RebuildReason.Instructions, install.Reason!.Kind);
+        Assert.Equal(["dappfile.yml:5: \"echo three\" -> \"echo four\""], install.Reason.Details);
+        Assert.Equal(["install changed"], reporter.Stages.Single(s => s.Stage == "docker_instructions").Reason!.Details);
+        Assert.All(reporter.Stages.Where(s => s.State != StageState.Build), s => Assert.Null(s.Reason));
+
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), Dappfile.Replace("echo three", "echo five"));
+        _engine.ListImagesFails = () => new DappException("the engine is busy");
+        reporter = await BuildAsync();
+        install = reporter.Stages.Single(s => s.Stage == "install");
+        Assert.Equal(StageState.Build, install.State);
+        Assert.Equal((RebuildReason.Unknown, "the earlier build could not be read: the engine is busy"), (install.Reason!.Kind, install.Reason.Details.Single()));
+        Assert.NotNull(_engine.Image($"dimgstage-{_name}:{install.Signature}"));
+    }
 }

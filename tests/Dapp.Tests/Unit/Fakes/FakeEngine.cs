@@ -29,6 +29,9 @@ internal sealed class FakeEngine : IDockerEngine
     /// <summary>Awaited while a started container runs (after <see cref="OnStart"/>, before it exits): a test holds containers running at once here.</summary>
     public Func<FakeContainer, CancellationToken, Task>? WhileRunning { get; set; }
 
+    /// <summary>When set, image listings fail with what it returns (an engine that cannot answer).</summary>
+    public Func<Exception>? ListImagesFails { get; set; }
+
     public string Endpoint => "fake://engine";
     public string Shown => Endpoint;
 
@@ -106,6 +109,7 @@ internal sealed class FakeEngine : IDockerEngine
         lock (_lock)
         {
             _calls.Add("list images");
+            if (ListImagesFails is { } fail) throw fail();
             IList<ImagesListResponse> list = _images.Values
                 .Where(i => i.Tags.Count > 0 && Matches(filters, "label", l => HasLabel(i.Config.Labels, l)) && Matches(filters, "reference", r => i.Tags.Any(t => ReferenceMatches(t, r))))
                 .Select(i => new ImagesListResponse { ID = i.Id, RepoTags = i.Tags.ToList(), Labels = new Dictionary<string, string>(i.Config.Labels ?? new Dictionary<string, string>()), Created = i.Created, Size = 1024 })
