@@ -74,6 +74,7 @@ internal sealed class ConveyorBuilder
     public async Task BuildAllAsync(IReadOnlyList<Conveyor> conveyors, CancellationToken ct)
     {
         _ansibleTasks = Conveyor.WithDependencies(conveyors).SelectMany(c => c.Stages).SelectMany(s => s.Stage.Work.AnsibleTasks).ToList();
+        _reasons?.Know(Conveyor.WithDependencies(conveyors));
         try
         {
             if (_storage is not null)

@@ -14,8 +14,11 @@ namespace Dapp.Build;
 /// <item>in REPO, the newest of the dimg's images there (its tags, at most <see cref="MaxTags"/> read), down through
 /// REPO's stages to the first one the current chain shares.</item>
 /// </list>
-/// The newer of the two is the earlier build. Nothing is read until a stage is to be built, and the listing is taken
-/// once, before any stage is built, so a build never compares a stage with what it made itself.
+/// The newer of the two is the earlier build. An artifact (no tags of its own) or a fromDimg base not found whole so is
+/// found through what is built from it: the stage of its user's earlier build that imports it (or starts from it)
+/// records its last signature, and its chain is read down from there (engine, else REPO). Nothing is read until a stage
+/// is to be built, and the listing is taken once, before any stage is built, so a build never compares a stage with
+/// what it made itself.
 /// </summary>
 internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStorage? remote)
 {
@@ -24,6 +27,10 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
     private readonly Lazy<Task<Dictionary<string, LocalStage>>> _local = new(() => ListAsync(local));
     private readonly Dictionary<string, Task<EarlierChain?>> _chains = [];
     private readonly Lock _lock = new();
+    private IReadOnlyList<Conveyor> _conveyors = [];
+
+    /// <summary>The conveyors of the command (with what they are built from): those that import or start from another.</summary>
+    public void Know(IReadOnlyList<Conveyor> conveyors) => _conveyors = conveyors;
 
     private static async Task<Dictionary<string, LocalStage>> ListAsync(LocalStagesStorage local) =>
         (await local.StagesAsync(CancellationToken.None)).GroupBy(s => s.Signature).ToDictionary(g => g.Key, g => g.First());
@@ -40,6 +47,14 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
     private async Task<EarlierChain?> FindNowAsync(Conveyor conveyor, CancellationToken ct)
     {
         var stages = await _local.Value.WaitAsync(ct);
+        var found = await OwnAsync(conveyor, stages, ct);
+        if (found is { Whole: true }) return found;
+        return await ThroughUsersAsync(conveyor, stages, ct) ?? found;
+    }
+
+    /// <summary>The conveyor's own earlier build: this host's, or its newest dimg image in REPO.</summary>
+    private async Task<EarlierChain?> OwnAsync(Conveyor conveyor, Dictionary<string, LocalStage> stages, CancellationToken ct)
+    {
         var (localChain, localAt) = FromLocal(conveyor, stages);
         if (remote is null || conveyor.Image.IsArtifact) return localChain;
         try
@@ -49,12 +64,47 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
             var newest = images.MaxBy(i => i.Created);
             if (localChain is { Whole: true } && localAt >= newest.Created) return localChain;
             var where = $"{remote.Location}{(conveyor.Image.Name is null ? "" : "/" + conveyor.Image.Name)}:{newest.Tag}";
-            return await FromRemoteAsync(conveyor, newest.Labels, where, ct) ?? localChain;
+            return await WalkAsync(conveyor, newest.Labels, where, stages, ct) ?? localChain;
         }
         catch (RegistryException)
         {
             // The dimg's repository may be closed to these credentials (a registry's per-repository rights): this host's build is what is known.
             return localChain;
+        }
+    }
+
+    /// <summary>
+    /// An artifact's or a base's earlier build through the earlier builds of the conveyors built from it: the last
+    /// signature their import or from stage recorded, when that stage is this conveyor's (its <c>dapp-stage-of</c>).
+    /// </summary>
+    private async Task<EarlierChain?> ThroughUsersAsync(Conveyor conveyor, Dictionary<string, LocalStage> stages, CancellationToken ct)
+    {
+        foreach (var user in _conveyors.Where(c => c.Dependencies.Contains(conveyor)))
+        {
+            if (await FindAsync(user, ct) is not { } chain) continue;
+            var recorded = chain.Stages.SelectMany(s => s.Inputs?.Inputs ?? [])
+                .Where(i => i.Key is "artifact" or "fromDimg" or "fromDimgArtifact").Select(i => i.Values?.FirstOrDefault()).OfType<string>().Distinct();
+            foreach (var signature in recorded)
+            {
+                var labels = await LabelsAsync(signature, stages, ct);
+                if (labels?.GetValueOrDefault(DappLabels.StageOf) != conveyor.Key) continue;
+                if (await WalkAsync(conveyor, labels, $"{chain.Source}, as {user.Image.DisplayName} used it", stages, ct) is { } found) return found;
+            }
+        }
+        return null;
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>?> LabelsAsync(string signature, Dictionary<string, LocalStage> stages, CancellationToken ct)
+    {
+        if (stages.TryGetValue(signature, out var local)) return local.Labels;
+        if (remote is null) return null;
+        try
+        {
+            return await remote.GetLabelsAsync(signature, ct);
+        }
+        catch (RegistryException)
+        {
+            return null;
         }
     }
 
@@ -92,8 +142,9 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         }
     }
 
-    /// <summary>The chain below a dimg image of REPO: its stages read from REPO until one the current chain shares (those are known).</summary>
-    private async Task<EarlierChain?> FromRemoteAsync(Conveyor conveyor, IReadOnlyDictionary<string, string> dimgLabels, string where, CancellationToken ct)
+    /// <summary>The chain below the last stage of a build: its stages read (engine, else REPO) until one the current chain shares (those are known).</summary>
+    private async Task<EarlierChain?> WalkAsync(Conveyor conveyor, IReadOnlyDictionary<string, string> dimgLabels, string where,
+        Dictionary<string, LocalStage> stages, CancellationToken ct)
     {
         var current = conveyor.Stages;
         var chain = new List<EarlierStage>();
@@ -111,7 +162,7 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
             chain.Add(new EarlierStage(signature, labels));
             if (labels.GetValueOrDefault(DappLabels.Stage) == StageName.From.DappName()
                 || labels.GetValueOrDefault(DappLabels.ParentSignature) is not { Length: > 0 } parent) break;
-            labels = await remote!.GetLabelsAsync(parent, ct);
+            labels = await LabelsAsync(parent, stages, ct);
         }
         chain.Reverse();
         return chain.Count == 0 ? null : new EarlierChain(chain, where, Whole: true);

@@ -11,6 +11,9 @@ namespace Dapp.Build;
 /// </summary>
 internal sealed class RebuildReasons(EarlierBuilds earlier, IDockerEngine engine, ILocalStages local)
 {
+    /// <summary>The conveyors of the command, with what they are built from (see <see cref="EarlierBuilds.Know"/>).</summary>
+    public void Know(IReadOnlyList<Conveyor> conveyors) => earlier.Know(conveyors);
+
     /// <summary>Why the stage is built; a failure to read the earlier build is said as the reason, never the build's failure.</summary>
     public async Task<RebuildReason> ForAsync(Conveyor conveyor, ConveyorStage stage, CancellationToken ct)
     {

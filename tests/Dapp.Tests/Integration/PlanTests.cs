@@ -17,7 +17,7 @@ public class PlanTests : IAsyncLifetime
     public Task InitializeAsync() => SecondEngine.EnsureUpAsync();
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private string TwoDimgs(string install = "echo two > /app/two") => $"""
+    private string TwoDimgs(string install = "echo two > /app/two", string tool = "echo tool > /tool") => $"""
         dimg: a
         from: {EngineFixture.BaseImage}
         shell:
@@ -30,12 +30,23 @@ public class PlanTests : IAsyncLifetime
           - echo setup > /app/setup
         docker:
           CMD: ["/bin/sh"]
+        import:
+        - artifact: tool
+          add: /tool
+          to: /app/tool
+          after: setup
         ---
         dimg: b
         from: {EngineFixture.BaseImage}
         shell:
           install:
           - echo {_marker} > /b
+        ---
+        artifact: tool
+        from: {EngineFixture.BaseImage}
+        shell:
+          install:
+          - {tool}
         """;
 
     private static async Task<CliResult> Dapp(TestProject test, params string[] args)
@@ -109,7 +120,8 @@ public class PlanTests : IAsyncLifetime
         Assert.EndsWith("[BUILD]", Line(plan, "a", "install"));
         Assert.Equal("instructions: dappfile.yml:8: \"echo two > /app/two\" -> \"echo TWO > /app/two\"", Because(plan, "a", "install"));
         Assert.Equal("parent: install changed", Because(plan, "a", "setup"));
-        Assert.Equal("parent: setup changed", Because(plan, "a", "docker_instructions"));
+        Assert.Equal("parent: setup changed", Because(plan, "a", "after_setup_artifact"));
+        Assert.Equal("parent: after_setup_artifact changed", Because(plan, "a", "docker_instructions"));
         foreach (var stage in new[] { "from", "before_install" }) Assert.EndsWith("[USING CACHE]", Line(plan, "a", stage));
         foreach (var stage in new[] { "from", "install" }) Assert.EndsWith("[USING CACHE]", Line(plan, "b", stage));
 
@@ -213,7 +225,8 @@ public class PlanTests : IAsyncLifetime
     {
         await using var test = new TestProject(TwoDimgs());
         await Dapp(test, "dimg", "bp", "--stages-storage", _repo, _repo, "--tag-plain", "main");
-        test.WriteDappfile(TwoDimgs(install: "echo TWO > /app/two"));
+        // An artifact has no tags: B finds its earlier build through the import stage of a's.
+        test.WriteDappfile(TwoDimgs(install: "echo TWO > /app/two", tool: "echo TOOL > /tool"));
         var engineB = await EngineStateAsync(SecondEngine.Host);
         var tags = await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b");
 
@@ -222,8 +235,11 @@ public class PlanTests : IAsyncLifetime
         List<(string, string, (string, string[])?)> Built(List<JsonElement> lines) => lines.Where(s => s.GetProperty("state").GetString() == "BUILD")
             .Select(s => (s.GetProperty("image").GetString()!, s.GetProperty("stage").GetString()!, Reason(s))).ToList();
         var built = Built(onB);
-        Assert.Equal(["install", "setup", "docker_instructions"], built.Select(b => b.Item2));
+        Assert.Equal(["a install", "a setup", "artifact tool install", "a after_setup_artifact", "a docker_instructions"], built.Select(b => $"{b.Item1} {b.Item2}"));
         Assert.Equal("instructions", built[0].Item3!.Value.Item1);
+        Assert.Equal(("instructions", "dappfile.yml:29: \"echo tool > /tool\" -> \"echo TOOL > /tool\""), (built[2].Item3!.Value.Item1, built[2].Item3!.Value.Item2.Single()));
+        Assert.Equal("imports", built[3].Item3!.Value.Item1);
+        Assert.StartsWith("artifact tool changed: its install changed (instructions: ", built[3].Item3!.Value.Item2.Single());
         Assert.Equal(Built(onA).Select(b => (b.Item1, b.Item2, b.Item3!.Value.Item1, string.Join("|", b.Item3!.Value.Item2))),
             built.Select(b => (b.Item1, b.Item2, b.Item3!.Value.Item1, string.Join("|", b.Item3!.Value.Item2))));
         Assert.Contains(onB, s => s.GetProperty("state").GetString() == "IN REPO");
