@@ -183,4 +183,41 @@ public class RebuildExplainerTests
         Assert.Equal(RebuildReason.Instructions, setupReason.Kind);
         Assert.Contains("500 values", setupReason.Details[0]);
     }
+
+    [Fact]
+    public void A_changed_fromDimg_base_is_the_base_image_kind_with_why_the_base_changed_and_ansible_tasks_are_instructions()
+    {
+        const string yaml = """
+            dimg: base
+            from: busybox:1.35
+            ansible:
+              install:
+              - name: a file
+                copy: {content: one, dest: /one}
+            ---
+            dimg: app
+            fromDimg: base
+            shell:
+              setup: echo s
+            """;
+        Conveyor Of(string text, string name)
+        {
+            var dappfile = DappfileParser.Parse(text, "dappfile.yml");
+            return new ConveyorFactory(dappfile).ForAsync(dappfile.FindDimg(name)!, default).Result;
+        }
+        var changed = yaml.Replace("content: one", "content: two");
+        var baseNow = Of(changed, "base");
+        var baseBefore = Recorded(Of(yaml, "base"));
+        var task = RebuildExplainer.Explain(baseNow, 1, baseBefore);
+        Assert.Equal(StageName.Install, baseNow.Stages[1].Name);
+        Assert.Equal(RebuildReason.Instructions, task.Kind);
+        Assert.StartsWith("dappfile.yml:5: \"", Assert.Single(task.Details));
+        Assert.Contains("content: two", task.Details[0]);
+
+        var app = Of(changed, "app");
+        string? WhyBase(Conveyor c) => c.Image.Name == "base" ? $"its install changed ({RebuildExplainer.Explain(c, 1, baseBefore)})" : null;
+        var from = RebuildExplainer.Explain(app, 0, Recorded(Of(yaml, "app")), WhyBase);
+        Assert.Equal(RebuildReason.BaseImage, from.Kind);
+        Assert.StartsWith("fromDimg base changed: its install changed (instructions: dappfile.yml:5: ", Assert.Single(from.Details));
+    }
 }
