@@ -11,7 +11,8 @@ namespace Dapp.Build;
 /// <item>in the local engine, from one listing of the project's stage images: the newest stage made for the dimg
 /// (<c>dapp-stage-of</c>) that descends from the last stage of the current chain the engine has, down to its from
 /// stage by <c>dapp-stage-parent</c>;</item>
-/// <item>in REPO, the newest of the dimg's images there (its tags, at most <see cref="MaxTags"/> read), down through
+/// <item>in REPO, the newest of the dimg's images there (its tags, at most <see cref="MaxTags"/> read, this branch's
+/// first), down through
 /// REPO's stages to the first one the current chain shares.</item>
 /// </list>
 /// The newer of the two is the earlier build. An artifact (no tags of its own) or a fromDimg base not found whole so is
@@ -20,7 +21,8 @@ namespace Dapp.Build;
 /// is to be built, and the listing is taken once, before any stage is built, so a build never compares a stage with
 /// what it made itself.
 /// </summary>
-internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStorage? remote)
+/// <param name="preferredTags">The dimg tags read first in REPO: those of this job's branch (CI's, else git's), then <c>latest</c>.</param>
+internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStorage? remote, IReadOnlyList<string> preferredTags)
 {
     public const int MaxTags = 10;
 
@@ -59,7 +61,7 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         if (remote is null || conveyor.Image.IsArtifact) return localChain;
         try
         {
-            var images = await remote.DimgImagesAsync(conveyor.Image.Name, MaxTags, ct);
+            var images = await remote.DimgImagesAsync(conveyor.Image.Name, MaxTags, preferredTags, ct);
             if (images.Count == 0) return localChain;
             var newest = images.MaxBy(i => i.Created);
             if (localChain is { Whole: true } && localAt >= newest.Created) return localChain;

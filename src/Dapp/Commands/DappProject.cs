@@ -187,7 +187,13 @@ public sealed class DappProject : IDisposable
     }
 
     /// <summary>Why stages are built, against each dimg's earlier build in the engine or in <paramref name="remote"/>.</summary>
-    internal RebuildReasons RebuildReasons(RegistryStagesStorage? remote) => new(new EarlierBuilds(Stages, remote), Engine, Stages);
+    internal RebuildReasons RebuildReasons(RegistryStagesStorage? remote)
+    {
+        // This job's branch first: its dimg tag is the likeliest earlier build of this branch.
+        var branches = new[] { "CI_COMMIT_REF_NAME", "CI_BUILD_REF_NAME", "TRAVIS_BRANCH" }.Select(Options.Environment).Append(Repository?.Branch)
+            .OfType<string>().Where(b => b.Length > 0).Select(Slug.Make).Append("latest").Distinct().ToList();
+        return new(new EarlierBuilds(Stages, remote, branches), Engine, Stages);
+    }
 
     /// <summary>One line on what distributed mode cost: stages and layer bytes moved, registry requests, time.</summary>
     public void ReportStagesStorage(IReporter reporter)

@@ -236,12 +236,16 @@ public sealed class RegistryStagesStorage : IStagesStorage
 
     /// <summary>
     /// The dimg images of a dimg in REPO (<c>REPO/NAME:TAG</c>, <c>REPO:TAG</c> when nameless) that a dapp made, with
-    /// their labels and age: at most <paramref name="max"/> tags are read (a manifest and a config each).
+    /// their labels and age: at most <paramref name="max"/> tags are read (a manifest and a config each), the
+    /// <paramref name="preferred"/> ones that exist first, then the others in ordinal order.
     /// </summary>
-    public async Task<IReadOnlyList<(string Tag, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Created)>> DimgImagesAsync(string? dimg, int max, CancellationToken ct)
+    public async Task<IReadOnlyList<(string Tag, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Created)>> DimgImagesAsync(string? dimg, int max,
+        IReadOnlyList<string> preferred, CancellationToken ct)
     {
         var repository = dimg is null ? _registry.Remote : _registry.Other(RepositoryName.Parse($"{Repository}/{dimg}"));
-        var tags = (await ListTagsAsync(repository, ct)).Where(t => !IsStagesTag(t)).Take(max).ToList();
+        // Registries list tags in no order they promise: sorted, the same tags are read on every host.
+        var listed = (await ListTagsAsync(repository, ct)).Where(t => !IsStagesTag(t)).Order(StringComparer.Ordinal).ToList();
+        var tags = preferred.Where(listed.Contains).Concat(listed).Distinct().Take(max).ToList();
         var images = new List<(string, IReadOnlyDictionary<string, string>, DateTimeOffset)>();
         foreach (var tag in tags)
         {

@@ -247,4 +247,27 @@ public class PlanTests : IAsyncLifetime
         Assert.Equal(engineB, await EngineStateAsync(SecondEngine.Host));
         Assert.Equal(tags, await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b"));
     }
+
+    [Fact]
+    public async Task In_REPO_the_jobs_branch_tag_is_read_first_and_at_most_ten_tags_are_read()
+    {
+        await using var test = new TestProject(TwoDimgs(install: "echo zero > /app/two"));
+        // An older build under 11 tags that sort before the branch's; the newer one under the branch's tag only.
+        await Dapp(test, ["dimg", "bp", "--stages-storage", _repo, "a", _repo, .. Enumerable.Range(0, 11).SelectMany(i => new[] { "--tag-plain", $"a{i:00}" })]);
+        test.WriteDappfile(TwoDimgs());
+        await Dapp(test, "dimg", "bp", "--stages-storage", _repo, "a", _repo, "--tag-plain", "main");
+        test.WriteDappfile(TwoDimgs(install: "echo TWO > /app/two"));
+
+        async Task<string> InstallReasonOnB(Dictionary<string, string> env)
+        {
+            if (!test.AlsoUsed.Contains((SecondEngine.Host, test.Name))) test.AlsoUsed.Add((SecondEngine.Host, test.Name));
+            var plan = await DappCli.RunAsync(test.Dir, env, ["dimg", "plan", "a", "--json", "--stages-storage", _repo, "--name", test.Name]);
+            Assert.True(plan.ExitCode == 0, plan.Stderr);
+            return Reason(JsonLines(plan).Single(s => s.GetProperty("image").GetString() == "a" && s.GetProperty("stage").GetString() == "install"))!.Value.Details.Single();
+        }
+        var onBranch = new Dictionary<string, string>(SecondEngine.Environment(test)) { ["CI_COMMIT_REF_NAME"] = "main" };
+        Assert.Equal("dappfile.yml:8: \"echo two > /app/two\" -> \"echo TWO > /app/two\"", await InstallReasonOnB(onBranch));
+        // Without the branch: the first ten tags in ordinal order, all the older build's.
+        Assert.Equal("dappfile.yml:8: \"echo zero > /app/two\" -> \"echo TWO > /app/two\"", await InstallReasonOnB(SecondEngine.Environment(test)));
+    }
 }
