@@ -49,10 +49,14 @@ public static class RebuildExplainer
         {
             var was = before.Where(i => i.Key == key).ToList();
             var @is = now.Where(i => i.Key == key).ToList();
+            // A stage new in the chain (nothing recorded) adds its directives, not the ones it leaves empty.
+            if ((was.Count == 0 && @is.All(IsEmpty)) || (@is.Count == 0 && was.All(IsEmpty))) continue;
             if (was.Count != @is.Count || was.Zip(@is).Any(p => !p.First.SameAs(p.Second))) changes.Add(new Change(key, was, @is));
         }
         return changes;
     }
+
+    private static bool IsEmpty(RecordedInput input) => input.Values is { } values && values.All(v => v is null);
 
     private static string KindOf(Stage stage, string key) => key switch
     {

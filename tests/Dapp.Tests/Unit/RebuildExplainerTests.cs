@@ -153,7 +153,16 @@ public class RebuildExplainerTests
         var setup = now.Stages.ToList().FindIndex(s => s.Name == StageName.Setup);
         var reason = RebuildExplainer.Explain(now, setup, before);
         Assert.Equal(RebuildReason.Instructions, reason.Kind);
-        Assert.Contains("dappfile.yml:20: added \"echo s\"", reason.Details);
+        Assert.Equal(["dappfile.yml:20: added \"echo s\""], reason.Details);
+
+        // docker_instructions new in the chain: the directives it has, not those it leaves empty.
+        var withoutDocker = Recorded(Conveyors(Earlier.Replace("docker:\n  CMD: [/bin/sh]\n  ENV: {A: \"1\"}", "docker:\n  CMD: [/bin/sh]"))["app"]);
+        var docker = RebuildExplainer.Explain(now, now.Stages.Count - 1, withoutDocker);
+        Assert.Equal(["dappfile.yml:23: ENV [] -> [\"A=1\"]"], docker.Details);
+        var noDocker = Conveyors(Earlier.Replace("docker:\n  CMD: [/bin/sh]\n  ENV: {A: \"1\"}", ""))["app"];
+        Assert.NotEqual(now.Stages[^1].Name, noDocker.Stages[^1].Name);
+        var added = RebuildExplainer.Explain(now, now.Stages.Count - 1, Recorded(noDocker));
+        Assert.Equal((RebuildReason.Instructions, 2), (added.Kind, added.Details.Count));
     }
 
     [Fact]
