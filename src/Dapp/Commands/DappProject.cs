@@ -86,11 +86,7 @@ public sealed class DappProject : IDisposable
     /// pushes leave are left to the next command that pushes or pulls (bp's push included) and to <c>dimg cleanup</c>.</param>
     public async Task PrepareEngineAsync(IReporter reporter, CancellationToken ct, bool forBuild = false)
     {
-        if (!_engineReady)
-        {
-            _engineReady = true;
-            await Engine.PingAsync(ct);
-        }
+        await EnsureEngineAsync(ct);
         var scope = (forBuild ? LeftoverScope.Containers : LeftoverScope.All) & ~_leftoversScanned;
         _leftoversScanned |= scope;
         if (scope == 0)
@@ -105,6 +101,14 @@ public sealed class DappProject : IDisposable
         }
         await _leftoversRemoved;
         await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct, scope);
+    }
+
+    /// <summary>Checks once that the engine answers and is one dapp supports (not Podman yet: <see cref="Engine.EngineProduct"/>).</summary>
+    public async Task EnsureEngineAsync(CancellationToken ct)
+    {
+        if (_engineReady) return;
+        await Engine.PingAsync(ct);
+        _engineReady = true;
     }
 
     /// <summary>The leftovers of ended processes removed, when <see cref="PrepareEngineAsync"/> left that running; never throws.</summary>

@@ -11,6 +11,7 @@ public static class TagCommand
     {
         var tags = tagOptions.Resolve(project.Repository, project.Options.Environment);
         var conveyors = await project.SelectConveyorsAsync(patterns, ct);
+        await project.EnsureEngineAsync(ct);
         var tagged = new List<string>();
         foreach (var conveyor in conveyors)
         {

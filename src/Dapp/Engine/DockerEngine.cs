@@ -71,7 +71,7 @@ internal sealed class DockerEngine : IDockerEngine
     public string CliCommandLine(IReadOnlyList<string> args) =>
         (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Shown} " : "") + "docker " + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
 
-    /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>.</summary>
+    /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>, and is one dapp supports.</summary>
     public async Task PingAsync(CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -91,6 +91,7 @@ internal sealed class DockerEngine : IDockerEngine
         }
         if (string.IsNullOrEmpty(version.APIVersion))
             throw new DappException($"{Shown} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
+        if (EngineProduct.Refusal(version, Shown) is { } refusal) throw new DappException(refusal);
     }
 
     public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)

@@ -1,0 +1,27 @@
+using Dapp.Engine;
+using Docker.DotNet.Models;
+
+namespace Dapp.Tests.Unit;
+
+public class EngineProductTests
+{
+    [Fact]
+    public void Podman_is_told_from_its_version_components_and_Docker_is_not()
+    {
+        var podman = new VersionResponse
+        {
+            APIVersion = "1.41",
+            Components = [new ComponentVersion { Name = "Podman Engine", Version = "4.3.1" }, new ComponentVersion { Name = "Conmon", Version = "2.1.6" }],
+        };
+        var docker = new VersionResponse
+        {
+            APIVersion = "1.43",
+            Components = [new ComponentVersion { Name = "Engine", Version = "20.10.24+dfsg1" }, new ComponentVersion { Name = "containerd", Version = "1.6.20" }],
+        };
+        Assert.Equal("4.3.1", EngineProduct.PodmanVersion(podman));
+        Assert.StartsWith("The engine at unix:///p.sock is Podman (4.3.1), which dapp does not support yet", EngineProduct.Refusal(podman, "unix:///p.sock"));
+        Assert.Null(EngineProduct.PodmanVersion(docker));
+        Assert.Null(EngineProduct.Refusal(docker, "unix:///var/run/docker.sock"));
+        Assert.Null(EngineProduct.Refusal(new VersionResponse { APIVersion = "1.43" }, "tcp://remote:2375"));
+    }
+}
