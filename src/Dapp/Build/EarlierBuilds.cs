@@ -57,7 +57,7 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
     /// <summary>The conveyor's own earlier build: this host's, or its newest dimg image in REPO.</summary>
     private async Task<EarlierChain?> OwnAsync(Conveyor conveyor, Dictionary<string, LocalStage> stages, CancellationToken ct)
     {
-        var (localChain, localAt) = FromLocal(conveyor, stages);
+        var (localChain, localAt) = await FromLocalAsync(conveyor, stages, ct);
         if (remote is null || conveyor.Image.IsArtifact) return localChain;
         try
         {
@@ -110,17 +110,18 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         }
     }
 
-    private static (EarlierChain? Chain, DateTimeOffset Created) FromLocal(Conveyor conveyor, Dictionary<string, LocalStage> stages)
+    private async Task<(EarlierChain? Chain, DateTimeOffset Created)> FromLocalAsync(Conveyor conveyor, Dictionary<string, LocalStage> stages, CancellationToken ct)
     {
         var current = conveyor.Stages;
         var anchor = current.Select(s => s.Signature).LastOrDefault(stages.ContainsKey);
         var candidates = stages.Values.Where(s => s.Labels.GetValueOrDefault(DappLabels.StageOf) == conveyor.Key)
             .Where(s => anchor is null || Ancestry(s, stages).Any(a => a.Signature == anchor)).ToList();
-        // The engine gives ages in whole seconds: a build's stages share theirs, and the last one of its chain is the leaf.
+        // The last stage of a build's chain is a leaf. The listing gives ages in whole seconds: builds a second apart
+        // (a CI job's) are told apart by the engine's own clock of each, read only for those.
         var parents = candidates.Select(s => s.Labels.GetValueOrDefault(DappLabels.ParentSignature)).ToHashSet();
-        var leaf = candidates.Where(s => !parents.Contains(s.Signature))
-            .OrderByDescending(s => s.Created).ThenByDescending(s => Ancestry(s, stages).Count()).ThenBy(s => s.Signature, StringComparer.Ordinal)
-            .FirstOrDefault();
+        var leaves = candidates.Where(s => !parents.Contains(s.Signature)).ToList();
+        var newest = leaves.Count == 0 ? null : leaves.Where(s => s.Created == leaves.Max(l => l.Created)).ToList();
+        var leaf = newest is null ? null : newest.Count == 1 ? newest[0] : await NewestAsync(newest, ct);
         if (leaf is not null)
         {
             var chain = Ancestry(leaf, stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();
@@ -131,6 +132,12 @@ internal sealed class EarlierBuilds(LocalStagesStorage local, RegistryStagesStor
         if (anchor is null) return (null, DateTimeOffset.MinValue);
         var shared = Ancestry(stages[anchor], stages).Reverse().Select(s => new EarlierStage(s.Signature, s.Labels)).ToList();
         return (new EarlierChain(shared, "the local engine", Whole: false), stages[anchor].Created);
+    }
+
+    private async Task<LocalStage> NewestAsync(IReadOnlyList<LocalStage> stages, CancellationToken ct)
+    {
+        var created = await Task.WhenAll(stages.Select(async s => (Stage: s, At: (await local.InspectAsync(s.Signature, ct))?.Created ?? DateTime.MinValue)));
+        return created.OrderByDescending(c => c.At).ThenBy(c => c.Stage.Signature, StringComparer.Ordinal).First().Stage;
     }
 
     /// <summary>A stage and those below it, down to its from stage (or as far as the engine has them).</summary>

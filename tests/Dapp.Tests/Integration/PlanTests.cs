@@ -64,13 +64,19 @@ public class PlanTests : IAsyncLifetime
         return result;
     }
 
-    /// <summary>Every image (ID and names) and container of an engine: what a plan must leave as it found it.</summary>
-    private static async Task<string> EngineStateAsync(string? host = null)
+    /// <summary>
+    /// The project's images (its stages, and any image with its label: IDs and names) and containers in an engine: what
+    /// a plan must leave as it found it. Only the project's: tests outside the engine collection use the engines at once.
+    /// </summary>
+    private static async Task<string> EngineStateAsync(TestProject test, string? host = null)
     {
         string[] on = host is null ? [] : ["-H", host];
-        var images = await DockerCli.RunAsync([.. on, "images", "-a", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]);
-        var containers = await DockerCli.RunAsync([.. on, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]);
-        return string.Join("\n", images.StdoutLines.Order()) + "\n--\n" + string.Join("\n", containers.StdoutLines.Order());
+        string[] format = ["--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"];
+        var stages = await DockerCli.RunAsync([.. on, "images", "-a", .. format, $"dimgstage-{test.Name}"]);
+        var labelled = await DockerCli.RunAsync([.. on, "images", "-a", "--filter", $"label=dapp={test.Name}", .. format]);
+        var containers = await DockerCli.RunAsync([.. on, "ps", "-a", "--no-trunc", "--filter", $"name=dapp.build.{test.Name}", "--format", "{{.ID}} {{.Names}}"]);
+        if (host is null) Assert.NotEmpty(stages.StdoutLines); // the built project is seen: the filter is right
+        return string.Join("\n", stages.StdoutLines.Concat(labelled.StdoutLines).Order()) + "\n--\n" + string.Join("\n", containers.StdoutLines.Order());
     }
 
     private async Task<string> RegistryTagsAsync(params string[] repositories)
@@ -113,7 +119,7 @@ public class PlanTests : IAsyncLifetime
         await using var test = new TestProject(TwoDimgs());
         await Dapp(test, "dimg", "bp", _repo, "--tag-plain", "main");
         test.WriteDappfile(TwoDimgs(install: "echo TWO > /app/two"));
-        var engine = await EngineStateAsync();
+        var engine = await EngineStateAsync(test);
         var tags = await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b");
 
         var plan = await Dapp(test, "dimg", "plan");
@@ -132,7 +138,7 @@ public class PlanTests : IAsyncLifetime
         Assert.Equal(["dappfile.yml:8: \"echo two > /app/two\" -> \"echo TWO > /app/two\""], Reason(install)!.Value.Details);
         Assert.All(json.Where(s => s.GetProperty("image").GetString() == "b"), s => Assert.Equal("USING CACHE", s.GetProperty("state").GetString()));
 
-        Assert.Equal(engine, await EngineStateAsync());
+        Assert.Equal(engine, await EngineStateAsync(test));
         Assert.Equal(tags, await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b"));
 
         // The build says the same under its [BUILD] lines, and a no-op plan has nothing to explain.
@@ -227,7 +233,7 @@ public class PlanTests : IAsyncLifetime
         await Dapp(test, "dimg", "bp", "--stages-storage", _repo, _repo, "--tag-plain", "main");
         // An artifact has no tags: B finds its earlier build through the import stage of a's.
         test.WriteDappfile(TwoDimgs(install: "echo TWO > /app/two", tool: "echo TOOL > /tool"));
-        var engineB = await EngineStateAsync(SecondEngine.Host);
+        var engineB = await EngineStateAsync(test, SecondEngine.Host);
         var tags = await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b");
 
         var onA = JsonLines(await Dapp(test, "dimg", "plan", "--json"));
@@ -244,7 +250,7 @@ public class PlanTests : IAsyncLifetime
             built.Select(b => (b.Item1, b.Item2, b.Item3!.Value.Item1, string.Join("|", b.Item3!.Value.Item2))));
         Assert.Contains(onB, s => s.GetProperty("state").GetString() == "IN REPO");
 
-        Assert.Equal(engineB, await EngineStateAsync(SecondEngine.Host));
+        Assert.Equal(engineB, await EngineStateAsync(test, SecondEngine.Host));
         Assert.Equal(tags, await RegistryTagsAsync($"{_repo}/a", $"{_repo}/b"));
     }
 

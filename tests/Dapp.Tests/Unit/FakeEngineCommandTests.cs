@@ -186,4 +186,22 @@ public sealed class FakeEngineCommandTests : IDisposable
         Assert.Equal((RebuildReason.Unknown, "the earlier build could not be read: the engine is busy"), (install.Reason!.Kind, install.Reason.Details.Single()));
         Assert.NotNull(_engine.Image($"dimgstage-{_name}:{install.Signature}"));
     }
+
+    [Theory]
+    [InlineData("echo three", "echo four")]
+    [InlineData("echo four", "echo three")]
+    public async Task Of_two_builds_within_one_second_the_newer_is_the_earlier_build_a_rebuild_is_told_against(string older, string newer)
+    {
+        var at = new DateTime(2026, 1, 1, 0, 0, 0, 100, DateTimeKind.Utc);
+        _engine.Clock = () => at;
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), Dappfile.Replace("echo three", older));
+        await BuildAsync();
+        at = at.AddMilliseconds(500);
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), Dappfile.Replace("echo three", newer));
+        await BuildAsync();
+        at = at.AddSeconds(5);
+        File.WriteAllText(Path.Combine(_dir, "dappfile.yml"), Dappfile.Replace("echo three", "echo five"));
+        var install = (await BuildAsync()).Stages.Single(s => s.Stage == "install");
+        Assert.Equal([$"dappfile.yml:5: \"{newer}\" -> \"echo five\""], install.Reason!.Details);
+    }
 }

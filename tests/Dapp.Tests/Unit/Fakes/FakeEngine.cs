@@ -29,6 +29,9 @@ internal sealed class FakeEngine : IDockerEngine
     /// <summary>Awaited while a started container runs (after <see cref="OnStart"/>, before it exits): a test holds containers running at once here.</summary>
     public Func<FakeContainer, CancellationToken, Task>? WhileRunning { get; set; }
 
+    /// <summary>When images are made (a test sets it to make builds within one second).</summary>
+    public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
+
     /// <summary>When set, image listings fail with what it returns (an engine that cannot answer).</summary>
     public Func<Exception>? ListImagesFails { get; set; }
 
@@ -112,7 +115,9 @@ internal sealed class FakeEngine : IDockerEngine
             if (ListImagesFails is { } fail) throw fail();
             IList<ImagesListResponse> list = _images.Values
                 .Where(i => i.Tags.Count > 0 && Matches(filters, "label", l => HasLabel(i.Config.Labels, l)) && Matches(filters, "reference", r => i.Tags.Any(t => ReferenceMatches(t, r))))
-                .Select(i => new ImagesListResponse { ID = i.Id, RepoTags = i.Tags.ToList(), Labels = new Dictionary<string, string>(i.Config.Labels ?? new Dictionary<string, string>()), Created = i.Created, Size = 1024 })
+                .Select(i => new ImagesListResponse { ID = i.Id, RepoTags = i.Tags.ToList(), Labels = new Dictionary<string, string>(i.Config.Labels ?? new Dictionary<string, string>()),
+                    // The engine's listing gives whole seconds (inspect gives the full time).
+                    Created = new DateTime(i.Created.Ticks - i.Created.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc), Size = 1024 })
                 .ToList();
             return Task.FromResult(list);
         }
@@ -302,7 +307,7 @@ internal sealed class FakeEngine : IDockerEngine
 
     private FakeImage NewImage(string? parent, DockerOCIImageConfig config, IReadOnlyList<string> layers)
     {
-        var image = new FakeImage(Hash($"image {++_serial}"), parent, config, layers, DateTime.UtcNow);
+        var image = new FakeImage(Hash($"image {++_serial}"), parent, config, layers, Clock());
         _images[image.Id] = image;
         return image;
     }
