@@ -164,8 +164,7 @@ public sealed class DappProject : IDisposable
         get
         {
             lock (_opened)
-                return _opened.Aggregate(RequestCounts.None, (sum, c) => sum.Plus(new RequestCounts(c.Of(RequestKind.Head), c.Of(RequestKind.ManifestGet),
-                    c.Of(RequestKind.BlobGet), c.Of(RequestKind.Put), c.Of(RequestKind.Delete), c.Of(RequestKind.Other))));
+                return _opened.Aggregate(RequestCounts.None, (sum, c) => sum.Plus(c.Counts));
         }
     }
 
@@ -183,9 +182,7 @@ public sealed class DappProject : IDisposable
             var all = new Dictionary<string, StageTransfer>();
             lock (_opened)
                 foreach (var (signature, t) in _storages.SelectMany(s => s.Transfers).Select(kv => (kv.Key, kv.Value)).Concat(_transfers))
-                    all[signature] = all.TryGetValue(signature, out var was)
-                        ? new StageTransfer(was.PulledBytes + t.PulledBytes, was.PushedBytes + t.PushedBytes, was.Elapsed + t.Elapsed)
-                        : t;
+                    all[signature] = all.TryGetValue(signature, out var was) ? was.Plus(t) : t;
             return all;
         }
     }
@@ -194,7 +191,7 @@ public sealed class DappProject : IDisposable
     internal RebuildReasons RebuildReasons(RegistryStagesStorage? remote)
     {
         // This job's branch first: its dimg tag is the likeliest earlier build of this branch.
-        var branches = new[] { "CI_COMMIT_REF_NAME", "CI_BUILD_REF_NAME", "TRAVIS_BRANCH" }.Select(Options.Environment).Append(Repository?.Branch)
+        var branches = TagOptions.CiBranchVariables.Select(Options.Environment).Append(Repository?.Branch)
             .OfType<string>().Where(b => b.Length > 0).Select(Slug.Make).Append("latest").Distinct().ToList();
         return new(new EarlierBuilds(Stages, remote, branches), Engine, Stages);
     }

@@ -47,7 +47,7 @@ public sealed record TagOptions
         {
             if (First(env, "CI_COMMIT_TAG", "CI_BUILD_TAG", "TRAVIS_TAG") is { } gitTag)
                 tags.Add(new DimgTag(Slug.Make(gitTag), "git_tag"));
-            else if (First(env, "CI_COMMIT_REF_NAME", "CI_BUILD_REF_NAME", "TRAVIS_BRANCH") is { } ciBranch)
+            else if (First(env, [.. CiBranchVariables]) is { } ciBranch)
                 tags.Add(new DimgTag(Slug.Make(ciBranch), "git_branch"));
             else
                 throw new DappException("--tag-ci: no CI tag or branch (CI_COMMIT_TAG, CI_COMMIT_REF_NAME, TRAVIS_TAG, TRAVIS_BRANCH) in the environment");
@@ -58,6 +58,9 @@ public sealed record TagOptions
                 + $"{Storage.StageClaims.TagPrefix}, {Storage.RegistryStagesStorage.UploadTagPrefix}: stages, claims, uploads): as a dimg tag it would replace one of them; choose another tag");
         return tags.DistinctBy(t => t.Tag).ToList();
     }
+
+    /// <summary>Where a CI job says the branch it builds: GitLab's, older GitLab's, Travis'.</summary>
+    public static readonly IReadOnlyList<string> CiBranchVariables = ["CI_COMMIT_REF_NAME", "CI_BUILD_REF_NAME", "TRAVIS_BRANCH"];
 
     private static string? First(Func<string, string?> env, params string[] names) =>
         names.Select(env).FirstOrDefault(v => !string.IsNullOrEmpty(v));

@@ -6,7 +6,10 @@ using System.Text.Json;
 namespace Dapp.Reporting;
 
 /// <summary>What moved for one stage between the engine and a registry, and how long it took.</summary>
-public sealed record StageTransfer(long PulledBytes, long PushedBytes, TimeSpan Elapsed);
+public sealed record StageTransfer(long PulledBytes, long PushedBytes, TimeSpan Elapsed)
+{
+    public StageTransfer Plus(StageTransfer other) => new(PulledBytes + other.PulledBytes, PushedBytes + other.PushedBytes, Elapsed + other.Elapsed);
+}
 
 /// <summary>The registry requests a command sent, by kind (as registries count them).</summary>
 public sealed record RequestCounts(long Head, long ManifestGet, long BlobGet, long Put, long Delete, long Other)

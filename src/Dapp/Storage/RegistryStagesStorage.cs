@@ -90,9 +90,11 @@ public sealed class RegistryStagesStorage : IStagesStorage
     /// <summary>What moved for each stage (by signature): bytes pulled and pushed, and how long that took.</summary>
     public IReadOnlyDictionary<string, StageTransfer> Transfers => _transfers;
 
-    private void Record(string signature, long pulled, long pushed, TimeSpan elapsed) =>
-        _transfers.AddOrUpdate(signature, new StageTransfer(pulled, pushed, elapsed),
-            (_, was) => new StageTransfer(was.PulledBytes + pulled, was.PushedBytes + pushed, was.Elapsed + elapsed));
+    private void Record(string signature, long pulled, long pushed, TimeSpan elapsed)
+    {
+        var transfer = new StageTransfer(pulled, pushed, elapsed);
+        _transfers.AddOrUpdate(signature, transfer, (_, was) => was.Plus(transfer));
+    }
 
     public StagesTransferTotals Totals => new(_stagesPulled, Interlocked.Read(ref _bytesPulled), _stagesPushed, Interlocked.Read(ref _bytesPushed),
         _registry.Client.RequestCount, _registry.Client.Requests.Describe());

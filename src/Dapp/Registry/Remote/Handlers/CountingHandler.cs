@@ -43,6 +43,10 @@ public sealed class RequestCounter
         _ => RequestKind.Other,
     };
 
+    /// <summary>The counts as a report carries them.</summary>
+    public Reporting.RequestCounts Counts => new(Of(RequestKind.Head), Of(RequestKind.ManifestGet), Of(RequestKind.BlobGet), Of(RequestKind.Put),
+        Of(RequestKind.Delete), Of(RequestKind.Other));
+
     /// <summary>"HEAD 10, manifest GET 4, blob GET 4, PUT 2, DELETE 0, other 11".</summary>
     public string Describe() =>
         $"HEAD {Of(RequestKind.Head)}, manifest GET {Of(RequestKind.ManifestGet)}, blob GET {Of(RequestKind.BlobGet)}, PUT {Of(RequestKind.Put)}, "
