@@ -33,17 +33,7 @@ internal sealed class RebuildReasons(EarlierBuilds earlier, IDockerEngine engine
         var dependencies = new Dictionary<Conveyor, EarlierChain?>(ReferenceEqualityComparer.Instance);
         foreach (var dependency in conveyor.Dependencies) dependencies[dependency] = await earlier.FindAsync(dependency, ct);
         var index = conveyor.Stages.ToList().FindIndex(s => ReferenceEquals(s, stage) || s.Signature == stage.Signature);
-        return RebuildExplainer.Explain(conveyor, index, chain, d => WhyChanged(d, dependencies.GetValueOrDefault(d)));
-    }
-
-    /// <summary>One level of why another conveyor's last stage changed: its first stage that differs from its earlier build, and why.</summary>
-    private static string? WhyChanged(Conveyor conveyor, EarlierChain? chain)
-    {
-        var stages = conveyor.Stages;
-        for (int i = 0; i < stages.Count; i++)
-            if (chain?.Find(stages[i].Name)?.Signature != stages[i].Signature)
-                return $"its {stages[i].Name.DappName()} changed ({RebuildExplainer.Explain(conveyor, i, chain)})";
-        return null;
+        return RebuildExplainer.Explain(conveyor, index, chain, d => RebuildExplainer.WhyChanged(d, dependencies.GetValueOrDefault(d)));
     }
 
     /// <summary>

@@ -24,6 +24,11 @@ public sealed record EarlierChain(IReadOnlyList<EarlierStage> Stages, string Sou
     public EarlierStage? Find(StageName name) => Stages.FirstOrDefault(s => s.Name == name.DappName());
 
     /// <summary>Whether the earlier build is known up to where a stage of this name would be.</summary>
-    public bool Reaches(StageName name, IReadOnlyList<StageName> order) =>
-        Whole || Stages.Any(s => StageNames.Parse(s.Name ?? "") is { } n && order.ToList().IndexOf(n) >= order.ToList().IndexOf(name));
+    public bool Reaches(StageName name, IReadOnlyList<StageName> order)
+    {
+        if (Whole) return true;
+        var positions = order.ToList();
+        var at = positions.IndexOf(name);
+        return Stages.Any(s => StageNames.Parse(s.Name ?? "") is { } n && positions.IndexOf(n) >= at);
+    }
 }

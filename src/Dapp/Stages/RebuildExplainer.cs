@@ -25,9 +25,10 @@ public static class RebuildExplainer
             return new(RebuildReason.FirstBuild, [$"the earlier build ({earlier.Source}) is known up to {earlier.Stages.LastOrDefault()?.Name ?? "nothing"} only"]);
         if (before?.Signature == stage.Signature)
             return Vanished(conveyor, before) ?? new(RebuildReason.Missing, [$"built before ({earlier.Source}), but that image is no longer there"]);
-        if (before is not null && before.Inputs is null)
+        var recorded = before?.Inputs;
+        if (before is not null && recorded is null)
             return new(RebuildReason.Unknown, [$"the earlier build's {before.Name} records no inputs (an older dapp built it)"]);
-        var changes = Changes(before?.Inputs?.Inputs ?? [], stage.Inputs.Select(RecordedInput.Of).ToList());
+        var changes = Changes(recorded?.Inputs ?? [], stage.Inputs.Select(RecordedInput.Of).ToList());
         foreach (var kind in RebuildReason.Precedence)
         {
             var ofKind = changes.Where(c => KindOf(stage.Stage, c.Key) == kind).ToList();
@@ -37,6 +38,16 @@ public static class RebuildExplainer
         }
         var below = index > 0 ? conveyor.Stages[index - 1].Name.DappName() : "the base";
         return new(RebuildReason.Parent, [$"{below} changed"]);
+    }
+
+    /// <summary>One level of why a conveyor's last stage changed (an imported artifact, a fromDimg base): its first stage that differs from its earlier build, and why.</summary>
+    public static string? WhyChanged(Conveyor conveyor, EarlierChain? chain)
+    {
+        var stages = conveyor.Stages;
+        for (int i = 0; i < stages.Count; i++)
+            if (chain?.Find(stages[i].Name)?.Signature != stages[i].Signature)
+                return $"its {stages[i].Name.DappName()} changed ({Explain(conveyor, i, chain)})";
+        return null;
     }
 
     /// <summary>One key's occurrences, before and now, when they differ.</summary>

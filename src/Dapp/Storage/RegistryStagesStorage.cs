@@ -248,20 +248,20 @@ public sealed class RegistryStagesStorage : IStagesStorage
         // Registries list tags in no order they promise: sorted, the same tags are read on every host.
         var listed = (await ListTagsAsync(repository, ct)).Where(t => !IsStagesTag(t)).Order(StringComparer.Ordinal).ToList();
         var tags = preferred.Where(listed.Contains).Concat(listed).Distinct().Take(max).ToList();
-        var images = new List<(string, IReadOnlyDictionary<string, string>, DateTimeOffset)>();
-        foreach (var tag in tags)
+        // Read at once (the client keeps to its per-registry limit), kept in the order above.
+        var read = await Task.WhenAll(tags.Select(async tag =>
         {
             try
             {
-                var image = await RegistryImage.ReadAsync(_registry.Client, ImageReference.WithTag(repository.Name, tag), ct);
-                if (image.Labels.GetValueOrDefault(DappLabels.StageSignature) is { Length: > 0 })
-                    images.Add((tag, image.Labels, image.Created ?? DateTimeOffset.MinValue));
+                return (Tag: tag, Image: await RegistryImage.ReadAsync(_registry.Client, ImageReference.WithTag(repository.Name, tag), ct));
             }
             catch (RegistryException e) when (e.IsNotFound)
             {
+                return (Tag: tag, Image: (RegistryImage?)null);
             }
-        }
-        return images;
+        }));
+        return read.Where(r => r.Image?.Labels.GetValueOrDefault(DappLabels.StageSignature) is { Length: > 0 })
+            .Select(r => (r.Tag, r.Image!.Labels, r.Image.Created ?? DateTimeOffset.MinValue)).ToList();
     }
 
     public async Task<bool> TagAsync(string signature, string target, string tagScheme, bool dryRun, CancellationToken ct)

@@ -65,12 +65,7 @@ public class RebuildExplainerTests
         var now = Conveyors(changed);
         var chains = before.ToDictionary(kv => kv.Key, kv => Recorded(kv.Value));
         var app = now["app"];
-        string? WhyChanged(Conveyor c)
-        {
-            var chain = chains[c.Image.Name!];
-            var first = c.Stages.ToList().FindIndex(s => chain.Find(s.Name)?.Signature != s.Signature);
-            return first < 0 ? null : $"its {c.Stages[first].Name.DappName()} changed ({RebuildExplainer.Explain(c, first, chain)})";
-        }
+        string? WhyChanged(Conveyor c) => RebuildExplainer.WhyChanged(c, chains[c.Image.Name!]);
         var known = chains["app"].Stages.Select(s => s.Signature).ToHashSet();
         return app.Stages.Select((s, i) => (s, i)).Where(x => !known.Contains(x.s.Signature))
             .Select(x => (x.s.Name, RebuildExplainer.Explain(app, x.i, chains["app"], WhyChanged))).ToList();
@@ -224,7 +219,7 @@ public class RebuildExplainerTests
         Assert.Contains("content: two", task.Details[0]);
 
         var app = Of(changed, "app");
-        string? WhyBase(Conveyor c) => c.Image.Name == "base" ? $"its install changed ({RebuildExplainer.Explain(c, 1, baseBefore)})" : null;
+        string? WhyBase(Conveyor c) => RebuildExplainer.WhyChanged(c, baseBefore);
         var from = RebuildExplainer.Explain(app, 0, Recorded(Of(yaml, "app")), WhyBase);
         Assert.Equal(RebuildReason.BaseImage, from.Kind);
         Assert.StartsWith("fromDimg base changed: its install changed (instructions: dappfile.yml:5: ", Assert.Single(from.Details));
