@@ -14,6 +14,7 @@ var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
 if (args.Contains("--distributed")) return await Distributed.RunAsync(root, tools, preset, options.Runs, options.Registry, options.Out);
 if (args.Contains("--cleanup")) return await Cleanup.RunAsync(root, tools, options.Runs, options.Registry, options.Out);
 if (args.Contains("--monorepo")) return await Monorepo.RunAsync(root, tools, dapp, docker, options.Runs, options.Out);
+if (args.Contains("--engines")) return await Engines.RunAsync(root, tools, options.Runs, options.Registry, options.Out);
 if (args.Contains("--plan")) return await Plan.RunAsync(root, tools, options.Runs, options.Registry, options.Out);
 if (args.Contains("--stage-cost")) return await StageCost.RunAsync(root, tools, docker, options.Runs, options.Out);
 if (options.Preset == "wide") return await Wide.RunAsync(root, tools, options.Runs, options.Out);

@@ -28,7 +28,7 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
     public async Task<bool> TryBuildAsync(ImageInspectResponse previous, StageWork work, CommitContainerChangesParameters config, string target, string what,
         Func<CancellationToken, Task>? beforeCommit, CancellationToken ct)
     {
-        if (!LayerImageConfig.CanCarry(config) || previous.RootFS?.Layers is null) return false;
+        if (!LayerImageConfig.CanCarry(config) || previous.RootFS?.Layers is null || !await engine.LoadSkipsLayersItHasAsync(ct)) return false;
         // Planned first (names checked, sizes from the objects' headers): the layer's size goes before its bytes.
         var tars = work.Git.Select(g => g.Path.PlanArchive(ct)).ToList();
         if (beforeCommit is not null) await beforeCommit(ct);
@@ -75,7 +75,7 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
         }
 
         var id = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(imageConfig!));
-        if (Mismatch(await engine.InspectImageAsync(id, ct), previous.RootFS.Layers.Append(layer.DiffId).ToList(), config) is { } mismatch)
+        if (ImageConfigCheck.Mismatch(await engine.InspectImageAsync(id, ct), previous.RootFS.Layers.Append(layer.DiffId).ToList(), config) is { } mismatch)
         {
             await engine.RemoveImageAsync(id, force: false, CancellationToken.None);
             reporter.Warning($"{what}: the engine at {engine.Shown} loaded the stage's layer image with {mismatch}; building the stage in a container instead");
@@ -86,26 +86,6 @@ internal sealed class ArchiveLayer(IDockerEngine engine, IReporter reporter)
     }
 
     /// <summary>What the engine's image lacks of the one written, or null.</summary>
-    internal static string? Mismatch(ImageInspectResponse? image, IReadOnlyList<string> layers, CommitContainerChangesParameters config)
-    {
-        if (image is null) return "no image under the config's digest";
-        if (!(image.RootFS?.Layers ?? []).SequenceEqual(layers)) return "other layers";
-        var loaded = image.Config ?? new DockerOCIImageConfig();
-        var labels = loaded.Labels ?? new Dictionary<string, string>();
-        if (config.Labels.FirstOrDefault(l => !labels.TryGetValue(l.Key, out var value) || value != l.Value) is { Key: not null } missing)
-            return $"label {missing.Key} missing or changed";
-        static bool Same(IEnumerable<string>? a, IEnumerable<string>? b) => (a ?? []).SequenceEqual(b ?? []);
-        if (!Same(loaded.Env, config.Env)) return "another environment";
-        if (!Same(loaded.Entrypoint, config.Entrypoint) || !Same(loaded.Cmd, config.Cmd)) return "another entrypoint or command";
-        if ((loaded.WorkingDir ?? "") != (config.WorkingDir ?? "") || (loaded.User ?? "") != (config.User ?? "")) return "another working directory or user";
-        return null;
-    }
-
-    /// <summary>
-    /// The layer's tar as the docker-save tar reads it: its planned length up front (a seekable stream's length is
-    /// what the tar header takes), its digest (the layer's diff ID) once read. Bytes past or short of the planned
-    /// length fail the load, never a layer other than the one planned.
-    /// </summary>
     internal sealed class LayerStream(Stream source, long length) : Stream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -16,11 +16,17 @@ internal sealed class DockerEngine : IDockerEngine
     public const string DefaultEndpoint = "unix:///var/run/docker.sock";
 
     private readonly DockerClient _client;
+    private readonly Uri _uri;
+    private readonly bool _tls;
+    private readonly Lock _productLock = new();
+    private Task<Libpod?>? _podman;
 
-    private DockerEngine(DockerClient client, string endpoint)
+    private DockerEngine(DockerClient client, string endpoint, Uri uri, bool tls)
     {
         _client = client;
         Endpoint = endpoint;
+        _uri = uri;
+        _tls = tls;
     }
 
     public string Endpoint { get; }
@@ -45,12 +51,44 @@ internal sealed class DockerEngine : IDockerEngine
             || (uri.Scheme == "unix" ? uri.AbsolutePath.Length <= 1 : string.IsNullOrEmpty(uri.Host)))
             throw new DappException($"Invalid Docker engine address '{UrlCredentials.Redact(endpoint)}' (DOCKER_HOST): expected unix:///path/to/docker.sock or tcp://HOST:PORT");
         var builder = new DockerClientBuilder().WithEndpoint(uri).WithTimeout(Timeout.InfiniteTimeSpan);
-        if (EngineTls.For(uri, environment) is { } tls) builder.WithAuthProvider(tls);
+        var tls = EngineTls.For(uri, environment);
+        if (tls is not null) builder.WithAuthProvider(tls);
         var client = builder.Build();
-        return new DockerEngine(client, endpoint);
+        return new DockerEngine(client, endpoint, uri, tls is not null);
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        if (_podman is { IsCompletedSuccessfully: true, Result: { } libpod }) libpod.Dispose();
+    }
+
+    /// <summary>
+    /// Podman's own API when the engine is Podman (<see cref="EngineProduct"/>), else null: asked once, from the
+    /// ping's answer or, for a command that did not ping, from <c>/version</c>. The calls Podman's Docker-compatible
+    /// API gets wrong go there (docs/compatibility.md "Podman"); nothing above this layer knows which engine it is.
+    /// </summary>
+    private Task<Libpod?> PodmanAsync()
+    {
+        lock (_productLock) return _podman ??= DetectAsync();
+
+        async Task<Libpod?> DetectAsync()
+        {
+            try
+            {
+                return ForProduct(await Call("connect", () => _client.System.GetVersionAsync(CancellationToken.None)));
+            }
+            catch
+            {
+                lock (_productLock) _podman = null;
+                throw;
+            }
+        }
+    }
+
+    private Libpod? ForProduct(VersionResponse version) => EngineProduct.PodmanVersion(version) is null ? null : Libpod.For(_uri, Shown, _tls);
+
+    public async Task<bool> LoadSkipsLayersItHasAsync(CancellationToken ct) => await PodmanAsync() is null;
 
     /// <summary>
     /// The docker command line client in the foreground on this engine (dimg run, introspection): it has this process's
@@ -58,18 +96,33 @@ internal sealed class DockerEngine : IDockerEngine
     /// </summary>
     public async Task<int> RunCliAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
-        var docker = Executables.Find("docker") ?? throw new DappException("this needs the docker command line client on PATH (Debian: apt-get install docker.io)");
-        var start = new System.Diagnostics.ProcessStartInfo(docker) { UseShellExecute = false };
-        if (Endpoint != DefaultEndpoint) start.Environment["DOCKER_HOST"] = Endpoint;
+        System.Diagnostics.ProcessStartInfo start;
+        if (await PodmanAsync() is not null)
+        {
+            // The docker CLI's `run --rm` against Podman's service exits 0 whatever the command's exit code (measured
+            // with podman 4.3.1): Podman's own client, on the same service, gives it.
+            var podman = Executables.Find("podman") ?? throw new DappException(
+                $"The engine at {Shown} is Podman: this needs Podman's command line client on PATH (the docker client loses a --rm container's exit code there)");
+            start = new System.Diagnostics.ProcessStartInfo(podman) { UseShellExecute = false };
+            foreach (var arg in (string[])["--remote", "--url", Endpoint]) start.ArgumentList.Add(arg);
+        }
+        else
+        {
+            var docker = Executables.Find("docker") ?? throw new DappException("this needs the docker command line client on PATH (Debian: apt-get install docker.io)");
+            start = new System.Diagnostics.ProcessStartInfo(docker) { UseShellExecute = false };
+            if (Endpoint != DefaultEndpoint) start.Environment["DOCKER_HOST"] = Endpoint;
+        }
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = System.Diagnostics.Process.Start(start) ?? throw new DappException($"cannot start {docker}");
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new DappException($"cannot start {start.FileName}");
         await process.WaitForExitAsync(ct);
         return process.ExitCode;
     }
 
     /// <summary>How <see cref="RunCliAsync"/> runs the client, for --verbose and --dry-run.</summary>
     public string CliCommandLine(IReadOnlyList<string> args) =>
-        (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Shown} " : "") + "docker " + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
+        (_podman is { IsCompletedSuccessfully: true, Result: not null } ? $"podman --remote --url {Shown} "
+            : (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Shown} " : "") + "docker ")
+        + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
 
     /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>, and is one dapp supports.</summary>
     public async Task PingAsync(CancellationToken ct)
@@ -91,14 +144,17 @@ internal sealed class DockerEngine : IDockerEngine
         }
         if (string.IsNullOrEmpty(version.APIVersion))
             throw new DappException($"{Shown} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
-        if (EngineProduct.Refusal(version, Shown) is { } refusal) throw new DappException(refusal);
+        lock (_productLock)
+            _podman ??= Task.FromResult(ForProduct(version));
     }
 
     public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)
     {
         try
         {
-            return await Call($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct));
+            var image = await Call($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct));
+            if (await PodmanAsync() is not null && image.RepoTags is { } tags) image.RepoTags = tags.Select(PodmanSpecs.Familiar).ToList();
+            return image;
         }
         catch (EngineNotFoundException)
         {
@@ -242,19 +298,46 @@ internal sealed class DockerEngine : IDockerEngine
         }
     }
 
-    public Task<IList<ImagesListResponse>> ListImagesAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct) =>
-        Call("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct));
+    public async Task<IList<ImagesListResponse>> ListImagesAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct)
+    {
+        var images = await Call("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct));
+        if (await PodmanAsync() is null) return images;
+        foreach (var image in images)
+            if (image.RepoTags is { } tags) image.RepoTags = tags.Select(PodmanSpecs.Familiar).ToList();
+        return images.Where(i => Filters.MatchesLabels(filters, i.Labels)).ToList();
+    }
 
-    public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct) =>
-        Call("list containers", () => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct));
+    public async Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct)
+    {
+        var containers = await Call("list containers", () => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct));
+        return await PodmanAsync() is null ? containers : containers.Where(c => Filters.MatchesLabels(filters, c.Labels)).ToList();
+    }
 
     /// <summary>
     /// Creates a container; not cancellable: a creation cancelled in flight can still be carried out by the engine,
     /// leaving a container whose ID the caller never learns and so cannot remove (a leak seen on Ctrl-C). The caller
     /// gets the ID and meets the cancellation in its next call, inside the try whose finally removes the container.
     /// </summary>
-    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters) =>
-        (await Call($"create a container from {parameters.Image}", () => _client.Containers.CreateContainerAsync(parameters, CancellationToken.None))).ID;
+    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters)
+    {
+        var what = $"create a container from {parameters.Image}";
+        if (await PodmanAsync() is not { } podman)
+            return (await Call(what, () => _client.Containers.CreateContainerAsync(parameters, CancellationToken.None))).ID;
+        // By ID: libpod resolves a short name its own way (localhost/, search registries), not as the compat API stored it.
+        var image = await InspectImageAsync(parameters.Image, CancellationToken.None);
+        var imageEnv = parameters.Env is null ? image?.Config?.Env : null;
+        var volumes = new List<PodmanSpecs.VolumeMount>();
+        foreach (var from in parameters.HostConfig?.VolumesFrom ?? [])
+        {
+            var (container, options) = from.Split(':') is [var name, .. var rest] ? (name, rest) : (from, []);
+            var mounts = (await Call($"{what}: inspect container {container}", () => _client.Containers.InspectContainerAsync(container, CancellationToken.None))).Mounts ?? [];
+            volumes.AddRange(mounts.Where(m => m.Type == "volume")
+                .Select(m => new PodmanSpecs.VolumeMount(m.Source, m.Destination, options.Contains("ro") || !m.RW)));
+        }
+        var spec = PodmanSpecs.CreateSpec(parameters, imageEnv, volumes);
+        if (image?.ID is { Length: > 0 } id) spec["image"] = id;
+        return await podman.CreateContainerAsync(spec, what);
+    }
 
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
@@ -286,15 +369,27 @@ internal sealed class DockerEngine : IDockerEngine
         parameters.RepositoryName = repository;
         parameters.Tag = tag;
         parameters.Pause = false;
-        return (await Call($"commit {target}", () => _client.Images.CommitContainerChangesAsync(parameters, ct))).ID;
+        if (await PodmanAsync() is not { } podman)
+            return (await Call($"commit {target}", () => _client.Images.CommitContainerChangesAsync(parameters, ct))).ID;
+        var id = await podman.CommitAsync(containerId, PodmanSpecs.Qualified(repository), tag, PodmanSpecs.CommitChanges(parameters), $"commit {target}", ct);
+        // Podman's commit takes the container's settings where no change is given, and some changes it cannot take.
+        if (ImageConfigCheck.Mismatch(await InspectImageAsync(target, ct), null, parameters, envOrdered: false, rootIsNoWorkingDir: true) is { } mismatch)
+        {
+            await RemoveImageAsync(target, force: false, CancellationToken.None);
+            throw new DappException($"commit {target}: the Podman engine at {Shown} made an image with {mismatch} than asked: dapp removed it "
+                                    + "(docs/compatibility.md \"Podman\" lists what Podman cannot commit)");
+        }
+        return id.StartsWith("sha256:", StringComparison.Ordinal) ? id : "sha256:" + id;
     }
 
     public async Task RemoveContainerAsync(string id, CancellationToken ct)
     {
         try
         {
-            await Call("remove container", () => _client.Containers.RemoveContainerAsync(id,
-                new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct));
+            if (await PodmanAsync() is { } podman) await podman.RemoveContainerAsync(id, "remove container", ct);
+            else
+                await Call("remove container", () => _client.Containers.RemoveContainerAsync(id,
+                    new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct));
         }
         catch (EngineNotFoundException)
         {

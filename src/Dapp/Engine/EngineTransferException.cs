@@ -35,12 +35,21 @@ internal sealed partial class EngineTransferException : DappException
     /// <summary>The local name to push was removed (by another dapp process that pushed the same stage): tag it again.</summary>
     public bool IsMissingLocalImage => MissingLocal().IsMatch(Message);
 
-    [GeneratedRegex(@"HTTP (status:? )?(408|429|5\d\d)\b|\b(408|429|5\d\d) (Request Timeout|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|toomanyrequests|too many requests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timeout exceeded|TLS handshake timeout|timed out|temporarily unavailable|server misbehaving|blob unknown to registry|digest invalid",
+    [GeneratedRegex(@"HTTP (status:? )?(408|429|5\d\d)\b|\b(408|429|5\d\d) \(?(Request Timeout|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|toomanyrequests|too many requests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timeout exceeded|TLS handshake timeout|timed out|temporarily unavailable|server misbehaving|blob unknown to registry|digest invalid",
         RegexOptions.IgnoreCase)]
     private static partial Regex Transient();
 
     [GeneratedRegex(@"manifest unknown|name unknown|unauthorized|denied|authentication required|no basic auth credentials|invalid reference|repository .* not found|does not exist locally|tag does not exist|no such host", RegexOptions.IgnoreCase)]
     private static partial Regex Permanent();
+
+    /// <summary>
+    /// The engine cannot read the image's manifest, which dapp's own client reads: Podman refuses a manifest of OCI type
+    /// naming Docker blob types (stages published by dapp before 2026-12, docs/compatibility.md).
+    /// </summary>
+    public bool IsUnreadableManifest => UnreadableManifest().IsMatch(Message);
+
+    [GeneratedRegex(@"unsupported image-specific operation on artifact", RegexOptions.IgnoreCase)]
+    private static partial Regex UnreadableManifest();
 
     [GeneratedRegex(@"does not exist locally|tag does not exist|No such image", RegexOptions.IgnoreCase)]
     private static partial Regex MissingLocal();

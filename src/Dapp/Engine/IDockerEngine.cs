@@ -62,6 +62,12 @@ public interface IDockerEngine : IDisposable
     /// <summary>Loads images from a docker-save tar stream.</summary>
     Task LoadAsync(Stream tar, CancellationToken ct);
 
+    /// <summary>
+    /// Whether <see cref="LoadAsync"/> takes a tar that lists the layers the engine has without their files (Docker
+    /// opens a layer's file only for a layer it lacks); Podman wants every file.
+    /// </summary>
+    Task<bool> LoadSkipsLayersItHasAsync(CancellationToken ct) => Task.FromResult(true);
+
     /// <summary>The image as a docker-save tar stream.</summary>
     Task<Stream> SaveAsync(string image, CancellationToken ct);
 

@@ -32,9 +32,11 @@ internal static class SaveArchive
             {
                 await using var output = pipe.Writer.AsStream(leaveOpen: true);
                 await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
+                var written = new HashSet<string>();
                 foreach (var layer in layers)
                 {
-                    if (layer.Open is null) continue;
+                    // A layer listed twice (the same empty layer of two commits) is one file.
+                    if (layer.Open is null || !written.Add(layer.Name)) continue;
                     await using var data = layer.Open();
                     await tar.WriteEntryAsync(File(layer.Name, data), abort.Token);
                 }

@@ -17,6 +17,9 @@ internal static class PublishedStages
     {
         var root = JsonNode.Parse(manifest.Content) as JsonObject ?? throw new DappException("a stage's manifest is not a JSON object");
         root["mediaType"] = MediaTypes.OciManifest;
+        // The blobs' types change family with the manifest's (MediaTypes.AsOci).
+        foreach (var descriptor in new[] { root["config"] }.Concat(root["layers"] as JsonArray ?? []).OfType<JsonObject>())
+            if (descriptor["mediaType"]?.GetValue<string>() is { } type) descriptor["mediaType"] = MediaTypes.AsOci(type);
         var annotations = root["annotations"] as JsonObject ?? new JsonObject();
         annotations[PublishedKey] = now.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
         root["annotations"] = annotations;

@@ -34,7 +34,7 @@ public sealed class ImageTransfer(IDockerEngine engine, RegistryClient client, A
         {
             await WithRetriesAsync(() => engine.PullAsync(remote, auth, ct, l => Report(l, progress), abandonOnLayerRetry: true, layers), ct);
         }
-        catch (EngineTransferException e) when (e.IsTransient)
+        catch (EngineTransferException e) when (e.IsTransient || e.IsUnreadableManifest)
         {
             warn($"{e.Message}: pulling {reference} with dapp's own client instead");
             await new LoadTransfer(engine, client).RunAsync([new LoadItem(remote, localName, reference)], 1, (_, done, total) => progress(done, total), ct);

@@ -25,7 +25,8 @@ internal sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
             await client.DownloadBlobAsync(item.Remote.Repository, manifest.Config, config, null, ct);
             return (Item: item, Manifest: manifest, Config: config.ToArray());
         }));
-        var present = await engine.LayerChainIdsAsync(ct);
+        // An engine that wants every layer's file in the tar (Podman) gets every layer.
+        var present = await engine.LoadSkipsLayersItHasAsync(ct) ? await engine.LayerChainIdsAsync(ct) : new HashSet<string>();
 
         // Each missing layer is downloaded once, on behalf of the first image that needs it.
         var spools = new Dictionary<string, Task<Stream>>();
@@ -33,7 +34,8 @@ internal sealed class LoadTransfer(IDockerEngine engine, RegistryClient client)
         foreach (var (item, manifest, config) in images)
         {
             var chains = EngineChainIds(config);
-            var missing = manifest.Layers.Where((_, i) => i >= chains.Count || !present.Contains(chains[i])).ToList();
+            // One layer can be listed twice (Podman commits an unchanged container as the same empty layer): it moves once.
+            var missing = manifest.Layers.Where((_, i) => i >= chains.Count || !present.Contains(chains[i])).DistinctBy(l => l.Digest).ToList();
             needed.Add((item, missing));
             var total = missing.Sum(l => l.Size);
             long done = 0;

@@ -82,7 +82,8 @@ internal sealed class SaveTransfer(IDockerEngine engine, RegistryClient client)
             {
                 if (reused[i] is { } blob)
                 {
-                    layers.Add(blob);
+                    // Reused from a published stage, whose OCI manifest names it as an OCI layer: this manifest is Docker's.
+                    layers.Add(blob with { MediaType = MediaTypes.AsDocker(blob.MediaType) });
                     continue;
                 }
                 var file = File(saveManifest.Layers[i]);

@@ -305,7 +305,7 @@ public class AnsibleTests : IAsyncLifetime
             try
             {
                 Assert.Equal(0, (await DockerCli.RunAsync("cp", root + "/.", container + ":/")).ExitCode);
-                Assert.Equal(0, (await DockerCli.RunAsync("commit", container, name)).ExitCode);
+                Assert.Equal(0, (await DockerCli.CommitAsync(null, container, name)).ExitCode);
             }
             finally
             {

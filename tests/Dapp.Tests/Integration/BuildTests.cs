@@ -8,6 +8,7 @@ using Dapp.Engine;
 namespace Dapp.Tests.Integration;
 
 [Collection(EngineCollection.Name)]
+[Trait("podman-ci", "yes")]
 public class BuildTests(EngineFixture fixture)
 {
     private const string TwoDimgsAndAnArtifact = """

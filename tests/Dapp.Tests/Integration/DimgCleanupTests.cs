@@ -350,7 +350,7 @@ public class DimgCleanupTests
         // A stage of another cache version (an older dapp's), of another project: only it goes with --improper-cache-version-stages.
         var container = (await DockerCli.RunAsync("-H", host.Host, "create", EngineFixture.BaseImage, "true")).Stdout.Trim();
         var oldStage = "dimgstage-older-project:" + new string('0', 64);
-        Assert.Equal(0, (await DockerCli.RunAsync("-H", host.Host, "commit", "--change", "LABEL dapp=older-project dapp-cache-version=0", container, oldStage)).ExitCode);
+        Assert.Equal(0, (await DockerCli.CommitAsync(host.Host, "--change", "LABEL dapp=older-project", "--change", "LABEL dapp-cache-version=0", container, oldStage)).ExitCode);
         await DockerCli.RunAsync("-H", host.Host, "rm", container);
         // The ansible builder's toolchain on this host (its image and its volume's container) goes with --all too.
         await using (var ansible = new TestProject("dimg: app\nfrom: dapp-examples/busybox:1.35\nansible:\n  install:\n  - raw: echo x > /x\n"))

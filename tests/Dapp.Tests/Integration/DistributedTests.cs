@@ -12,6 +12,7 @@ namespace Dapp.Tests.Integration;
 /// the other hosts are fresh engines started for the test, without even the base image.
 /// </summary>
 [Collection(EngineCollection.Name)]
+[Trait("podman-ci", "yes")]
 public class DistributedTests
 {
     private readonly string _marker = Guid.NewGuid().ToString("N")[..12];

@@ -26,6 +26,25 @@ public static class DockerCli
     public static Task<CliResult> RunAsync(params string[] args) =>
         Tool.RunAsync(Executables.Find("docker") ?? throw new InvalidOperationException("docker CLI not on PATH"), args);
 
+    /// <summary>
+    /// <c>docker [-H HOST] commit ARGS</c>; on Podman, <c>podman --remote commit</c>: the docker CLI's commit fails
+    /// there (its compat API answers <c>Decode(): EOF</c> to the CLI's request, docs/compatibility.md).
+    /// </summary>
+    public static async Task<CliResult> CommitAsync(string? host, params string[] args)
+    {
+        string[] on = host is null ? [] : ["-H", host];
+        if (!await IsPodmanAsync(host)) return await RunAsync([.. on, "commit", .. args]);
+        var url = host ?? System.Environment.GetEnvironmentVariable("DOCKER_HOST")!;
+        return await Tool.RunAsync(Executables.Find("podman") ?? throw new InvalidOperationException("podman not on PATH"), ["--remote", "--url", url, "commit", "--format", "docker", .. args]);
+    }
+
+    /// <summary>Whether the engine (DOCKER_HOST when <paramref name="host"/> is null) is Podman's API service.</summary>
+    public static async Task<bool> IsPodmanAsync(string? host)
+    {
+        string[] on = host is null ? [] : ["-H", host];
+        return (await RunAsync([.. on, "version", "--format", "{{range .Server.Components}}{{.Name}};{{end}}"])).Stdout.Contains("Podman", StringComparison.Ordinal);
+    }
+
     /// <summary>Output of a shell command in a throwaway container of the image.</summary>
     public static async Task<string> ShellAsync(string image, string script)
     {

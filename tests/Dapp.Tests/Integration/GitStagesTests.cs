@@ -196,8 +196,12 @@ public class GitStagesTests
 
         var (parent, createdBy, layers) = await ArchiveImageAsync(test);
         var (_, _, fromLayers) = await ArchiveImageAsync(test, "from");
-        Assert.Equal("", parent);
-        Assert.Equal("dapp: app: stage g_a_archive", createdBy);
+        // On Podman, whose load wants every layer's file, the stage is built in a container (docs/compatibility.md): a parent, the same files.
+        if (!await DockerCli.IsPodmanAsync(null))
+        {
+            Assert.Equal("", parent);
+            Assert.Equal("dapp: app: stage g_a_archive", createdBy);
+        }
         Assert.Equal(fromLayers + 1, layers);
         using (var project = await test.LoadAsync())
         {

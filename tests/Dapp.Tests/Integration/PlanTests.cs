@@ -208,7 +208,7 @@ public class PlanTests : IAsyncLifetime
             // The same name re-tagged to another image: nothing rebuilds, and the from line says both images.
             var was = (await DockerCli.RunAsync("image", "inspect", "--format", "{{.Id}}", other)).Stdout.Trim();
             var container = (await DockerCli.RunAsync("create", other, "true")).Stdout.Trim();
-            Assert.Equal(0, (await DockerCli.RunAsync("commit", container, other)).ExitCode);
+            Assert.Equal(0, (await DockerCli.CommitAsync(null, container, other)).ExitCode);
             await DockerCli.RunAsync("rm", container);
             var now = (await DockerCli.RunAsync("image", "inspect", "--format", "{{.Id}}", other)).Stdout.Trim();
             Assert.NotEqual(was, now);

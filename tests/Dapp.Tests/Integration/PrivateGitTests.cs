@@ -161,7 +161,7 @@ public class PrivateGitTests
         try
         {
             Assert.Equal(0, (await DockerCli.RunAsync("cp", tree + "/.", container + ":/")).ExitCode);
-            Assert.Equal(0, (await DockerCli.RunAsync("commit", container, image)).ExitCode);
+            Assert.Equal(0, (await DockerCli.CommitAsync(null, container, image)).ExitCode);
         }
         finally
         {

@@ -66,6 +66,7 @@ public class ArchiveLayerTests
         {
             Env = written.Env, Cmd = written.Cmd, Entrypoint = null, WorkingDir = written.WorkingDir, User = written.User,
             Labels = new Dictionary<string, string>(written.Labels),
+            ExposedPorts = new Dictionary<string, EmptyStruct>(written.ExposedPorts!), Volumes = new Dictionary<string, EmptyStruct>(written.Volumes!),
         };
         change?.Invoke(config);
         return new ImageInspectResponse { Config = config, RootFS = new RootFS { Layers = layers ?? ["sha256:aa", "sha256:cc"] } };
@@ -75,14 +76,15 @@ public class ArchiveLayerTests
     public void An_engine_that_loads_the_image_otherwise_than_written_is_caught()
     {
         string[] layers = ["sha256:aa", "sha256:cc"];
-        Assert.Null(ArchiveLayer.Mismatch(Loaded(), layers, Config()));
-        Assert.Equal("no image under the config's digest", ArchiveLayer.Mismatch(null, layers, Config()));
-        Assert.Equal("other layers", ArchiveLayer.Mismatch(Loaded(layers: ["sha256:aa"]), layers, Config()));
-        Assert.Equal("label dapp-stage-signature missing or changed", ArchiveLayer.Mismatch(Loaded(c => c.Labels!.Remove("dapp-stage-signature")), layers, Config()));
-        Assert.Equal("label dapp-stage missing or changed", ArchiveLayer.Mismatch(Loaded(c => c.Labels!["dapp-stage"] = "x"), layers, Config()));
-        Assert.Equal("another environment", ArchiveLayer.Mismatch(Loaded(c => c.Env = [.. c.Env!, "container=podman"]), layers, Config()));
-        Assert.Equal("another entrypoint or command", ArchiveLayer.Mismatch(Loaded(c => c.Cmd = null), layers, Config()));
-        Assert.Equal("another working directory or user", ArchiveLayer.Mismatch(Loaded(c => c.User = ""), layers, Config()));
+        Assert.Null(ImageConfigCheck.Mismatch(Loaded(), layers, Config()));
+        Assert.Equal("no image under the config's digest", ImageConfigCheck.Mismatch(null, layers, Config()));
+        Assert.Equal("other layers", ImageConfigCheck.Mismatch(Loaded(layers: ["sha256:aa"]), layers, Config()));
+        Assert.Equal("label dapp-stage-signature missing or changed", ImageConfigCheck.Mismatch(Loaded(c => c.Labels!.Remove("dapp-stage-signature")), layers, Config()));
+        Assert.Equal("label dapp-stage missing or changed", ImageConfigCheck.Mismatch(Loaded(c => c.Labels!["dapp-stage"] = "x"), layers, Config()));
+        Assert.Equal("another environment", ImageConfigCheck.Mismatch(Loaded(c => c.Env = [.. c.Env!, "container=podman"]), layers, Config()));
+        Assert.Equal("another entrypoint or command", ImageConfigCheck.Mismatch(Loaded(c => c.Cmd = null), layers, Config()));
+        Assert.Equal("another working directory or user", ImageConfigCheck.Mismatch(Loaded(c => c.User = ""), layers, Config()));
+        Assert.Equal("other ports or volumes", ImageConfigCheck.Mismatch(Loaded(c => c.Volumes = null), layers, Config()));
     }
 }
 

@@ -102,6 +102,8 @@ public class EngineTransferErrorTests
     [Theory]
     [InlineData("pull x: error parsing HTTP 429 response body: unexpected end of JSON input: \"\"", true)]
     [InlineData("push x: received unexpected HTTP status: 503 Service Unavailable", true)]
+    // Podman words it so: "trying to reuse blob … at destination: failed to read from destination repository …: 503 (Service Unavailable)".
+    [InlineData("push x: trying to reuse blob sha256:c0 at destination: failed to read from destination repository f/app: 503 (Service Unavailable)", true)]
     [InlineData("pull x: toomanyrequests: You have reached your pull rate limit", true)]
     [InlineData("pull x: Get \"http://127.0.0.1:5012/v2/\": dial tcp 127.0.0.1:5012: connect: connection refused", true)]
     [InlineData("push x: read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", true)]
@@ -113,6 +115,15 @@ public class EngineTransferErrorTests
     [InlineData("push 127.0.0.1:5000/a:dimgstage-1500: An image does not exist locally with the tag: 127.0.0.1:5000/a", false)]
     public void Engine_messages_are_told_transient_or_not(string message, bool transient) =>
         Assert.Equal(transient, new EngineTransferException(message).IsTransient);
+
+    [Fact]
+    public void A_manifest_Podman_cannot_read_is_told_apart_from_other_permanent_failures()
+    {
+        var podman = new EngineTransferException("pull r@sha256:19: parsing image configuration: unsupported image-specific operation on artifact with type \"application/vnd.docker.container.image.v1+json\"");
+        Assert.True(podman.IsUnreadableManifest);
+        Assert.False(podman.IsTransient);
+        Assert.False(new EngineTransferException("pull x: manifest unknown: manifest unknown").IsUnreadableManifest);
+    }
 
     [Theory]
     [InlineData("push x: An image does not exist locally with the tag: x")]

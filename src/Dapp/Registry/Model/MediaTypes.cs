@@ -25,4 +25,23 @@ internal static class MediaTypes
         Accepted.Contains(mediaType) || mediaType is DockerManifestV1 or "application/vnd.docker.distribution.manifest.v1+json" or "application/json";
 
     public static bool IsIndex(string? mediaType) => mediaType is not null && Indexes.Contains(mediaType);
+
+    /// <summary>The config and layer types of Docker's schema 2 and their OCI equivalents: the same bytes.</summary>
+    private static readonly (string Docker, string Oci)[] Equivalents =
+    [
+        (DockerConfig, OciConfig),
+        (DockerLayer, OciLayer),
+        ("application/vnd.docker.image.rootfs.diff.tar", "application/vnd.oci.image.layer.v1.tar"),
+        ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"),
+    ];
+
+    /// <summary>
+    /// A config's or layer's type as an OCI manifest must name it. A manifest of one family naming blobs of the other
+    /// is read by Docker but refused by containers/image (Podman, Buildah, Skopeo: "unsupported image-specific
+    /// operation on artifact"), so a manifest changed from one family to the other changes its blobs' types too.
+    /// </summary>
+    public static string AsOci(string mediaType) => Equivalents.FirstOrDefault(e => e.Docker == mediaType).Oci ?? mediaType;
+
+    /// <summary>The Docker schema 2 type of a config or layer (<see cref="AsOci"/> undone).</summary>
+    public static string AsDocker(string mediaType) => Equivalents.FirstOrDefault(e => e.Oci == mediaType).Docker ?? mediaType;
 }

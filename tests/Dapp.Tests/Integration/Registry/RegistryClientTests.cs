@@ -55,7 +55,7 @@ public class RegistryClientTests
         Assert.Equal(0, (await DockerCli.RunAsync("run", "--name", container, "--network=none", EngineFixture.BaseImage, "sh", "-c", "echo changed > /changed")).ExitCode);
         try
         {
-            Assert.Equal(0, (await DockerCli.RunAsync("commit", "--change", "LABEL stage=pushed-by-docker", container, name)).ExitCode);
+            Assert.Equal(0, (await DockerCli.CommitAsync(null, "--change", "LABEL stage=pushed-by-docker", container, name)).ExitCode);
             var push = await DockerCli.RunAsync("push", name);
             Assert.True(push.ExitCode == 0, push.Stderr);
         }
