@@ -165,7 +165,9 @@ internal sealed class DockerEngine : IDockerEngine
     /// <summary>The IDs of the image and of its ancestors this engine has (committed or pulled whole), nearest first.</summary>
     public async Task<IReadOnlyList<string>> AncestorIdsAsync(string name, CancellationToken ct) =>
         (await Call($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct)))
-            .Select(h => h.ID).Where(id => id is { Length: > 0 } && id != "<missing>").ToList();
+            .Select(h => h.ID).Where(id => id is { Length: > 0 } && id != "<missing>")
+            // Podman's history names images without the algorithm.
+            .Select(id => id.Length == 64 && !id.Contains(':') ? "sha256:" + id : id).ToList();
 
     /// <summary>
     /// Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.
@@ -243,6 +245,11 @@ internal sealed class DockerEngine : IDockerEngine
     public async Task ImportAsync(Stream tar, string target, IList<string> changes, CancellationToken ct)
     {
         var (repository, tag) = SplitTag(target);
+        if (await PodmanAsync() is { } podman)
+        {
+            await podman.ImportAsync(tar, $"{PodmanSpecs.Qualified(repository)}:{tag}", changes, $"import {target}", ct);
+            return;
+        }
         string? error = null;
         var progress = new SyncProgress<JSONMessage>(m => error ??= m.Error?.Message);
         await Call($"import {target}", () => _client.Images.CreateImageAsync(
@@ -336,7 +343,9 @@ internal sealed class DockerEngine : IDockerEngine
         }
         var spec = PodmanSpecs.CreateSpec(parameters, imageEnv, volumes);
         if (image?.ID is { Length: > 0 } id) spec["image"] = id;
-        return await podman.CreateContainerAsync(spec, what);
+        var created = await podman.CreateContainerAsync(spec, what);
+        if (parameters.Volumes is { Count: > 0 }) await podman.FillVolumesAsync(created, $"{what}: fill its volumes", CancellationToken.None);
+        return created;
     }
 
     public Task StartContainerAsync(string id, CancellationToken ct) =>
@@ -348,8 +357,22 @@ internal sealed class DockerEngine : IDockerEngine
     /// <summary>Follows a container's stdout and stderr until it exits, line by line.</summary>
     public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct)
     {
-        using var stream = await Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
-            new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, ct));
+        Task<MultiplexedStream> Logs(bool follow) => Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
+            new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true }, ct));
+        MultiplexedStream stream;
+        var podman = await PodmanAsync() is not null;
+        try
+        {
+            stream = await Logs(follow: true);
+        }
+        catch (DappException e) when (podman && e.Message.Contains("no such process", StringComparison.Ordinal))
+        {
+            // Rootless Podman (4.3.1) can refuse to follow a container that is exiting ("read /proc/PID/cgroup: no such
+            // process"): nothing was read yet, so its whole output is read once it has exited.
+            await WaitContainerAsync(id, ct);
+            stream = await Logs(follow: false);
+        }
+        using var _ = stream;
         var buffer = new byte[16 * 1024];
         var decoder = new LineSplitter(onLine);
         while (true)

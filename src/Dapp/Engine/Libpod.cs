@@ -75,6 +75,36 @@ internal sealed class Libpod : IDisposable
     }
 
     /// <summary>
+    /// Fills a container's new volumes with the image's files there, as Docker does at create: Podman copies them when it
+    /// first mounts the volume, which initialising the container does. A container made only to hold volumes has a
+    /// command that does not exist (it is never started): the runtime then refuses to initialise it, after the copy
+    /// (measured with 4.3.1), and that refusal is what is expected here.
+    /// </summary>
+    public async Task FillVolumesAsync(string container, string what, CancellationToken ct)
+    {
+        try
+        {
+            await SendAsync(HttpMethod.Post, $"{Version}/libpod/containers/{Uri.EscapeDataString(container)}/init", null, what, ct);
+        }
+        catch (DappException e) when (e is not EngineNotFoundException && e.Message.Contains("command that was not found", StringComparison.Ordinal))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Makes an image of one layer from a file system tar (docker import) named <paramref name="reference"/>: the compat
+    /// API's import leaves the image without the name asked for (measured with 4.3.1).
+    /// </summary>
+    public async Task ImportAsync(Stream tar, string reference, IList<string> changes, string what, CancellationToken ct)
+    {
+        var query = new StringBuilder($"{Version}/libpod/images/import?reference={Uri.EscapeDataString(reference)}");
+        foreach (var change in changes) query.Append("&changes=").Append(Uri.EscapeDataString(change));
+        using var content = new StreamContent(tar);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-tar");
+        IdOf(await SendAsync(HttpMethod.Post, query.ToString(), content, what, ct), what);
+    }
+
+    /// <summary>
     /// Removes a container and its anonymous volumes, running or not, at once: the compat API's forced removal stops a
     /// running container with SIGTERM and waits its stop timeout (10 s) before it kills, where Docker kills at once.
     /// </summary>

@@ -89,6 +89,8 @@ public class AnsibleTests : IAsyncLifetime
         var image = await ImageAsync(test);
         const string mountPoint = ".dapp/deps/ansible/";
         var added = (await FilesAsync(image)).Except(await FilesAsync(Busybox)).Order().ToList();
+        // Podman's commit keeps the mount points it made in the container (docs/compatibility.md): the one difference.
+        if (await DockerCli.IsPodmanAsync(null)) added = added.Except(DockerCli.PodmanMountPoints).ToList();
         Assert.Equal([
             ".dapp/", ".dapp/deps/", mountPoint, // the toolchain's mount point, empty (as with dapp)
             "app/", "app/app.conf", "app/hello", "app/packed.txt", "app/raw", "app/unsafe", "app/where", "app/who",

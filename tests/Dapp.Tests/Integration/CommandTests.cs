@@ -237,7 +237,10 @@ public class CommandTests(EngineFixture fixture)
             pulledLayers.AddRange((await LayersAsync(stage.GetProperty("signature").GetString()!)).Skip(1));
         var expectedPulled = pulledLayers.DistinctBy(l => l.Digest).Sum(l => l.Size);
         Assert.True(expectedPulled > 0);
-        Assert.Equal(expectedPulled, pullSummary.GetProperty("bytes").GetInt64());
+        // Podman commits an unchanged container as an empty layer (a 32-byte gzip), the same one every time: the engine
+        // may have it already, and then does not move it.
+        var emptyLayers = pulledLayers.DistinctBy(l => l.Digest).Where(l => l.Size <= 32).Sum(l => l.Size);
+        Assert.InRange(pullSummary.GetProperty("bytes").GetInt64(), expectedPulled - emptyLayers, expectedPulled);
         var pushedBytes = pushSummary.GetProperty("bytes").GetInt64();
         var pushedStages = pushed.Where(l => l.GetProperty("type").GetString() == "stage" && l.GetProperty("state").GetString() == "PUSH")
             .Select(l => l.GetProperty("signature").GetString()!).Distinct().ToList();

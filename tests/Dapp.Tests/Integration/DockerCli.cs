@@ -38,6 +38,10 @@ public static class DockerCli
         return await Tool.RunAsync(Executables.Find("podman") ?? throw new InvalidOperationException("podman not on PATH"), ["--remote", "--url", url, "commit", "--format", "docker", .. args]);
     }
 
+    /// <summary>What Podman's commit of a container that ran adds where the base image lacks it: the container's mount points, empty.</summary>
+    public static readonly string[] PodmanMountPoints =
+        ["dev/", "proc/", "sys/", "run/", "run/.containerenv", "etc/hostname", "etc/hosts", "etc/mtab", "etc/resolv.conf"];
+
     /// <summary>Whether the engine (DOCKER_HOST when <paramref name="host"/> is null) is Podman's API service.</summary>
     public static async Task<bool> IsPodmanAsync(string? host)
     {
