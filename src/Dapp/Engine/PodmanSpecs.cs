@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Docker.DotNet.Models;
 
@@ -43,9 +42,9 @@ internal static class PodmanSpecs
         foreach (var bind in p.HostConfig?.Binds ?? [])
         {
             var (source, destination, readOnly) = ParseBind(bind);
-            mounts.Add(Bind(source, destination, readOnly));
+            mounts.Add((JsonNode)Bind(source, destination, readOnly));
         }
-        foreach (var volume in volumesFrom) mounts.Add(Bind(volume.Source, volume.Destination, volume.ReadOnly));
+        foreach (var volume in volumesFrom) mounts.Add((JsonNode)Bind(volume.Source, volume.Destination, volume.ReadOnly));
         if (mounts.Count > 0) spec["mounts"] = mounts;
         if (p.Volumes is { Count: > 0 } volumes)
             spec["volumes"] = new JsonArray(volumes.Keys.Select(dest => (JsonNode)new JsonObject { ["Name"] = "", ["Dest"] = dest }).ToArray());
@@ -109,8 +108,8 @@ internal static class PodmanSpecs
     {
         var changes = new List<string>
         {
-            "ENTRYPOINT " + JsonSerializer.Serialize(config.Entrypoint ?? []),
-            "CMD " + JsonSerializer.Serialize(config.Cmd ?? []),
+            "ENTRYPOINT " + Strings(config.Entrypoint ?? []).ToJsonString(),
+            "CMD " + Strings(config.Cmd ?? []).ToJsonString(),
         };
         foreach (var entry in config.Env ?? [])
         {
@@ -122,7 +121,7 @@ internal static class PodmanSpecs
         if (!string.IsNullOrEmpty(config.User)) changes.Add("USER " + config.User);
         if (!string.IsNullOrEmpty(config.WorkingDir)) changes.Add("WORKDIR " + config.WorkingDir);
         foreach (var port in (config.ExposedPorts?.Keys ?? []).Order(StringComparer.Ordinal)) changes.Add("EXPOSE " + port);
-        foreach (var volume in (config.Volumes?.Keys ?? []).Order(StringComparer.Ordinal)) changes.Add("VOLUME " + JsonSerializer.Serialize(new[] { volume }));
+        foreach (var volume in (config.Volumes?.Keys ?? []).Order(StringComparer.Ordinal)) changes.Add("VOLUME " + Strings([volume]).ToJsonString());
         foreach (var trigger in config.OnBuild ?? []) changes.Add("ONBUILD " + trigger);
         if (!string.IsNullOrEmpty(config.StopSignal)) changes.Add("STOPSIGNAL " + config.StopSignal);
         return changes;
