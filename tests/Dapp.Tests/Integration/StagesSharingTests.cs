@@ -7,7 +7,6 @@ namespace Dapp.Tests.Integration;
 
 /// <summary>The seed's workflow on two real engines (hosts A and B) and the real registry.</summary>
 [Collection(EngineCollection.Name)]
-[Trait("podman-ci", "yes")]
 public class StagesSharingTests : IAsyncLifetime
 {
     private readonly string _marker = Guid.NewGuid().ToString("N")[..12];
