@@ -372,7 +372,49 @@ internal sealed class DockerEngine : IDockerEngine
             await WaitContainerAsync(id, ct);
             stream = await Logs(follow: false);
         }
-        using var _ = stream;
+        var given = 0;
+        using (stream)
+        {
+            // Podman's follow may stay open after the container has exited (a build hung so): once the container has
+            // exited, the stream gets a few seconds to end, then the rest of the output is read without follow.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var exited = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            if (podman)
+                _ = WaitContainerAsync(id, exited.Token).ContinueWith(wait =>
+                {
+                    try
+                    {
+                        if (wait.IsCompletedSuccessfully) ended.CancelAfter(PodmanFollowGrace);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // the output had ended first
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            try
+            {
+                await ReadLinesAsync(stream, line => { given++; onLine(line); }, ended.Token);
+                exited.Cancel();
+                return;
+            }
+            catch (OperationCanceledException) when (podman && !ct.IsCancellationRequested)
+            {
+            }
+        }
+        var skipped = 0;
+        using var rest = await Logs(follow: false);
+        await ReadLinesAsync(rest, line =>
+        {
+            if (skipped < given) skipped++;
+            else onLine(line);
+        }, ct);
+    }
+
+    /// <summary>How long Podman's follow of a container's output may stay open after the container has exited.</summary>
+    private static readonly TimeSpan PodmanFollowGrace = TimeSpan.FromSeconds(5);
+
+    private static async Task ReadLinesAsync(MultiplexedStream stream, Action<string> onLine, CancellationToken ct)
+    {
         var buffer = new byte[16 * 1024];
         var decoder = new LineSplitter(onLine);
         while (true)
