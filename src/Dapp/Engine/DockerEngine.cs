@@ -153,7 +153,7 @@ internal sealed class DockerEngine : IDockerEngine
         try
         {
             var image = await Call($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct));
-            if (await PodmanAsync() is not null && image.RepoTags is { } tags) image.RepoTags = tags.Select(PodmanSpecs.Familiar).ToList();
+            if (await PodmanAsync() is not null && image.RepoTags is { } tags) image.RepoTags = PodmanSpecs.Familiar(tags);
             return image;
         }
         catch (EngineNotFoundException)
@@ -167,7 +167,7 @@ internal sealed class DockerEngine : IDockerEngine
         (await Call($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct)))
             .Select(h => h.ID).Where(id => id is { Length: > 0 } && id != "<missing>")
             // Podman's history names images without the algorithm.
-            .Select(id => id.Length == 64 && !id.Contains(':') ? "sha256:" + id : id).ToList();
+            .Select(PodmanSpecs.WithAlgorithm).ToList();
 
     /// <summary>
     /// Pulls an image; the engine reports some failures only inside the progress stream, so every message is checked.
@@ -310,7 +310,7 @@ internal sealed class DockerEngine : IDockerEngine
         var images = await Call("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct));
         if (await PodmanAsync() is null) return images;
         foreach (var image in images)
-            if (image.RepoTags is { } tags) image.RepoTags = tags.Select(PodmanSpecs.Familiar).ToList();
+            if (image.RepoTags is { } tags) image.RepoTags = PodmanSpecs.Familiar(tags);
         return images.Where(i => Filters.MatchesLabels(filters, i.Labels)).ToList();
     }
 
@@ -359,7 +359,7 @@ internal sealed class DockerEngine : IDockerEngine
     {
         Task<MultiplexedStream> Logs(bool follow) => Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
             new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true }, ct));
-        MultiplexedStream stream;
+        MultiplexedStream? stream = null;
         var podman = await PodmanAsync() is not null;
         try
         {
@@ -368,13 +368,12 @@ internal sealed class DockerEngine : IDockerEngine
         catch (DappException e) when (podman && e.Message.Contains("no such process", StringComparison.Ordinal))
         {
             // Rootless Podman (4.3.1) can refuse to follow a container that is exiting ("read /proc/PID/cgroup: no such
-            // process"): nothing was read yet, so its whole output is read once it has exited.
-            await WaitContainerAsync(id, ct);
-            stream = await Logs(follow: false);
+            // process"): nothing was read yet; its whole output is read below, once it has exited.
         }
         var given = 0;
-        using (stream)
+        if (stream is not null)
         {
+            using var following = stream;
             // Podman's follow may stay open after the container has exited (a build hung so): once the container has
             // exited, the stream gets a few seconds to end, then the rest of the output is read without follow.
             using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -393,7 +392,7 @@ internal sealed class DockerEngine : IDockerEngine
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             try
             {
-                await ReadLinesAsync(stream, line => { given++; onLine(line); }, ended.Token);
+                await ReadLinesAsync(following, line => { given++; onLine(line); }, ended.Token);
                 exited.Cancel();
                 return;
             }
@@ -401,6 +400,8 @@ internal sealed class DockerEngine : IDockerEngine
             {
             }
         }
+        // The container has exited (at once when the follow timed out after its exit).
+        await WaitContainerAsync(id, ct);
         var skipped = 0;
         using var rest = await Logs(follow: false);
         await ReadLinesAsync(rest, line =>
@@ -444,7 +445,7 @@ internal sealed class DockerEngine : IDockerEngine
             throw new DappException($"commit {target}: the Podman engine at {Shown} made an image with {mismatch} than asked: dapp removed it "
                                     + "(docs/compatibility.md \"Podman\" lists what Podman cannot commit)");
         }
-        return id.StartsWith("sha256:", StringComparison.Ordinal) ? id : "sha256:" + id;
+        return PodmanSpecs.WithAlgorithm(id);
     }
 
     public async Task RemoveContainerAsync(string id, CancellationToken ct)

@@ -139,6 +139,12 @@ internal static class PodmanSpecs
         return slash < 0 ? "docker.io/library/" + repository : "docker.io/" + repository;
     }
 
+    /// <summary>An image's names as Docker shows them (<see cref="Familiar(string)"/>).</summary>
+    public static IList<string> Familiar(IEnumerable<string> names) => names.Select(Familiar).ToList();
+
+    /// <summary>An image ID with its algorithm: Podman's history and commit answer the bare hex digest.</summary>
+    public static string WithAlgorithm(string id) => id.Length == 64 && !id.Contains(':') ? "sha256:" + id : id;
+
     /// <summary>The name as Docker shows it (<see cref="Qualified"/> undone): Podman lists <c>docker.io/library/NAME:TAG</c>.</summary>
     public static string Familiar(string name) =>
         name.StartsWith("docker.io/library/", StringComparison.Ordinal) && name.IndexOf('/', "docker.io/library/".Length) < 0 ? name["docker.io/library/".Length..]
