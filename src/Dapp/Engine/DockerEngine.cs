@@ -351,8 +351,35 @@ internal sealed class DockerEngine : IDockerEngine
     public Task StartContainerAsync(string id, CancellationToken ct) =>
         Call("start container", () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
 
-    public async Task<long> WaitContainerAsync(string id, CancellationToken ct) =>
-        (await Call("wait for container", () => _client.Containers.WaitContainerAsync(id, ct))).StatusCode;
+    public async Task<long> WaitContainerAsync(string id, CancellationToken ct)
+    {
+        if (await PodmanAsync() is not { } podman)
+            return (await Call("wait for container", () => _client.Containers.WaitContainerAsync(id, ct))).StatusCode;
+        // Podman (4.3.1) may leave a wait unanswered after the container has exited (a build that hung in CI still had
+        // three waits open when it was killed): the container's state is also looked at now and then, and an exit
+        // seen there ends the wait.
+        using var settled = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var wait = podman.WaitAsync(id, "wait for container", settled.Token);
+        try
+        {
+            while (true)
+            {
+                var pause = Task.Delay(PodmanExitLook, ct);
+                if (await Task.WhenAny(wait, pause) == wait) return await wait;
+                await pause;
+                var state = (await Call("wait for container: inspect it", () => _client.Containers.InspectContainerAsync(id, ct))).State;
+                if (state is { Running: false, Status: "exited" or "stopped" }) return state.ExitCode;
+            }
+        }
+        finally
+        {
+            await settled.CancelAsync();
+            _ = wait.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>How often a wait for a container on Podman also looks at the container's state.</summary>
+    private static readonly TimeSpan PodmanExitLook = TimeSpan.FromSeconds(2);
 
     /// <summary>Follows a container's stdout and stderr until it exits, line by line.</summary>
     public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct)

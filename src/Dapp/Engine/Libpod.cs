@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -105,6 +106,19 @@ internal sealed class Libpod : IDisposable
     }
 
     /// <summary>
+    /// Waits for a started container to have exited; its exit code. The compat API's wait looks at the container's
+    /// state in a loop without pause (1 ns) for each waiter; this one looks every 250 ms.
+    /// </summary>
+    public async Task<long> WaitAsync(string container, string what, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Post,
+            $"{Version}/libpod/containers/{Uri.EscapeDataString(container)}/wait?condition=stopped&condition=exited&interval=250ms", null, what, ct);
+        return long.TryParse(answer.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code)
+            ? code
+            : throw new DappException($"{what}: Podman answered {answer.Trim()}, not an exit code");
+    }
+
+    /// <summary>
     /// Removes a container and its anonymous volumes, running or not, at once: the compat API's forced removal stops a
     /// running container with SIGTERM and waits its stop timeout (10 s) before it kills, where Docker kills at once.
     /// </summary>
@@ -128,6 +142,7 @@ internal sealed class Libpod : IDisposable
             var body = await response.Content.ReadAsStringAsync(ct);
             if (response.IsSuccessStatusCode) return body;
             var message = MessageOf(body) ?? response.StatusCode.ToString();
+            if (message.Contains("runroot must be set", StringComparison.Ordinal)) message += RunRootHint;
             throw response.StatusCode switch
             {
                 HttpStatusCode.NotFound => new EngineNotFoundException($"{what}: {message}"),
@@ -136,6 +151,13 @@ internal sealed class Libpod : IDisposable
             };
         }
     }
+
+    /// <summary>
+    /// Rootless Podman 4.3's service that made its user namespace itself fails every commit so when the user's
+    /// storage.conf has a [storage] table without runroot and graphroot (the command line does not).
+    /// </summary>
+    private const string RunRootHint =
+        " (Podman's storage.conf for the service's user names no runroot: add runroot and graphroot to its [storage] table, then restart the service; docs/ci.md has an example)";
 
     private static string? MessageOf(string body)
     {

@@ -8,7 +8,9 @@ namespace Dapp.Tests.Integration;
 /// --podman --podman-rootless</c>). The same dappfile gives the same signatures on both, and the stages one built
 /// are used by the other: in distributed mode, and after <c>stages pull</c>.
 /// </summary>
-[Collection(EngineCollection.Name)]
+/// <remarks>Not in the engine collection: it runs beside it (most of its time is waiting), since it uses the first
+/// engine and the Podman services under project names and a repository of its own: the engine tests cannot see it,
+/// nor it them.</remarks>
 public class CrossEngineTests
 {
     private const string Docker = "unix:///var/run/docker.sock";

@@ -30,14 +30,37 @@ public static class DappCli
     public static Task<CliResult> RunAsync(string workDir, IReadOnlyDictionary<string, string>? env, params string[] args) =>
         FinishAsync(Start(workDir, env, args));
 
-    /// <summary>Waits for a started dapp (at most 5 minutes) and disposes of it.</summary>
+    /// <summary>
+    /// Waits for a started dapp (at most 5 minutes) and disposes of it. A dapp still running then is interrupted as a
+    /// user would (SIGINT: it removes its containers), killed 30 s later if need be, and the test fails with what it
+    /// had printed: where it hung.
+    /// </summary>
     public static async Task<CliResult> FinishAsync(Process started)
     {
         using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+            throw new TimeoutException($"dapp {string.Join(' ', process.StartInfo.ArgumentList)} ran for more than 5 minutes; it printed:\n"
+                                       + await stdout + "\n--- stderr ---\n" + await stderr);
+        }
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 

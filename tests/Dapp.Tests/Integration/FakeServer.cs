@@ -19,9 +19,12 @@ public sealed class FakeServer : IAsyncDisposable
     private readonly Task _loop;
     private readonly ConcurrentBag<TcpClient> _held = [];
 
-    private FakeServer(Func<string, byte[]?> answer)
+    private readonly bool _holdAfterAnswer;
+
+    private FakeServer(Func<string, byte[]?> answer, bool holdAfterAnswer = false)
     {
         _answer = answer;
+        _holdAfterAnswer = holdAfterAnswer;
         _listener.Start();
         _loop = Task.Run(() => LoopbackServer.AcceptAsync(_listener, HandleAsync, _stop.Token));
     }
@@ -33,6 +36,17 @@ public sealed class FakeServer : IAsyncDisposable
     /// <summary>Every request gets this status, headers and body.</summary>
     public static FakeServer Http(int status, string contentType, string body, params string[] headers) =>
         new(_ => Answer(status, contentType, Encoding.UTF8.GetBytes(body), headers));
+
+    /// <summary>Each request gets the JSON answer <paramref name="route"/> gives for its request line (status, body), or none at all for null.</summary>
+    public static FakeServer Json(Func<string, (int Status, string Body)?> route) =>
+        new(head => route(head[..head.IndexOf('\r')]) is { } answer ? Answer(answer.Status, "application/json", Encoding.UTF8.GetBytes(answer.Body), []) : null);
+
+    /// <summary>
+    /// Each request gets the answer <paramref name="head"/> gives for its request line; one without <c>Connection: close</c>
+    /// is followed by nothing more, the connection held open (a stream that never ends); none at all for null.
+    /// </summary>
+    public static FakeServer HeadThenSilence(Func<string, string?> head) =>
+        new(request => head(request[..request.IndexOf('\r')]) is { } answer ? Encoding.ASCII.GetBytes(answer) : null, holdAfterAnswer: true);
 
     /// <summary>Every request gets 200 and these bytes (a download).</summary>
     public static FakeServer File(string contentType, byte[] body) => new(_ => Answer(200, contentType, body, []));
@@ -68,6 +82,11 @@ public sealed class FakeServer : IAsyncDisposable
                 return;
             }
             await stream.WriteAsync(answer, _stop.Token);
+            if (_holdAfterAnswer && !Encoding.ASCII.GetString(answer).Contains("\r\nConnection: close\r\n", StringComparison.OrdinalIgnoreCase))
+            {
+                _held.Add(client);
+                return;
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

@@ -14,7 +14,9 @@ namespace Dapp.Tests.Integration;
 /// "Jobs sharing one engine"). Every stage writes random data, so copies built by two jobs differ and a stage built on
 /// another job's copy of its parent shows in its layers.
 /// </summary>
-[Collection(EngineCollection.Name)]
+/// <remarks>Not in the engine collection: it runs beside it (most of its time is waiting), since every job runs on
+/// engines of its own (fresh dockerds) with its own project name and repository: the engine tests cannot see it, nor
+/// it them.</remarks>
 public class SharedEngineTests(ITestOutputHelper output)
 {
     /// <summary>Rounds on real engines (real timing); the algorithm races through many more in fake time (Unit/Simulation).</summary>

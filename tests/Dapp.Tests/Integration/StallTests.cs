@@ -8,7 +8,9 @@ namespace Dapp.Tests.Integration;
 /// command ends within a minute of the stall with exit 1 and a message saying what stalled, whichever path moves the
 /// bytes (the engine's pull and push, dapp's own client). The four commands run at once against one stalling proxy.
 /// </summary>
-[Collection(EngineCollection.Name)]
+/// <remarks>Not in the engine collection: it runs beside it (most of its time is waiting), since it builds on the
+/// first engine under a project name of its own and pulls onto engines of its own (fresh dockerds), through a proxy
+/// of its own: the engine tests cannot see it, nor it them.</remarks>
 public class StallTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
