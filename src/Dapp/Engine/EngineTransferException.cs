@@ -35,7 +35,7 @@ internal sealed partial class EngineTransferException : DappException
     /// <summary>The local name to push was removed (by another dapp process that pushed the same stage): tag it again.</summary>
     public bool IsMissingLocalImage => MissingLocal().IsMatch(Message);
 
-    [GeneratedRegex(@"HTTP (status:? )?(408|429|5\d\d)\b|\b(408|429|5\d\d) \(?(Request Timeout|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|toomanyrequests|too many requests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timeout exceeded|TLS handshake timeout|timed out|temporarily unavailable|server misbehaving|blob unknown to registry|digest invalid",
+    [GeneratedRegex(@"HTTP (status:? )?(408|429|5\d\d)\b|StatusCode: (408|429|5\d\d)\b|\b(408|429|5\d\d) \(?(Request Timeout|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|toomanyrequests|too many requests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timeout exceeded|TLS handshake timeout|timed out|temporarily unavailable|server misbehaving|blob unknown to registry|digest invalid",
         RegexOptions.IgnoreCase)]
     private static partial Regex Transient();
 

@@ -12,7 +12,7 @@ namespace Dapp.Tests.Integration;
 /// Many hosts building one project at once in distributed mode, with nothing but the registry to coordinate them
 /// (docs/distributed.md): every host is a fresh engine of its own, given only the base image.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class ConcurrentHostsTests(ITestOutputHelper output)
 {
     private readonly string _repo = $"127.0.0.1:5000/concurrent/{Guid.NewGuid():N}";

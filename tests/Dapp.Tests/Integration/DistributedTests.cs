@@ -11,7 +11,7 @@ namespace Dapp.Tests.Integration;
 /// Distributed mode (<c>--stages-storage REPO</c>, docs/distributed.md) through the CLI: host A is the default engine,
 /// the other hosts are fresh engines started for the test, without even the base image.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 [Trait("podman-ci", "yes")]
 public class DistributedTests
 {

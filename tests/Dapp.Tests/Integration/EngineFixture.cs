@@ -30,8 +30,24 @@ public sealed class EngineFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// The tests that build on the first engine: they run one after another, beside <see cref="TransferCollection"/> and the
+/// classes that need no shared engine.
+/// </summary>
+/// <remarks>
+/// Every test uses names of its own, so none needs the engine alone; the two collections bound how many tests load the
+/// one engine (and the machine's two cores) at once, which keeps the tests that bound a wait (lock timeouts, Ctrl-C,
+/// stalls) from measuring the machine instead of dapp.
+/// </remarks>
 [CollectionDefinition(Name)]
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>
 {
     public const string Name = "engine";
+}
+
+/// <summary>The tests on the first engine whose work is mostly transfers: pushes, pulls, distributed builds and claims.</summary>
+[CollectionDefinition(Name)]
+public sealed class TransferCollection : ICollectionFixture<EngineFixture>
+{
+    public const string Name = "engine, transfers";
 }

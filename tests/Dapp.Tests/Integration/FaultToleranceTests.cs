@@ -8,7 +8,7 @@ namespace Dapp.Tests.Integration;
 /// answers 503, 429 with Retry-After or 429 without (a 429 only to the first try of a method and path, else a 503), and
 /// every 3rd blob download is cut in the middle.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class FaultToleranceTests : IAsyncLifetime
 {
     public Task InitializeAsync() => SecondEngine.EnsureUpAsync();

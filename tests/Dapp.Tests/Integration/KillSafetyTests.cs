@@ -11,7 +11,7 @@ namespace Dapp.Tests.Integration;
 /// registry) ever names an incomplete or wrong image, the rerun completes the work, and nothing is left behind.
 /// Also: two pulls (and two pushes) of one project at once on one engine, and Ctrl-C on a busy machine.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class KillSafetyTests : IAsyncLifetime
 {
     private readonly string _repo = $"127.0.0.1:5000/kills/{Guid.NewGuid():N}";

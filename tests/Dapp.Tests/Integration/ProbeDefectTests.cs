@@ -197,7 +197,7 @@ public class ProbeDefectTests
 }
 
 /// <summary>Tags dapp reserves in a repository are never written as dimg tags, and a stage tag holding another image is not used.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class ReservedTagsTests
 {
     private static readonly string Dappfile = $"""

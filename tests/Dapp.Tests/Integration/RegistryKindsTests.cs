@@ -11,7 +11,7 @@ namespace Dapp.Tests.Integration;
 /// Registries as they are, not only the reference one: a proxy in front of it answers as Harbor and ECR do when a
 /// tag is immutable, and as GHCR, Docker Hub and Quay do to a DELETE (docs/registries.md).
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class RegistryKindsTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static string Dappfile(string marker) => $"""

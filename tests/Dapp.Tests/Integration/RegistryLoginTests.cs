@@ -7,7 +7,7 @@ namespace Dapp.Tests.Integration;
 /// Credentials as CI jobs have them: a private <c>from</c> image pulled with a Docker config's credentials, and
 /// GitLab's job token for CI_REGISTRY (dapp's autologin); secrets never in any output.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class RegistryLoginTests
 {
     private const string BasePassword = "base-secret-8d1e";

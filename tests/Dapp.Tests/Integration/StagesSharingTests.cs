@@ -6,7 +6,7 @@ using Dapp.Tests.Integration.Registry;
 namespace Dapp.Tests.Integration;
 
 /// <summary>The seed's workflow on two real engines (hosts A and B) and the real registry.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class StagesSharingTests : IAsyncLifetime
 {
     private readonly string _marker = Guid.NewGuid().ToString("N")[..12];

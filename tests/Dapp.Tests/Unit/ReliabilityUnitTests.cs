@@ -104,6 +104,10 @@ public class EngineTransferErrorTests
     [InlineData("push x: received unexpected HTTP status: 503 Service Unavailable", true)]
     // Podman words it so: "trying to reuse blob … at destination: failed to read from destination repository …: 503 (Service Unavailable)".
     [InlineData("push x: trying to reuse blob sha256:c0 at destination: failed to read from destination repository f/app: 503 (Service Unavailable)", true)]
+    // and a refused manifest write so (containers/image's "StatusCode: N, body"):
+    [InlineData("push x: writing manifest: uploading manifest latest to 127.0.0.1:39437/f/app: StatusCode: 429, ", true)]
+    [InlineData("push x: writing manifest: uploading manifest latest to 127.0.0.1:39437/f/app: StatusCode: 502, <html>", true)]
+    [InlineData("push x: writing manifest: uploading manifest latest to 127.0.0.1:39437/f/app: StatusCode: 400, ", false)]
     [InlineData("pull x: toomanyrequests: You have reached your pull rate limit", true)]
     [InlineData("pull x: Get \"http://127.0.0.1:5012/v2/\": dial tcp 127.0.0.1:5012: connect: connection refused", true)]
     [InlineData("push x: read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", true)]

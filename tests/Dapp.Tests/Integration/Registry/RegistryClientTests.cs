@@ -8,7 +8,7 @@ using Dapp.Registry.Remote;
 namespace Dapp.Tests.Integration.Registry;
 
 /// <summary>The client against the real registry on 127.0.0.1:5000 started by scripts/services.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class RegistryClientTests
 {
     public const string Registry = "127.0.0.1:5000";

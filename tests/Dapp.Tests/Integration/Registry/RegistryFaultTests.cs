@@ -8,7 +8,7 @@ using Dapp.Registry.Remote;
 namespace Dapp.Tests.Integration.Registry;
 
 /// <summary>The client through a fault-injecting proxy in front of the real registry on 127.0.0.1:5000.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(TransferCollection.Name)]
 public class RegistryFaultTests
 {
     private static RegistryClientOptions Fast => new()
