@@ -11,7 +11,7 @@ namespace Dapp.Engine;
 /// The Docker engine as dapp needs it (<see cref="IDockerEngine"/>), through Docker.DotNet. Every failure becomes a <see cref="DappException"/> that names what was being
 /// done; "not found" answers become nulls or booleans where callers expect them.
 /// </summary>
-internal sealed class DockerEngine : IDockerEngine
+internal sealed partial class DockerEngine : IDockerEngine
 {
     public const string DefaultEndpoint = "unix:///var/run/docker.sock";
 
@@ -152,7 +152,7 @@ internal sealed class DockerEngine : IDockerEngine
     {
         try
         {
-            var image = await Call($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct));
+            var image = await ImageCallAsync($"inspect image {name}", () => _client.Images.InspectImageAsync(name, ct), ct);
             if (await PodmanAsync() is not null && image.RepoTags is { } tags) image.RepoTags = PodmanSpecs.Familiar(tags);
             return image;
         }
@@ -164,7 +164,7 @@ internal sealed class DockerEngine : IDockerEngine
 
     /// <summary>The IDs of the image and of its ancestors this engine has (committed or pulled whole), nearest first.</summary>
     public async Task<IReadOnlyList<string>> AncestorIdsAsync(string name, CancellationToken ct) =>
-        (await Call($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct)))
+        (await ImageCallAsync($"history of {name}", () => _client.Images.GetImageHistoryAsync(name, ct), ct))
             .Select(h => h.ID).Where(id => id is { Length: > 0 } && id != "<missing>")
             // Podman's history names images without the algorithm.
             .Select(PodmanSpecs.WithAlgorithm).ToList();
@@ -286,8 +286,11 @@ internal sealed class DockerEngine : IDockerEngine
     public Task TagAsync(string source, string target, CancellationToken ct)
     {
         var (repository, tag) = SplitTag(target);
-        return Call($"tag {source} as {target}", () => _client.Images.TagImageAsync(source,
-            new ImageTagParameters { RepositoryName = repository, Tag = tag }, ct));
+        return ImageCallAsync($"tag {source} as {target}", async () =>
+        {
+            await _client.Images.TagImageAsync(source, new ImageTagParameters { RepositoryName = repository, Tag = tag }, ct);
+            return true;
+        }, ct);
     }
 
     /// <summary>Removes an image reference (or image); false when it did not exist.</summary>
@@ -307,7 +310,7 @@ internal sealed class DockerEngine : IDockerEngine
 
     public async Task<IList<ImagesListResponse>> ListImagesAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct)
     {
-        var images = await Call("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct));
+        var images = await ImageCallAsync("list images", () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filters }, ct), ct);
         if (await PodmanAsync() is null) return images;
         foreach (var image in images)
             if (image.RepoTags is { } tags) image.RepoTags = PodmanSpecs.Familiar(tags);
@@ -515,6 +518,34 @@ internal sealed class DockerEngine : IDockerEngine
         var colon = image.LastIndexOf(':');
         return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
+
+    /// <summary>
+    /// A call on images that can be made again (a read, a tag). Podman (4.3) can fail one while another client tags or
+    /// removes an image it meets: it finds the name, then not the image (<c>locating image with ID …: image not known</c>;
+    /// containers/podman issues 17515 and 24800); a build failed so while other jobs on the engine tagged and removed
+    /// their own names of the same base image (every project's from stage). The call is made again, a few times; an
+    /// image that is gone is then not found, as anywhere.
+    /// </summary>
+    private async Task<T> ImageCallAsync<T>(string what, Func<Task<T>> read, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Call(what, read);
+            }
+            catch (DappException e) when (e is not EngineNotFoundException && attempt < PodmanImageRaceAttempts && PodmanImageRace().IsMatch(e.Message))
+            {
+                if (await PodmanAsync() is null) throw;
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), ct);
+            }
+        }
+    }
+
+    private const int PodmanImageRaceAttempts = 5;
+
+    [System.Text.RegularExpressions.GeneratedRegex("(image|layer) not known")]
+    private static partial System.Text.RegularExpressions.Regex PodmanImageRace();
 
     private async Task Call(string what, Func<Task> action) => await Call(what, async () => { await action(); return true; });
 

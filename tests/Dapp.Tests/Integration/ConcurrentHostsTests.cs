@@ -254,20 +254,23 @@ public class ConcurrentHostsTests(ITestOutputHelper output)
             holder.Kill(entireProcessTree: true);
             await DappCli.FinishAsync(holder);
 
-            // The killed process ran on this machine: its claim (which names its process) is taken over at once.
+            // The killed process ran on this machine: its claim (which names its process) is taken over at once. Timed from
+            // the stage before (from): the process's start and first engine and registry calls are the machine's speed
+            // (0.4 s of 1.4 s here alone, 2.1 s in all with the suite beside it), not the claim's.
             var clock = Stopwatch.StartNew();
             var rerun = Start(hosts[1], test, null, "dimg", "bp", "--stages-storage", _repo, _repo);
             var stdout = new List<string>();
-            TimeSpan? building = null;
+            TimeSpan? from = null, building = null;
             while (await rerun.StandardOutput.ReadLineAsync() is { } line)
             {
-                stdout.Add(line);
+                stdout.Add($"{clock.Elapsed.TotalSeconds:0.000} {line}");
+                if (from is null && line.Contains(" from ") && line.EndsWith("[BUILD]")) from = clock.Elapsed;
                 if (building is null && line.Contains("before_install") && line.EndsWith("[BUILD]")) building = clock.Elapsed;
             }
             var taker = await DappCli.FinishAsync(rerun);
             Assert.True(taker.ExitCode == 0, taker.Stderr + string.Join('\n', stdout));
             Assert.DoesNotContain(stdout, l => l.Contains("[WAITING]"));
-            Assert.True(building < TimeSpan.FromSeconds(2), $"the rerun began building before_install after {building?.TotalSeconds:0.0} s");
+            Assert.True(from is not null && building - from < TimeSpan.FromSeconds(2), $"the rerun began building before_install {(building - from)?.TotalSeconds:0.0} s after from:\n{string.Join('\n', stdout)}");
             await AssertConsistentAsync(test, "after the takeover");
         }
         finally

@@ -59,7 +59,11 @@ public class ProbeDefectTests
     public async Task Spools_of_ended_processes_are_listed_by_cleanup_and_swept()
     {
         await using var test = new TestProject(Dappfile);
-        var dir = Path.Combine(Path.GetTempPath(), $"dapp-spools-{Environment.UserName}");
+        // A TMPDIR of the test's own: every dapp process of the user sweeps the spools of ended ones, and other tests run
+        // dapp at the same time.
+        var tmp = Directory.CreateTempSubdirectory("dapp-tmp-").FullName;
+        var env = new Dictionary<string, string> { ["DAPP_HOME"] = test.HomeDir, ["TMPDIR"] = tmp };
+        var dir = Path.Combine(tmp, $"dapp-spools-{Environment.UserName}");
         Directory.CreateDirectory(dir);
         // A process that has ended: its pid, with a start time no running process has.
         using var ended = System.Diagnostics.Process.Start("true")!;
@@ -70,27 +74,27 @@ public class ProbeDefectTests
         File.WriteAllText(mine, "a live process's spool");
         try
         {
-            var dry = await DappCli.RunAsync(test, "dimg", "cleanup", "--dry-run");
+            var dry = await DappCli.RunAsync(test.Dir, env, "dimg", "cleanup", "--dry-run", "--name", test.Name);
             Assert.True(dry.ExitCode == 0, dry.Stderr);
             Assert.Contains($"would remove leftover spool {spool}: left by dapp process {ended.Id}, which has ended", dry.Stdout);
             Assert.True(File.Exists(spool));
-            var build = await DappCli.RunAsync(test, "dimg", "build");
+            var build = await DappCli.RunAsync(test.Dir, env, "dimg", "build", "--name", test.Name);
             Assert.True(build.ExitCode == 0, build.Stderr);
             Assert.False(File.Exists(spool), "the build swept the spool of the ended process");
             Assert.True(File.Exists(mine), "a live process's spool is left alone");
             // A spool is the user's alone: 0600 in a 0700 dir (made private again if someone opened it up).
-            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+            Directory.CreateDirectory(TempSpool.Directory);
+            File.SetUnixFileMode(TempSpool.Directory, (UnixFileMode)0b111_101_101);
             await using (var made = TempSpool.Create("probe"))
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(made.Name));
-                Assert.StartsWith($"{dir}/probe.{Environment.ProcessId}.", made.Name);
+                Assert.StartsWith($"{TempSpool.Directory}/probe.{Environment.ProcessId}.", made.Name);
             }
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(TempSpool.Directory));
         }
         finally
         {
-            File.Delete(spool);
-            File.Delete(mine);
+            Directory.Delete(tmp, recursive: true);
         }
     }
 
