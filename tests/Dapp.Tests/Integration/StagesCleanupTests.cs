@@ -58,20 +58,21 @@ public class StagesCleanupTests
     {
         await using var test = new TestProject(SharedDappfiles.ApiWebAndBuilder(_marker, "setup-grace"));
         await test.BuildAsync();
-        // Built 8 s before the push: older than the grace period by the build's clock, just pushed by the registry's.
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Built 18 s before the push: older than the grace period (15 s) by the build's clock, just pushed by the
+        // registry's. (With 5 s, the push and the cleanup took longer than the grace period beside the rest of the suite.)
+        await Task.Delay(TimeSpan.FromSeconds(18));
         var push = await DappCli.RunAsync(test, "dimg", "stages", "push", _repo);
         Assert.True(push.ExitCode == 0, push.Stderr);
         var pushed = await StageTags.ListAsync(_repo);
         Assert.NotEmpty(pushed);
         // No dimg tag is built on them: only the grace period keeps them.
-        var cleanup = await DappCli.RunAsync(test, "dimg", "stages", "cleanup", "repo", "--improper-repo-cache", "--keep-younger-than", "5s", _repo);
+        var cleanup = await DappCli.RunAsync(test, "dimg", "stages", "cleanup", "repo", "--improper-repo-cache", "--keep-younger-than", "15s", _repo);
         Assert.True(cleanup.ExitCode == 0, cleanup.Stderr);
         Assert.Equal(pushed.Order(), (await StageTags.ListAsync(_repo)).Order());
-        Assert.Equal(pushed.Count, cleanup.StdoutLines.Count(l => l.StartsWith("keep ") && l.Contains("younger than 5 s")));
+        Assert.Equal(pushed.Count, cleanup.StdoutLines.Count(l => l.StartsWith("keep ") && l.Contains("younger than 15 s")));
         // Once older than that since the push, they go.
-        await Task.Delay(TimeSpan.FromSeconds(6));
-        var later = await DappCli.RunAsync(test, "dimg", "stages", "cleanup", "repo", "--improper-repo-cache", "--keep-younger-than", "5s", _repo);
+        await Task.Delay(TimeSpan.FromSeconds(16));
+        var later = await DappCli.RunAsync(test, "dimg", "stages", "cleanup", "repo", "--improper-repo-cache", "--keep-younger-than", "15s", _repo);
         Assert.True(later.ExitCode == 0, later.Stderr);
         Assert.Empty(await StageTags.ListAsync(_repo));
     }
