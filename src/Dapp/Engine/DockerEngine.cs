@@ -526,13 +526,13 @@ internal sealed partial class DockerEngine : IDockerEngine
     /// their own names of the same base image (every project's from stage). The call is made again, a few times; an
     /// image that is gone is then not found, as anywhere.
     /// </summary>
-    private async Task<T> ImageCallAsync<T>(string what, Func<Task<T>> read, CancellationToken ct)
+    private async Task<T> ImageCallAsync<T>(string what, Func<Task<T>> call, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await Call(what, read);
+                return await Call(what, call);
             }
             catch (DappException e) when (e is not EngineNotFoundException && attempt < PodmanImageRaceAttempts && PodmanImageRace().IsMatch(e.Message))
             {

@@ -9,9 +9,6 @@ namespace Dapp.Tests.Unit;
 /// </summary>
 public class LogFollowTests
 {
-    private const string DockerVersion = """{"Version":"24.0.7","ApiVersion":"1.43"}""";
-    private const string PodmanVersion = """{"Version":"4.3.1","ApiVersion":"1.41","Components":[{"Name":"Podman Engine","Version":"4.3.1"}]}""";
-
     private static string Json(string body) => $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
 
     /// <summary>A multiplexed frame of stdout carrying <paramref name="text"/>.</summary>
@@ -39,7 +36,7 @@ public class LogFollowTests
     [Fact]
     public async Task On_podman_a_follow_the_engine_keeps_open_ends_after_the_exit_with_the_whole_output()
     {
-        await using var podman = Engine(PodmanVersion, "0");
+        await using var podman = Engine(EngineVersions.Podman, "0");
         using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
         var lines = new List<string>();
 
@@ -55,7 +52,7 @@ public class LogFollowTests
     [Fact]
     public async Task A_cancelled_follow_of_a_silent_stream_ends_at_once()
     {
-        await using var docker = Engine(DockerVersion, "0");
+        await using var docker = Engine(EngineVersions.Docker, "0");
         using var engine = DockerEngine.Connect($"tcp://{docker.Host}", _ => null);
         var lines = new List<string>();
         using var cancel = new CancellationTokenSource();

@@ -9,8 +9,6 @@ namespace Dapp.Tests.Unit;
 /// </summary>
 public class PodmanWaitTests
 {
-    private const string Version = """{"Version":"4.3.1","ApiVersion":"1.41","Components":[{"Name":"Podman Engine","Version":"4.3.1"}]}""";
-
     private static string Inspect(string status, bool running, int exitCode) =>
         $$$"""{"Id":"c1","State":{"Status":"{{{status}}}","Running":{{{(running ? "true" : "false")}}},"ExitCode":{{{exitCode}}}}}""";
 
@@ -20,7 +18,7 @@ public class PodmanWaitTests
         var looks = 0;
         await using var podman = FakeServer.Json(line => line switch
         {
-            _ when line.Contains("/version ") => (200, Version),
+            _ when line.Contains("/version ") => (200, EngineVersions.Podman),
             _ when line.Contains("/libpod/containers/c1/wait?condition=stopped&condition=exited") => null,
             // Running at the first look, exited with code 7 from the second on.
             _ when line.Contains("/containers/c1/json") => (200, Interlocked.Increment(ref looks) == 1 ? Inspect("running", true, 0) : Inspect("exited", false, 7)),
@@ -38,7 +36,7 @@ public class PodmanWaitTests
     {
         await using var podman = FakeServer.Json(line => line switch
         {
-            _ when line.Contains("/version ") => (200, Version),
+            _ when line.Contains("/version ") => (200, EngineVersions.Podman),
             _ when line.Contains("/libpod/containers/c1/wait?") => (200, "3\n"),
             _ => (404, """{"message":"unexpected"}"""),
         });
