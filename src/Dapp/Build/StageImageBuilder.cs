@@ -194,7 +194,7 @@ internal sealed class StageImageBuilder(IDockerEngine engine, LocalStagesStorage
         var name = conveyor.Image.DisplayName;
         // ansible-playbook's own errors (a task it cannot read) start with "ERROR! " and go on for a few lines.
         var ansibleError = new StringBuilder();
-        await engine.FollowLogsAsync(containerId, line =>
+        await engine.FollowLogsAsync(containerId, exit, line =>
         {
             if (ansibleTasks is not null && (ansibleError.Length > 0 || line.StartsWith("ERROR! ", StringComparison.Ordinal)) && ansibleError.Length < 4096)
                 ansibleError.Append(line).Append('\n');

@@ -103,7 +103,7 @@ public sealed class DappProject : IDisposable
         await new Leftovers(Engine, Stages).RemoveAsync(reporter, all: false, dryRun: false, ct, scope);
     }
 
-    /// <summary>Checks once that the engine answers and is one dapp supports (not Podman yet: <see cref="Engine.EngineProduct"/>).</summary>
+    /// <summary>Checks once that the engine answers, and which one it is (<see cref="Engine.EngineProduct"/>).</summary>
     public async Task EnsureEngineAsync(CancellationToken ct)
     {
         if (_engineReady) return;

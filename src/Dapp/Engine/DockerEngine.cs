@@ -64,8 +64,8 @@ internal sealed partial class DockerEngine : IDockerEngine
     }
 
     /// <summary>
-    /// Podman's own API when the engine is Podman (<see cref="EngineProduct"/>), else null: asked once, from the
-    /// ping's answer or, for a command that did not ping, from <c>/version</c>. The calls Podman's Docker-compatible
+    /// Podman's own API when the engine is Podman (<see cref="EngineProduct"/>), else null: asked once per engine, by
+    /// the ping (<see cref="PingAsync"/>) or by the first call that needs to know. The calls Podman's Docker-compatible
     /// API gets wrong go there (docs/compatibility.md "Podman"); nothing above this layer knows which engine it is.
     /// </summary>
     private Task<Libpod?> PodmanAsync()
@@ -76,7 +76,7 @@ internal sealed partial class DockerEngine : IDockerEngine
         {
             try
             {
-                return ForProduct(await Call("connect", () => _client.System.GetVersionAsync(CancellationToken.None)));
+                return await IdentifyAsync();
             }
             catch
             {
@@ -86,7 +86,36 @@ internal sealed partial class DockerEngine : IDockerEngine
         }
     }
 
-    private Libpod? ForProduct(VersionResponse version) => EngineProduct.PodmanVersion(version) is null ? null : Libpod.For(_uri, Shown, _tls);
+    /// <summary>
+    /// Checks that a Docker Engine API answers at the endpoint and tells which engine it is: <c>GET /_ping</c>'s headers,
+    /// or over TLS (Docker only: Podman's service has none) <c>/version</c> through Docker.DotNet, which has the
+    /// client certificate.
+    /// </summary>
+    private async Task<Libpod?> IdentifyAsync()
+    {
+        if (_tls)
+        {
+            VersionResponse version;
+            try
+            {
+                version = await Call("connect", () => _client.System.GetVersionAsync(CancellationToken.None));
+            }
+            catch (EngineNotFoundException)
+            {
+                throw new DappException($"{Shown} does not answer as a Docker engine does (GET /version: not found): is DOCKER_HOST right?");
+            }
+            if (string.IsNullOrEmpty(version.APIVersion)) throw NotAnEngine("no API version");
+            return EngineProduct.PodmanVersion(version) is null ? null : Libpod.For(_uri, Shown, _tls);
+        }
+        using var http = EngineHttp.Client(_uri);
+        using var answer = await Call("connect", () => http.GetAsync("_ping", HttpCompletionOption.ResponseHeadersRead, CancellationToken.None));
+        if (answer.StatusCode == HttpStatusCode.NotFound) throw NotAnEngine("GET /_ping: not found");
+        if (!answer.IsSuccessStatusCode) throw new DappException($"The Docker engine at {Shown} answered GET /_ping with {(int)answer.StatusCode} {answer.ReasonPhrase}");
+        if (EngineProduct.ApiVersion(answer.Headers) is null) throw NotAnEngine("no API version");
+        return EngineProduct.PodmanVersion(answer.Headers) is null ? null : Libpod.For(_uri, Shown, _tls);
+    }
+
+    private DappException NotAnEngine(string why) => new($"{Shown} does not answer as a Docker engine does ({why}): is DOCKER_HOST right?");
 
     public async Task<bool> LoadSkipsLayersItHasAsync(CancellationToken ct) => await PodmanAsync() is null;
 
@@ -124,28 +153,17 @@ internal sealed partial class DockerEngine : IDockerEngine
             : (Endpoint != DefaultEndpoint ? $"DOCKER_HOST={Shown} " : "") + "docker ")
         + string.Join(' ', args.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? $"'{a}'" : a));
 
-    /// <summary>Checks that a Docker engine answers at the endpoint (its version), within <see cref="PingTimeout"/>, and is one dapp supports.</summary>
+    /// <summary>Checks that a Docker engine answers at the endpoint within <see cref="PingTimeout"/>, and which one it is (<see cref="IdentifyAsync"/>).</summary>
     public async Task PingAsync(CancellationToken ct)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(PingTimeout);
-        VersionResponse version;
         try
         {
-            version = await Call("connect", () => _client.System.GetVersionAsync(deadline.Token));
+            await PodmanAsync().WaitAsync(PingTimeout, ct);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (TimeoutException)
         {
             throw new DappException($"The Docker engine at {Shown} did not answer within {PingTimeout.TotalSeconds:0} s: is it running, and is DOCKER_HOST right?");
         }
-        catch (EngineNotFoundException)
-        {
-            throw new DappException($"{Shown} does not answer as a Docker engine does (GET /version: not found): is DOCKER_HOST right?");
-        }
-        if (string.IsNullOrEmpty(version.APIVersion))
-            throw new DappException($"{Shown} does not answer as a Docker engine does (no API version): is DOCKER_HOST right?");
-        lock (_productLock)
-            _podman ??= Task.FromResult(ForProduct(version));
     }
 
     public async Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken ct)
@@ -384,8 +402,7 @@ internal sealed partial class DockerEngine : IDockerEngine
     /// <summary>How often a wait for a container on Podman also looks at the container's state.</summary>
     private static readonly TimeSpan PodmanExitLook = TimeSpan.FromSeconds(2);
 
-    /// <summary>Follows a container's stdout and stderr until it exits, line by line.</summary>
-    public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct)
+    public async Task FollowLogsAsync(string id, Task<long> exit, Action<string> onLine, CancellationToken ct)
     {
         Task<MultiplexedStream> Logs(bool follow) => Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
             new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true }, ct));
@@ -407,9 +424,8 @@ internal sealed partial class DockerEngine : IDockerEngine
             // Podman's follow may stay open after the container has exited (a build hung so): once the container has
             // exited, the stream gets a few seconds to end, then the rest of the output is read without follow.
             using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var exited = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (podman)
-                _ = WaitContainerAsync(id, exited.Token).ContinueWith(wait =>
+                _ = exit.ContinueWith(wait =>
                 {
                     try
                     {
@@ -423,7 +439,6 @@ internal sealed partial class DockerEngine : IDockerEngine
             try
             {
                 await ReadLinesAsync(following, line => { given++; onLine(line); }, ended.Token);
-                exited.Cancel();
                 return;
             }
             catch (OperationCanceledException) when (podman && !ct.IsCancellationRequested)
@@ -431,7 +446,7 @@ internal sealed partial class DockerEngine : IDockerEngine
             }
         }
         // The container has exited (at once when the follow timed out after its exit).
-        await WaitContainerAsync(id, ct);
+        await exit.WaitAsync(ct);
         var skipped = 0;
         using var rest = await Logs(follow: false);
         await ReadLinesAsync(rest, line =>

@@ -88,8 +88,11 @@ public interface IDockerEngine : IDisposable
     Task StartContainerAsync(string id, CancellationToken ct);
     Task<long> WaitContainerAsync(string id, CancellationToken ct);
 
-    /// <summary>Follows a container's stdout and stderr until it exits, line by line.</summary>
-    Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct);
+    /// <summary>
+    /// Follows a container's stdout and stderr until it exits, line by line; <paramref name="exit"/> is the caller's
+    /// <see cref="WaitContainerAsync"/> for it (an engine whose follow can outlive the container ends it by the exit).
+    /// </summary>
+    Task FollowLogsAsync(string id, Task<long> exit, Action<string> onLine, CancellationToken ct);
 
     /// <summary>Commits a container as <paramref name="target"/>: the image is created and tagged in one engine call; returns its ID.</summary>
     Task<string> CommitAsync(string containerId, CommitContainerChangesParameters parameters, string target, CancellationToken ct);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,29 +29,7 @@ internal sealed class Libpod : IDisposable
     public static Libpod For(Uri endpoint, string shown, bool tls)
     {
         if (tls) throw new DappException($"The engine at {shown} is Podman, reached over TLS: dapp talks to Podman only on its unix socket or plain tcp:// (docs/compatibility.md)");
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
-        Uri baseAddress;
-        if (endpoint.Scheme == "unix")
-        {
-            var socket = endpoint.AbsolutePath;
-            handler.ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            };
-            baseAddress = new Uri("http://podman/");
-        }
-        else baseAddress = new UriBuilder("http", endpoint.Host, endpoint.Port).Uri;
-        return new Libpod(new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan }, shown);
+        return new Libpod(EngineHttp.Client(endpoint), shown);
     }
 
     public void Dispose() => _http.Dispose();

@@ -37,9 +37,12 @@ public sealed class FakeServer : IAsyncDisposable
     public static FakeServer Http(int status, string contentType, string body, params string[] headers) =>
         new(_ => Answer(status, contentType, Encoding.UTF8.GetBytes(body), headers));
 
-    /// <summary>Each request gets the JSON answer <paramref name="route"/> gives for its request line (status, body), or none at all for null.</summary>
-    public static FakeServer Json(Func<string, (int Status, string Body)?> route) =>
-        new(head => route(head[..head.IndexOf('\r')]) is { } answer ? Answer(answer.Status, "application/json", Encoding.UTF8.GetBytes(answer.Body), []) : null);
+    /// <summary>
+    /// Each request gets the JSON answer <paramref name="route"/> gives for its request line (status, body), or none at
+    /// all for null; every answer carries <paramref name="headers"/> (an engine's, <see cref="Unit.EngineHeaders"/>).
+    /// </summary>
+    public static FakeServer Json(Func<string, (int Status, string Body)?> route, params string[] headers) =>
+        new(head => route(head[..head.IndexOf('\r')]) is { } answer ? Answer(answer.Status, "application/json", Encoding.UTF8.GetBytes(answer.Body), headers) : null);
 
     /// <summary>
     /// Each request gets the answer <paramref name="head"/> gives for its request line; one without <c>Connection: close</c>

@@ -11,21 +11,21 @@ public class PodmanImageRaceTests
 {
     private const string Race = """{"cause":"image not known","message":"failed to convert ImageData to ImageInspect 'dimgstage-p:1': reading image \"2774\": locating image with ID \"2774\": image not known","response":500}""";
 
-    private static FakeServer Engine(string version, Func<int, (int, string)> inspect)
+    private static FakeServer Engine(string[] headers, Func<int, (int, string)> inspect)
     {
         var inspections = 0;
         return FakeServer.Json(line => line switch
         {
-            _ when line.Contains("/version ") => (200, version),
+            _ when line.Contains("/_ping ") => (200, "OK"),
             _ when line.Contains("/images/dimgstage-p:1/json") => inspect(Interlocked.Increment(ref inspections)),
             _ => (404, """{"message":"unexpected"}"""),
-        });
+        }, headers);
     }
 
     [Fact]
     public async Task An_image_Podman_loses_sight_of_for_a_moment_is_read_again()
     {
-        await using var podman = Engine(EngineVersions.Podman, n => n <= 2 ? (500, Race) : (200, """{"Id":"sha256:2774","RepoTags":["dimgstage-p:1"]}"""));
+        await using var podman = Engine(EngineHeaders.Podman, n => n <= 2 ? (500, Race) : (200, """{"Id":"sha256:2774","RepoTags":["dimgstage-p:1"]}"""));
         using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
 
         Assert.Equal("sha256:2774", (await engine.InspectImageAsync("dimgstage-p:1", CancellationToken.None))?.ID);
@@ -35,12 +35,12 @@ public class PodmanImageRaceTests
     [Fact]
     public async Task An_image_removed_meanwhile_is_not_found_and_a_lasting_failure_is_an_error()
     {
-        await using (var podman = Engine(EngineVersions.Podman, n => n == 1 ? (500, Race) : (404, """{"message":"no such image"}""")))
+        await using (var podman = Engine(EngineHeaders.Podman, n => n == 1 ? (500, Race) : (404, """{"message":"no such image"}""")))
         {
             using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
             Assert.Null(await engine.InspectImageAsync("dimgstage-p:1", CancellationToken.None));
         }
-        await using (var podman = Engine(EngineVersions.Podman, _ => (500, Race)))
+        await using (var podman = Engine(EngineHeaders.Podman, _ => (500, Race)))
         {
             using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
             var e = await Assert.ThrowsAsync<DappException>(() => engine.InspectImageAsync("dimgstage-p:1", CancellationToken.None));
@@ -52,7 +52,7 @@ public class PodmanImageRaceTests
     [Fact]
     public async Task On_Docker_the_same_answer_fails_at_once()
     {
-        await using var docker = Engine(EngineVersions.Docker, _ => (500, Race));
+        await using var docker = Engine(EngineHeaders.Docker, _ => (500, Race));
         using var engine = DockerEngine.Connect($"tcp://{docker.Host}", _ => null);
 
         await Assert.ThrowsAsync<DappException>(() => engine.InspectImageAsync("dimgstage-p:1", CancellationToken.None));

@@ -18,12 +18,12 @@ public class PodmanWaitTests
         var looks = 0;
         await using var podman = FakeServer.Json(line => line switch
         {
-            _ when line.Contains("/version ") => (200, EngineVersions.Podman),
+            _ when line.Contains("/_ping ") => (200, "OK"),
             _ when line.Contains("/libpod/containers/c1/wait?condition=stopped&condition=exited") => null,
             // Running at the first look, exited with code 7 from the second on.
             _ when line.Contains("/containers/c1/json") => (200, Interlocked.Increment(ref looks) == 1 ? Inspect("running", true, 0) : Inspect("exited", false, 7)),
             _ => (404, """{"message":"unexpected"}"""),
-        });
+        }, EngineHeaders.Podman);
         using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
@@ -36,10 +36,10 @@ public class PodmanWaitTests
     {
         await using var podman = FakeServer.Json(line => line switch
         {
-            _ when line.Contains("/version ") => (200, EngineVersions.Podman),
+            _ when line.Contains("/_ping ") => (200, "OK"),
             _ when line.Contains("/libpod/containers/c1/wait?") => (200, "3\n"),
             _ => (404, """{"message":"unexpected"}"""),
-        });
+        }, EngineHeaders.Podman);
         using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
 
         Assert.Equal(3, await engine.WaitContainerAsync("c1", CancellationToken.None));

@@ -227,7 +227,7 @@ internal sealed class FakeEngine : IDockerEngine
         lock (_lock) return Task.FromResult((_containers.GetValueOrDefault(id) ?? throw new EngineNotFoundException($"wait for container: No such container: {id}")).ExitCode);
     }
 
-    public Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken ct)
+    public Task FollowLogsAsync(string id, Task<long> exit, Action<string> onLine, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         IReadOnlyList<string> output;
