@@ -404,51 +404,45 @@ internal sealed partial class DockerEngine : IDockerEngine
 
     public async Task FollowLogsAsync(string id, Task<long> exit, Action<string> onLine, CancellationToken ct)
     {
-        Task<MultiplexedStream> Logs(bool follow) => Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
-            new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true }, ct));
-        MultiplexedStream? stream = null;
+        Task<MultiplexedStream> Logs(bool follow, CancellationToken token) => Call("read container output", () => _client.Containers.GetContainerLogsAsync(id,
+            new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true }, token));
         var podman = await PodmanAsync() is not null;
+        // Podman's follow may stay open after the container has exited, or not answer at all: Podman 4.3 sends the
+        // answer's headers with the first line of output, and a container that exits at once without output can leave
+        // the request unanswered for ever (builds hung so, waiting for the headers). Once the container has exited, the
+        // follow gets a few seconds to end, then the output is read without follow.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (podman)
+            _ = exit.ContinueWith(wait =>
+            {
+                try
+                {
+                    if (wait.IsCompletedSuccessfully) ended.CancelAfter(PodmanFollowGrace);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the output had ended first
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var given = 0;
         try
         {
-            stream = await Logs(follow: true);
+            using var following = await Logs(follow: true, ended.Token);
+            await ReadLinesAsync(following, line => { given++; onLine(line); }, ended.Token);
+            return;
         }
-        catch (DappException e) when (podman && e.Message.Contains("no such process", StringComparison.Ordinal))
+        catch (OperationCanceledException) when (podman && !ct.IsCancellationRequested)
+        {
+        }
+        catch (DappException e) when (podman && given == 0 && e.Message.Contains("no such process", StringComparison.Ordinal))
         {
             // Rootless Podman (4.3.1) can refuse to follow a container that is exiting ("read /proc/PID/cgroup: no such
             // process"): nothing was read yet; its whole output is read below, once it has exited.
         }
-        var given = 0;
-        if (stream is not null)
-        {
-            using var following = stream;
-            // Podman's follow may stay open after the container has exited (a build hung so): once the container has
-            // exited, the stream gets a few seconds to end, then the rest of the output is read without follow.
-            using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            if (podman)
-                _ = exit.ContinueWith(wait =>
-                {
-                    try
-                    {
-                        if (wait.IsCompletedSuccessfully) ended.CancelAfter(PodmanFollowGrace);
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // the output had ended first
-                    }
-                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            try
-            {
-                await ReadLinesAsync(following, line => { given++; onLine(line); }, ended.Token);
-                return;
-            }
-            catch (OperationCanceledException) when (podman && !ct.IsCancellationRequested)
-            {
-            }
-        }
         // The container has exited (at once when the follow timed out after its exit).
         await exit.WaitAsync(ct);
         var skipped = 0;
-        using var rest = await Logs(follow: false);
+        using var rest = await Logs(follow: false, ct);
         await ReadLinesAsync(rest, line =>
         {
             if (skipped < given) skipped++;

@@ -56,7 +56,10 @@ public class IntrospectionTests
         Assert.Contains("--introspect-stage instal: not a stage", unknownStage.Stderr);
     }
 
+    // Not on rootless Podman here: the tests run dapp as root, the service as another user, who cannot reach the
+    // build_dir root makes (a rootless host runs both as one user; docs/compatibility.md).
     [Fact]
+    [Trait("rootless", "unsupported")]
     public async Task Introspect_stage_opens_a_shell_after_the_stage_with_its_mounts_and_dimg_run_alone_opens_a_shell()
     {
         await using var test = new TestProject("""

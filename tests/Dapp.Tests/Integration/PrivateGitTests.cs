@@ -170,7 +170,10 @@ public class PrivateGitTests
         return image;
     }
 
+    // Not on rootless Podman here: the tests run dapp as root, the service as another user, who cannot reach the
+    // agent's socket root makes (0700; a rootless host runs both as one user; docs/compatibility.md).
     [Fact]
+    [Trait("rootless", "unsupported")]
     public async Task Build_commands_clone_over_SSH_through_the_agent_of_ssh_key_or_SSH_AUTH_SOCK_and_no_key_lands_in_an_image()
     {
         var root = Directory.CreateTempSubdirectory("dapp-ssh-agent-").FullName;

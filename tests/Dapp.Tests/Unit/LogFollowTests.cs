@@ -17,7 +17,9 @@ public class LogFollowTests
 
     private static string Chunk(string data) => $"{data.Length:x}\r\n{data}\r\n";
 
-    private static FakeServer Engine(string[] headers, string waitAnswer) => FakeServer.HeadThenSilence(line => line switch
+    /// <param name="followAnswers">False: the follow request gets no answer at all, not even its headers (Podman 4.3 sends
+    /// them with the first line of output).</param>
+    private static FakeServer Engine(string[] headers, string waitAnswer, bool followAnswers = true) => FakeServer.HeadThenSilence(line => line switch
     {
         _ when line.Contains("/_ping ") => Json("OK", headers),
         // The output: one line, then the stream stays open and silent (chunked, never ended).
@@ -25,6 +27,7 @@ public class LogFollowTests
         _ when line.Contains("/containers/c1/logs?") && !Follows(line) =>
             "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             + Chunk(Frame("hello\n")) + Chunk(Frame("bye\n")) + "0\r\n\r\n",
+        _ when line.Contains("/containers/c1/logs?") && !followAnswers => null,
         _ when line.Contains("/containers/c1/logs?") => "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
             + Chunk(Frame("hello\n")),
         _ when line.Contains("/libpod/containers/c1/wait?") => Json(waitAnswer),
@@ -51,6 +54,21 @@ public class LogFollowTests
         Assert.Contains(podman.Requests, r => r.Contains("/logs?") && !Follows(r[..r.IndexOf('\r')]));
         // The follow ends by the caller's wait: one wait per container, not one more of its own.
         Assert.Single(podman.Requests, r => r.Contains("/libpod/containers/c1/wait?"));
+    }
+
+    [Fact]
+    public async Task On_podman_a_follow_the_engine_never_answers_ends_after_the_exit_with_the_whole_output()
+    {
+        await using var podman = Engine(EngineHeaders.Podman, "0", followAnswers: false);
+        using var engine = DockerEngine.Connect($"tcp://{podman.Host}", _ => null);
+        var lines = new List<string>();
+
+        var follow = engine.FollowLogsAsync("c1", engine.WaitContainerAsync("c1", CancellationToken.None), lines.Add, CancellationToken.None);
+
+        var ended = await Task.WhenAny(follow, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(follow == ended, "the follow did not end; requests: " + string.Join(" | ", podman.Requests.Select(r => r[..r.IndexOf('\r')])));
+        await follow;
+        Assert.Equal(["hello", "bye"], lines);
     }
 
     [Fact]
