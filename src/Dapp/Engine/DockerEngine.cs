@@ -87,13 +87,13 @@ internal sealed partial class DockerEngine : IDockerEngine
     }
 
     /// <summary>
-    /// Checks that a Docker Engine API answers at the endpoint and tells which engine it is: <c>GET /_ping</c>'s headers,
-    /// or over TLS (Docker only: Podman's service has none) <c>/version</c> through Docker.DotNet, which has the
-    /// client certificate.
+    /// Checks that a Docker Engine API answers at the endpoint and tells which engine it is: <c>GET /_ping</c>'s headers
+    /// on a unix socket or plain tcp://, else (TLS, a named pipe: Docker only, Podman's service has neither)
+    /// <c>/version</c> through Docker.DotNet, which has the client certificate.
     /// </summary>
     private async Task<Libpod?> IdentifyAsync()
     {
-        if (_tls)
+        if (_tls || _uri.Scheme is not ("unix" or "tcp" or "http"))
         {
             VersionResponse version;
             try
